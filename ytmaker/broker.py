@@ -1,0 +1,54 @@
+"""The Dramatiq broker: Redis in distributed mode, an in-process stub in embedded mode.
+
+Our middleware replaces Dramatiq's Retries and TimeLimit (see
+ytmaker.middleware); it must be on the broker before any actor is declared.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, ShutdownNotifications
+from periodiq import PeriodiqMiddleware
+
+from ytmaker.config import Settings
+from ytmaker.middleware import StageRetries, StageTimeLimit
+
+#: the scheduler skips ticks older than this on the worker side (seconds)
+PERIODIQ_SKIP_DELAY_S = 30
+
+
+def middleware() -> list:
+    return [
+        AgeLimit(),
+        StageTimeLimit(),
+        ShutdownNotifications(notify_shutdown=True),
+        Callbacks(),
+        CurrentMessage(),
+        StageRetries(),
+        PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S),
+    ]
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    if settings.redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=settings.redis_url, middleware=middleware())
+    return StubBroker(middleware=middleware())
+
+
+def use_broker(broker: dramatiq.Broker) -> dramatiq.Broker:
+    """Make ``broker`` the global one and move every declared ytmaker actor onto it."""
+    old = dramatiq.get_broker() if _has_broker() else None
+    dramatiq.set_broker(broker)
+    if old is not None and old is not broker:
+        for name in old.get_declared_actors():
+            actor = old.get_actor(name)
+            actor.broker = broker
+            broker.declare_actor(actor)
+    return broker
+
+
+def _has_broker() -> bool:
+    return dramatiq.broker.global_broker is not None

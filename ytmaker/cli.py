@@ -1,0 +1,218 @@
+"""The ``ytmaker`` command (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ytmaker.errors import YtmakerError
+
+app = typer.Typer(help="Turn a text into a narrated video and publish it.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+out = Console()
+
+
+def _runtime():
+    from ytmaker.db.migrate import upgrade
+    from ytmaker.runtime import get_runtime
+
+    rt = get_runtime()
+    upgrade(rt.db)
+    return rt
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def make(
+    file: Annotated[str, typer.Argument(help="Text file to turn into a video, or - for stdin.")],
+    title: Annotated[str | None, typer.Option(help="Video title (default: from the text).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code, e.g. en or zh.")] = None,
+    video_format: Annotated[str | None, typer.Option("--format", help="16:9 or 9:16 (Shorts).")] = None,
+    voice: Annotated[str | None, typer.Option(help="Voice name of the speech provider.")] = None,
+    publish: Annotated[str, typer.Option(help="Publish target.")] = "folder",
+    wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
+) -> None:
+    """Create a project from FILE and make its video."""
+    from ytmaker.embedded import run_embedded, wait_for
+    from ytmaker.pipelines import start_generation
+    from ytmaker.projects import ProjectOptions, create_project
+
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    try:
+        rt = _runtime()
+        options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish)
+        project = create_project(rt, raw, options)
+        console.print(f"project [bold]{project.id}[/bold]")
+        if rt.settings.embedded:
+            with _progress_bar() as show:
+                final = run_embedded(rt, project.id, on_progress=show)
+        else:
+            start_generation(project.id, rt)
+            out.print(project.id)
+            if not wait:
+                return
+            with _progress_bar() as show:
+                final = wait_for(rt, project.id, on_progress=show)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    _report_end(rt, final)
+
+
+def _report_end(rt, project) -> None:
+    from ytmaker.db.models import Publication, Video
+
+    if project.status != "completed":
+        _fail(f"project {project.id} {project.status}: {project.error or 'no reason recorded'}"
+              + ("\n  fix the cause, then: ytmaker retry " + project.id if project.status == "failed" else ""))
+    with rt.db.session() as session:
+        video = session.get(Video, project.id)
+        publications = session.query(Publication).filter_by(project_id=project.id).all()
+    console.print(f"[green]done[/green] video: {rt.path(video.path)} ({video.duration_ms / 1000:.1f} s)")
+    for publication in publications:
+        console.print(f"published to {publication.target}: {publication.url}")
+
+
+class _progress_bar:
+    """Live bars from the progress hash: the project and its current stage."""
+
+    def __enter__(self):
+        self.progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                                 TextColumn("{task.fields[message]}"), TimeElapsedColumn(), console=console,
+                                 transient=False, disable=not console.is_terminal)
+        self.progress.start()
+        self.total = self.progress.add_task("project", total=100, message="")
+        self.stage = self.progress.add_task("stage", total=100, message="")
+        self.last_message = ""
+        return self.show
+
+    def show(self, hash_: dict) -> None:
+        self.progress.update(self.total, completed=float(hash_.get("progress", 0) or 0), message=hash_.get("status", ""))
+        self.progress.update(self.stage, description=hash_.get("stage", "stage"),
+                             completed=float(hash_.get("stage_progress", 0) or 0), message=hash_.get("message", "")[:60])
+        message = hash_.get("message", "")
+        if not console.is_terminal and message and message != self.last_message:
+            console.print(f"{hash_.get('progress', 0):>3}% {hash_.get('stage', '')}: {message}")
+        self.last_message = message
+
+    def __exit__(self, *_exc):
+        self.progress.stop()
+
+
+@app.command()
+def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show a project's status, its stages and its live progress."""
+    from ytmaker.projects import get_project, stage_runs
+
+    try:
+        rt = _runtime()
+        project = get_project(rt, project_id)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    runs = sorted(stage_runs(rt, project.id), key=lambda r: r.queued_at)
+    live = rt.progress.get(project.id)
+    if as_json:
+        out.print_json(json.dumps({
+            "id": project.id, "status": project.status, "error": project.error, "progress": live,
+            "stages": [{"stage": r.stage, "status": r.status, "attempts": r.attempts, "error": r.error} for r in runs],
+        }))
+        return
+    out.print(f"[bold]{project.id}[/bold]  {project.status}  {live.get('progress', '?')}%  {project.title or ''}")
+    if project.error:
+        out.print(f"[red]{project.error}[/red]")
+    table = Table("stage", "status", "attempts", "error")
+    for run in runs:
+        table.add_row(run.stage, run.status, str(run.attempts), run.error or "")
+    out.print(table)
+    if project.status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def watch(project_id: str) -> None:
+    """Follow a project's progress until it ends."""
+    from ytmaker.embedded import wait_for
+
+    try:
+        rt = _runtime()
+        with _progress_bar() as show:
+            final = wait_for(rt, project_id, on_progress=show)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    _report_end(rt, final)
+
+
+@app.command("list")
+def list_(limit: int = 20) -> None:
+    """List recent projects."""
+    from ytmaker.projects import list_projects
+
+    rt = _runtime()
+    table = Table("id", "status", "created", "title")
+    for project in list_projects(rt, limit):
+        table.add_row(project.id, project.status, project.created_at.strftime("%Y-%m-%d %H:%M"), (project.title or "")[:50])
+    out.print(table)
+
+
+@app.command()
+def retry(project_id: str) -> None:
+    """Resume a failed or cancelled project at the stage that did not finish."""
+    from ytmaker.embedded import run_embedded_retry
+    from ytmaker.pipelines.flow import retry_project
+
+    try:
+        rt = _runtime()
+        if rt.settings.embedded:
+            with _progress_bar() as show:
+                final = run_embedded_retry(rt, project_id, on_progress=show)
+            _report_end(rt, final)
+        else:
+            sent = retry_project(rt, project_id)
+            out.print(f"resumed {project_id}: {', '.join(sent) or 'nothing to send'}")
+    except YtmakerError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def cancel(project_id: str) -> None:
+    """Cancel a project: queued stages won't run, running ones stop."""
+    from ytmaker.pipelines.flow import cancel_project
+
+    try:
+        rt = _runtime()
+        changed = cancel_project(rt, project_id)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    out.print("cancelled" if changed else "the project had already ended")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    from ytmaker.db.migrate import upgrade
+    from ytmaker.runtime import get_runtime
+
+    started = time.monotonic()
+    rt = get_runtime()
+    upgrade(rt.db)
+    out.print(f"schema up to date ({rt.db.engine.url.render_as_string(hide_password=True)}, {time.monotonic() - started:.2f} s)")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,103 @@
+"""Configuration, read from ``YTMAKER_*`` environment variables (and ``.env``) in one place.
+
+Everything else receives a :class:`Settings` and never reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: stage name -> policy group; the asset stages share one policy.
+STAGE_POLICY_GROUP = {
+    "script": "script",
+    "images": "assets",
+    "image": "assets",
+    "audio": "assets",
+    "avatars": "assets",
+    "render": "render",
+    "thumbnail": "thumbnail",
+    "upload": "upload",
+}
+
+MINUTE_MS = 60_000
+
+
+class StagePolicy:
+    """Retries, first backoff and time limit of one stage, as plain values."""
+
+    def __init__(self, max_retries: int, backoff_ms: int, time_limit_ms: int, max_backoff_ms: int) -> None:
+        self.max_retries = max_retries
+        self.backoff_ms = backoff_ms
+        self.time_limit_ms = time_limit_ms
+        self.max_backoff_ms = max_backoff_ms
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YTMAKER_", env_file=".env", extra="ignore")
+
+    # Where things live. No Redis URL means embedded mode: in-process broker and worker.
+    redis_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path("ytmaker-data")
+
+    # Providers per stage (the offline ones do real work without network).
+    script_provider: Literal["offline"] = "offline"
+    image_provider: Literal["offline", "instant"] = "offline"
+    speech_provider: Literal["espeak", "instant"] = "espeak"
+    render_quality: Literal["final", "draft", "tiny"] = "final"
+    publisher: Literal["folder"] = "folder"
+
+    # Project defaults.
+    language: str = "en"
+    voice: str = ""
+    video_format: Literal["16:9", "9:16"] = "16:9"
+    llm_model: str = "gemini-2.5-flash"
+    max_text_bytes: int = 200_000
+    max_segments: int = 40
+
+    # Retries, first backoff (ms, doubled each retry, with jitter) and time limits (ms), per stage group.
+    script_max_retries: int = 3
+    script_backoff_ms: int = MINUTE_MS
+    script_time_limit_ms: int = 30 * MINUTE_MS
+    assets_max_retries: int = 3
+    assets_backoff_ms: int = MINUTE_MS
+    assets_time_limit_ms: int = 30 * MINUTE_MS
+    render_max_retries: int = 2
+    render_backoff_ms: int = 2 * MINUTE_MS
+    render_time_limit_ms: int = 30 * MINUTE_MS
+    thumbnail_max_retries: int = 2
+    thumbnail_backoff_ms: int = MINUTE_MS
+    thumbnail_time_limit_ms: int = 30 * MINUTE_MS
+    upload_max_retries: int = 3
+    upload_backoff_ms: int = 5 * MINUTE_MS
+    upload_time_limit_ms: int = 30 * MINUTE_MS
+    max_backoff_ms: int = 60 * MINUTE_MS
+
+    # Recovery: a queued stage with no worker after this long is sent again.
+    redrive_after_s: int = 300
+    progress_ttl_s: int = 7 * 24 * 3600
+    # Worker threads of the embedded (in-process) worker.
+    embedded_threads: int = Field(default=4, ge=1)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir.resolve() / 'ytmaker.db'}"
+
+    def policy(self, stage: str) -> StagePolicy:
+        group = STAGE_POLICY_GROUP[stage]
+        return StagePolicy(
+            max_retries=getattr(self, f"{group}_max_retries"),
+            backoff_ms=getattr(self, f"{group}_backoff_ms"),
+            time_limit_ms=getattr(self, f"{group}_time_limit_ms"),
+            max_backoff_ms=self.max_backoff_ms,
+        )

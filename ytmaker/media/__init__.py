@@ -1,0 +1,1 @@
+"""Media: FFmpeg graphs as data, a runner with deadlines, probing, thumbnails."""

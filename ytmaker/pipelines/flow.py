@@ -1,0 +1,219 @@
+"""Moving a project through its stages on our own records (not Dramatiq groups).
+
+The stage-run row is the fan-in: a stage is enqueued by whoever inserts its
+row first (the primary key refuses a second insert), and only when every
+predecessor's row says done. So render is enqueued once however the asset
+stages interleave or repeat, never after a failure, and a follow-up that
+could not be sent is still on record as ``queued`` for the next re-drive.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import dramatiq
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ytmaker.db.models import TERMINAL_PROJECT_STATUSES, Project, ProjectStatus, StageRun, StageStatus
+from ytmaker.errors import InvalidInput, ProjectNotFound
+from ytmaker.pipelines.graph import ACTOR, DEPENDS_ON, STAGES, ready
+from ytmaker.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+_TERMINAL = [str(s) for s in TERMINAL_PROJECT_STATUSES]
+
+
+def check_project_id(project_id: str) -> str:
+    """A canonical project id, or InvalidInput for anything that is not a UUID (paths included)."""
+    try:
+        return str(uuid.UUID(str(project_id)))
+    except ValueError:
+        raise InvalidInput(f"{str(project_id)[:80]!r} is not a project id (expected a UUID)") from None
+
+
+def load_project(rt: Runtime, project_id: str) -> Project:
+    project_id = check_project_id(project_id)
+    with rt.db.session() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise ProjectNotFound(project_id)
+        return project
+
+
+def send(stage: str, project_id: str) -> None:
+    dramatiq.get_broker().get_actor(ACTOR[stage]).send(project_id)
+
+
+def set_status(rt: Runtime, project_id: str, status: ProjectStatus, **values) -> bool:
+    """Move a live project to ``status``; a finished, failed or cancelled one is left alone."""
+    with rt.db.session() as session:
+        result = session.execute(
+            update(Project).where(Project.id == project_id, Project.status.not_in(_TERMINAL))
+            .values(status=status, updated_at=datetime.now(UTC), **values)
+        )
+        return result.rowcount == 1
+
+
+def start_generation(project_id: str, rt: Runtime | None = None) -> str:
+    """Start (or resume) a project's pipeline; returns the id to follow its progress with.
+
+    Safe to call twice: stages already claimed are not enqueued again.
+    """
+    from ytmaker.runtime import get_runtime
+
+    rt = rt or get_runtime()
+    project = load_project(rt, project_id)
+    rt.progress.update(project.id, status=project.status, message="queued")
+    advance(rt, project.id)
+    return project.id
+
+
+def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False) -> list[str]:
+    """Claim and enqueue every stage that has become ready; complete the project when all are done.
+
+    ``resend_queued`` also re-sends claimed stages that never started: a
+    redelivered message of a finished stage uses it to repair a lost follow-up.
+    Returns the stages sent.
+    """
+    with rt.db.session() as session:
+        status = session.scalar(select(Project.status).where(Project.id == project_id))
+        runs = {r.stage: r.status for r in session.scalars(select(StageRun).where(StageRun.project_id == project_id))}
+    if status is None or status in _TERMINAL:
+        return []
+    done = {stage for stage, s in runs.items() if StageStatus(s).done}
+    if len(done) == len(STAGES):
+        if set_status(rt, project_id, ProjectStatus.COMPLETED, error=None, failed_stage=None):
+            rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
+        return []
+    to_send = [stage for stage in ready(done, set(runs)) if _claim(rt, project_id, stage)]
+    if resend_queued:
+        to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
+    for stage in to_send:
+        send(stage, project_id)
+    return to_send
+
+
+def _claim(rt: Runtime, project_id: str, stage: str) -> bool:
+    try:
+        with rt.db.session() as session:
+            session.add(StageRun(project_id=project_id, stage=stage, status=StageStatus.QUEUED))
+        return True
+    except IntegrityError:
+        return False  # another worker claimed it first: it sends the message
+
+
+def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:
+    """Record a stage's final failure and fail the project with a reason a person can act on."""
+    now = datetime.now(UTC)
+    with rt.db.session() as session:
+        session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status.not_in([StageStatus.SUCCEEDED, StageStatus.SKIPPED]))
+            .values(status=StageStatus.FAILED, error=reason, finished_at=now)
+        )
+    message = f"{stage} failed: {reason}"
+    if set_status(rt, project_id, ProjectStatus.FAILED, error=message, failed_stage=stage):
+        rt.progress.update(project_id, status=ProjectStatus.FAILED, error=message, message=message)
+    log.warning("stage_failed", project_id=project_id, stage=stage, reason=reason)
+
+
+def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int) -> None:
+    """Record that a stage failed transiently and will run again after ``delay_ms``."""
+    with rt.db.session() as session:
+        session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
+            .values(status=StageStatus.QUEUED, error=f"attempt {attempt} failed: {reason}", queued_at=datetime.now(UTC))
+        )
+    rt.progress.update(project_id, message=f"{stage}: attempt {attempt} failed ({reason}); retrying in {delay_ms / 1000:.1f} s")
+
+
+def retry_project(rt: Runtime, project_id: str) -> list[str]:
+    """Resume a failed or cancelled project at the stages that did not finish; finished ones are kept."""
+    project = load_project(rt, project_id)
+    if project.status == ProjectStatus.COMPLETED:
+        raise InvalidInput(f"project {project.id} is already completed; nothing to retry")
+    with rt.db.session() as session:
+        runs = list(session.scalars(select(StageRun).where(StageRun.project_id == project.id)))
+        done = {r.stage for r in runs if StageStatus(r.status).done}
+        unfinished = [r for r in runs if r.stage not in done]
+        for run in unfinished:
+            if all(d in done for d in DEPENDS_ON[run.stage]):
+                run.status, run.error, run.queued_at = StageStatus.QUEUED, None, datetime.now(UTC)
+            else:  # its inputs are being remade: it is claimed again when they are done
+                session.delete(run)
+        first = next((s for s in STAGES if s in {r.stage for r in unfinished}), None)
+        db_project = session.get(Project, project.id)
+        db_project.status = _status_for(first)
+        db_project.error = db_project.failed_stage = None
+    rt.redis.delete(cancel_key(project.id))
+    rt.progress.clear_error(project.id)
+    rt.progress.update(project.id, status=_status_for(first), message="retrying")
+    return advance(rt, project.id, resend_queued=True)
+
+
+def reopen_stages(rt: Runtime, project_id: str, stages: set[str], reason: str) -> None:
+    """Mark finished stages as failed again because their output is gone, so a retry remakes it."""
+    with rt.db.session() as session:
+        session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage.in_(stages))
+                        .values(status=StageStatus.FAILED, error=reason))
+
+
+def _status_for(stage: str | None) -> ProjectStatus:
+    from ytmaker.pipelines.graph import STATUS
+
+    return STATUS[stage] if stage else ProjectStatus.QUEUED
+
+
+def cancel_key(project_id: str) -> str:
+    return f"ytmaker:cancel:{project_id}"
+
+
+def is_cancelled(rt: Runtime, project_id: str) -> bool:
+    return bool(rt.redis.exists(cancel_key(project_id)))
+
+
+def cancel_project(rt: Runtime, project_id: str) -> bool:
+    """Cancel a live project: queued stages will not run and running ones stop (FFmpeg included)."""
+    project = load_project(rt, project_id)
+    rt.redis.set(cancel_key(project.id), "1", ex=rt.settings.progress_ttl_s)
+    if not set_status(rt, project.id, ProjectStatus.CANCELLED, error="cancelled by request"):
+        return False
+    with rt.db.session() as session:
+        session.execute(
+            update(StageRun).where(StageRun.project_id == project.id,
+                                   StageRun.status.in_([StageStatus.QUEUED, StageStatus.RUNNING]))
+            .values(status=StageStatus.CANCELLED, finished_at=datetime.now(UTC))
+        )
+    rt.progress.update(project.id, status=ProjectStatus.CANCELLED, message="cancelled")
+    return True
+
+
+def redrive(rt: Runtime, *, older_than_s: float) -> list[tuple[str, str]]:
+    """Re-send stages that were claimed but never started, and advance projects that stalled.
+
+    Run periodically: it repairs follow-ups lost between a stage's end and
+    its successor's enqueue (#545) and messages Redis lost. Safe to repeat,
+    since every stage is idempotent. Returns (project id, stage) pairs sent.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    sent: list[tuple[str, str]] = []
+    with rt.db.session() as session:
+        stale = session.execute(
+            select(StageRun.project_id, StageRun.stage).join(Project, Project.id == StageRun.project_id)
+            .where(StageRun.status == StageStatus.QUEUED, StageRun.queued_at < cutoff, Project.status.not_in(_TERMINAL))
+        ).all()
+        idle = session.scalars(
+            select(Project.id).where(Project.status.not_in(_TERMINAL), Project.updated_at < cutoff)
+        ).all()
+    for project_id, stage in stale:
+        send(stage, project_id)
+        with rt.db.session() as session:
+            session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
+                            .values(queued_at=datetime.now(UTC)))
+        sent.append((project_id, stage))
+    for project_id in idle:
+        sent += [(project_id, stage) for stage in advance(rt, project_id)]
+    return sent

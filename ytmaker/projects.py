@@ -1,0 +1,84 @@
+"""Creating and reading projects, with input checked before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ytmaker.db.models import Project, ProjectStatus, StageRun
+from ytmaker.errors import InvalidInput
+from ytmaker.pipelines import flow
+from ytmaker.runtime import Runtime
+from ytmaker.text import clean, units
+
+FORMATS = ("16:9", "9:16")
+TARGETS = ("folder",)
+
+
+@dataclass(frozen=True)
+class ProjectOptions:
+    title: str | None = None
+    language: str | None = None
+    video_format: str | None = None
+    voice: str | None = None
+    publish_target: str = "folder"
+    prompt_template: str = "default"
+    llm_model: str | None = None
+
+
+def decode_text(raw: bytes | str, max_bytes: int) -> str:
+    """The text of ``raw``, or InvalidInput saying what is wrong with it."""
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    if size > max_bytes:
+        raise InvalidInput(f"the text is {size:,} bytes; the limit is {max_bytes:,} (YTMAKER_MAX_TEXT_BYTES). "
+                           "Split it into several videos or shorten it")
+    if isinstance(raw, bytes):
+        if b"\0" in raw:
+            raise InvalidInput("the input looks binary (it contains NUL bytes); give ytmaker a text file")
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"the text is not valid UTF-8 (byte {exc.start}); save it as UTF-8 and try again") from None
+    if not raw.strip() or units(clean(raw)) == 0:
+        raise InvalidInput("the text is empty; give ytmaker some prose to narrate")
+    return raw
+
+
+def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions()) -> Project:
+    """Validate the text and options and store a new project in status ``queued``."""
+    content = decode_text(raw, rt.settings.max_text_bytes)
+    video_format = options.video_format or rt.settings.video_format
+    if video_format not in FORMATS:
+        raise InvalidInput(f"format {video_format!r} is not one of {', '.join(FORMATS)}")
+    if options.publish_target not in TARGETS:
+        raise InvalidInput(f"publish target {options.publish_target!r} is not one of {', '.join(TARGETS)}")
+    title = " ".join(clean(options.title).split())[:100] if options.title else None
+    project = Project(
+        content=content,
+        title=title or None,
+        language=(options.language or rt.settings.language).strip() or "en",
+        voice=options.voice or "",
+        video_format=video_format,
+        publish_target=options.publish_target,
+        prompt_template=options.prompt_template,
+        llm_model=options.llm_model or rt.settings.llm_model,
+        status=ProjectStatus.QUEUED,
+    )
+    with rt.db.session() as session:
+        session.add(project)
+    return project
+
+
+def get_project(rt: Runtime, project_id: str) -> Project:
+    return flow.load_project(rt, project_id)
+
+
+def list_projects(rt: Runtime, limit: int = 50) -> list[Project]:
+    with rt.db.session() as session:
+        return list(session.scalars(select(Project).order_by(Project.created_at.desc()).limit(limit)))
+
+
+def stage_runs(rt: Runtime, project_id: str) -> list[StageRun]:
+    with rt.db.session() as session:
+        return list(session.scalars(select(StageRun).where(StageRun.project_id == project_id)))

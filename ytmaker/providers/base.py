@@ -1,0 +1,74 @@
+"""Provider protocols: one or two methods each, a real and an offline implementation per stage.
+
+Implementations translate their own failures into :mod:`ytmaker.errors` at this boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ytmaker.script import ScriptDraft
+
+Report = Callable[[float, str], None]  # (stage progress 0-100, message)
+
+
+@dataclass(frozen=True)
+class ScriptRequest:
+    content: str
+    title: str | None
+    language: str
+    prompt_template: str
+    model: str
+    max_segments: int
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    index: int
+    description: str
+    caption: str  # the line shown on an offline slide
+    topic: str  # the video's title, for the slide's header
+    width: int
+    height: int
+    aspect_ratio: str
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    project_id: str
+    title: str
+    description: str
+    tags: list[str]
+    language: str
+    video: Path
+    thumbnail: Path | None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str
+    url: str
+
+
+class ScriptWriter(Protocol):
+    def write(self, request: ScriptRequest, report: Report) -> ScriptDraft: ...
+
+
+class ImageProvider(Protocol):
+    def generate(self, request: ImageRequest, out: Path) -> str | None:
+        """Write an image to ``out``; return a warning to record on the asset, if any."""
+
+
+class SpeechProvider(Protocol):
+    def synthesize(self, text: str, *, language: str, voice: str, out: Path) -> None:
+        """Write the narration of ``text`` to ``out`` as WAV."""
+
+
+class Publisher(Protocol):
+    target: str
+
+    def publish(self, request: PublishRequest) -> PublishResult: ...

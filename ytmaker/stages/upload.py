@@ -1,0 +1,64 @@
+"""Stage 5: publish the video once — to a folder now, to YouTube with its client.
+
+The publication row is the guard: it is inserted (unique per project and
+target) before publishing and marked ``published`` after, and a published row
+is never published again, whatever is redelivered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ytmaker.db.models import Publication, StageStatus, Thumbnail, Video
+from ytmaker.errors import PermanentError
+from ytmaker.providers.base import PublishRequest
+from ytmaker.runtime import Runtime
+from ytmaker.stages.common import StageContext, run_stage
+from ytmaker.stages.script import load_script
+
+
+def upload_to_youtube(rt: Runtime, project_id: str) -> StageStatus | None:
+    return run_stage(rt, "upload", project_id, _upload)
+
+
+def _publication(rt: Runtime, project_id: str, target: str) -> Publication:
+    try:
+        with rt.db.session() as session:
+            session.add(Publication(project_id=project_id, target=target, status="pending"))
+    except IntegrityError:
+        pass
+    with rt.db.session() as session:
+        return session.scalars(select(Publication).where(Publication.project_id == project_id,
+                                                          Publication.target == target)).one()
+
+
+def _upload(ctx: StageContext) -> StageStatus:
+    rt, project = ctx.rt, ctx.project
+    publication = _publication(rt, project.id, project.publish_target)
+    if publication.status == "published":
+        return StageStatus.SUCCEEDED
+    with rt.db.session() as session:
+        video = session.get(Video, project.id)
+        thumbnail = session.get(Thumbnail, project.id)
+    if video is None or not rt.path(video.path).exists():
+        raise PermanentError("the rendered video is missing; run `ytmaker retry` to render it again")
+    script = load_script(rt, project.id)
+    publisher = rt.providers.publisher(project.publish_target)
+    ctx.report(10, f"publishing to {publisher.target}")
+    result = publisher.publish(PublishRequest(
+        project_id=project.id,
+        title=script.title,
+        description=script.description,
+        tags=list(script.tags),
+        language=project.language,
+        video=rt.path(video.path),
+        thumbnail=rt.path(thumbnail.path) if thumbnail else None,
+    ))
+    with rt.db.session() as session:
+        row = session.get(Publication, publication.id)
+        row.status, row.remote_id, row.url, row.published_at = "published", result.remote_id, result.url, datetime.now(UTC)
+    ctx.report(100, f"published: {result.url}")
+    return StageStatus.SUCCEEDED
