@@ -1,0 +1,172 @@
+"""Fixtures that build real things: databases (SQLite and PostgreSQL), Redis, brokers and workers.
+
+Redis and PostgreSQL tests skip when the server is absent, except under CI
+(``CI`` set), where a missing service is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import dramatiq
+import fakeredis
+import pytest
+
+# Tests never read the developer's configuration.
+for _key in [k for k in os.environ if k.startswith("YTMAKER_")]:
+    del os.environ[_key]
+os.environ.setdefault("dramatiq_worker_timeout", "50")
+
+import ytmaker.actors  # noqa: E402,F401  (declares the actors)
+from ytmaker.broker import build_broker, use_broker  # noqa: E402
+from ytmaker.config import Settings  # noqa: E402
+from ytmaker.db.migrate import upgrade  # noqa: E402
+from ytmaker.runtime import build_runtime, set_runtime  # noqa: E402
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--skip-slow", action="store_true", help="skip tests marked slow (chaos, load)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--skip-slow"):
+        skip = pytest.mark.skip(reason="--skip-slow")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip)
+
+
+def _unavailable(what: str, exc: Exception):
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if IN_CI:
+        pytest.fail(message + "; CI must provide it (.ci/run starts it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    return client
+
+
+@pytest.fixture(scope="session")
+def postgres_engine():
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001
+        _unavailable("PostgreSQL", exc)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_engine):
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
+    from sqlalchemy import text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with postgres_engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with postgres_engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ytmaker.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def fast_settings(tmp_path, **overrides) -> Settings:
+    """Settings for tests: a temporary data dir, millisecond backoffs, draft renders."""
+    values = dict(
+        data_dir=tmp_path / "data",
+        render_quality="draft",
+        script_backoff_ms=10, assets_backoff_ms=10, render_backoff_ms=10, thumbnail_backoff_ms=10, upload_backoff_ms=10,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    return fast_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def rt(settings):
+    """A runtime on the test database with an in-memory Redis, installed as the process's runtime."""
+    runtime = build_runtime(settings, redis=fakeredis.FakeRedis())
+    upgrade(runtime.db)
+    set_runtime(runtime)
+    yield runtime
+    set_runtime(None)
+    runtime.close()
+
+
+@pytest.fixture
+def stub_broker():
+    broker = use_broker(build_broker(Settings(_env_file=None)))
+    broker.emit_after("process_boot")
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+@pytest.fixture
+def stub_worker(stub_broker):
+    worker = dramatiq.Worker(stub_broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def redis_rt(tmp_path, database_url, redis_client):
+    """A runtime on real Redis (database 15, flushed) and the test database."""
+    redis_client.flushdb()
+    runtime = build_runtime(fast_settings(tmp_path, database_url=database_url, redis_url=REDIS_URL))
+    upgrade(runtime.db)
+    set_runtime(runtime)
+    yield runtime
+    set_runtime(None)
+    runtime.close()
+    redis_client.flushdb()
+
+
+@pytest.fixture
+def redis_broker(redis_rt):
+    from dramatiq.brokers.redis import RedisBroker
+
+    from ytmaker.broker import middleware
+
+    broker = use_broker(RedisBroker(url=REDIS_URL, middleware=middleware()))
+    broker.emit_after("process_boot")
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+@pytest.fixture
+def redis_worker(redis_broker):
+    worker = dramatiq.Worker(redis_broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,1 @@
+"""Providers: small protocols, each with a real and an offline implementation."""
