@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: stage name -> policy group; the asset stages share one policy.
@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("ytmaker-data")
 
     # Providers per stage (the offline ones do real work without network).
-    script_provider: Literal["offline"] = "offline"
-    image_provider: Literal["offline", "instant"] = "offline"
-    speech_provider: Literal["espeak", "instant"] = "espeak"
+    script_provider: Literal["offline", "gemini"] = "offline"
+    image_provider: Literal["offline", "instant", "stability"] = "offline"
+    speech_provider: Literal["espeak", "instant", "google"] = "espeak"
     render_quality: Literal["final", "draft", "tiny"] = "final"
     publisher: Literal["folder"] = "folder"
 
@@ -82,6 +82,31 @@ class Settings(BaseSettings):
     progress_ttl_s: int = 7 * 24 * 3600
     # Worker threads of the embedded (in-process) worker.
     embedded_threads: int = Field(default=4, ge=1)
+
+    # Gemini script writer (script_provider "gemini"); the model is the project's llm_model.
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None  # None: Google's endpoint
+    gemini_input_chars: int = Field(default=60_000, ge=1000)  # longer texts are cut at a sentence
+    gemini_timeout_s: float = 120.0
+
+    # Stability AI images (image_provider "stability").
+    stability_api_key: SecretStr | None = None
+    stability_base_url: str = "https://api.stability.ai"
+    stability_rate_per_10s: int = Field(default=150, ge=1)  # shared by all workers through Redis
+    stability_timeout_s: float = 60.0
+    # Moderation refused an image: True puts the offline slide in its place (with a warning on
+    # the asset), False fails the stage with ContentRejected.
+    moderation_fallback: bool = True
+
+    # Google Cloud Text-to-Speech (speech_provider "google"); voice and language come per project.
+    google_tts_api_key: SecretStr | None = None
+    google_tts_base_url: str = "https://texttospeech.googleapis.com"
+    google_tts_sample_rate: int = 24_000
+    google_tts_timeout_s: float = 60.0
+
+    # Short retries inside one provider call, before the stage's longer retries.
+    provider_quick_attempts: int = Field(default=3, ge=1)
+    provider_quick_max_wait_s: float = 10.0
 
     @property
     def embedded(self) -> bool:

@@ -13,8 +13,31 @@ class Providers:
         self.settings = settings
         self.data_dir = data_dir
 
+    def _key(self, name: str) -> str:
+        """The API key in setting ``name``, registered for masking; missing -> CredentialsRejected."""
+        from ytmaker.errors import CredentialsRejected
+        from ytmaker.logs import register_secret
+
+        secret = getattr(self.settings, name)
+        value = secret.get_secret_value().strip() if secret is not None else ""
+        if not value:
+            raise CredentialsRejected(f"no API key configured: set YTMAKER_{name.upper()} (or choose an offline provider)")
+        register_secret(value)
+        return value
+
+    def _quick_retry(self):
+        from ytmaker.providers.retrying import QuickRetry
+
+        return QuickRetry(attempts=self.settings.provider_quick_attempts, max_wait_s=self.settings.provider_quick_max_wait_s)
+
     @cached_property
     def script_writer(self):
+        if self.settings.script_provider == "gemini":
+            from ytmaker.providers.gemini import GeminiScriptWriter
+
+            return GeminiScriptWriter(api_key=self._key("gemini_api_key"), base_url=self.settings.gemini_base_url,
+                                      input_chars=self.settings.gemini_input_chars,
+                                      timeout_s=self.settings.gemini_timeout_s, retry=self._quick_retry())
         from ytmaker.providers.offline_writer import OfflineScriptWriter
 
         return OfflineScriptWriter()
