@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     image_provider: Literal["offline", "instant", "stability"] = "offline"
     speech_provider: Literal["espeak", "instant", "google"] = "espeak"
     render_quality: Literal["final", "draft", "tiny"] = "final"
-    publisher: Literal["folder"] = "folder"
+    publisher: Literal["folder", "youtube"] = "folder"
+    avatar_provider: Literal["none", "did"] = "none"
 
     # Project defaults.
     language: str = "en"
@@ -78,10 +79,34 @@ class Settings(BaseSettings):
     max_backoff_ms: int = 60 * MINUTE_MS
 
     # Recovery: a queued stage with no worker after this long is sent again.
-    redrive_after_s: int = 300
+    redrive_after_s: int = 120
+    # A running stage writes a heartbeat this often; one silent for the lease is taken over.
+    stage_heartbeat_s: float = 10
+    stage_lease_s: float = 30
     progress_ttl_s: int = 7 * 24 * 3600
     # Worker threads of the embedded (in-process) worker.
     embedded_threads: int = Field(default=4, ge=1)
+
+    # YouTube: the OAuth token is stored by `ytmaker auth youtube` (keyring, else a 0600 file).
+    youtube_base_url: str = "https://www.googleapis.com"
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
+    youtube_privacy: Literal["private", "unlisted", "public"] = "private"
+    youtube_publish_at: str | None = None  # ISO 8601 with a time zone; needs privacy "private"
+    youtube_category_id: str = "22"  # People & Blogs
+    youtube_chunk_size: int = 40 * 256 * 1024  # bytes, a multiple of 256 KiB
+    youtube_timeout_s: float = 60.0
+    youtube_attempts: int = Field(default=3, ge=1)  # within one message; then Dramatiq retries resume it
+
+    # D-ID talking-head avatars (avatar_provider "did").
+    did_api_key: SecretStr | None = None
+    did_base_url: str = "https://api.d-id.com"
+    did_source_url: str = ""  # the presenter's image URL
+    did_script: Literal["audio", "text"] = "audio"  # narrate with our audio, or D-ID's own voice
+    did_voice: str = "en-US-JennyNeural"  # voice of the text script (Microsoft provider)
+    did_poll_first_s: float = 5.0
+    did_poll_max_s: float = 60.0
+    did_max_wait_s: float = 1800.0
+    did_timeout_s: float = 60.0
 
     # Gemini script writer (script_provider "gemini"); the model is the project's llm_model.
     gemini_api_key: SecretStr | None = None

@@ -9,6 +9,7 @@
           ├── InvalidInput            empty or oversized text, bad options, bad LLM output
           ├── CredentialsRejected     a rejected or missing API key
           ├── ContentRejected         moderation
+          ├── QuotaExceeded           a daily quota or upload limit is used up
           └── MediaError              FFmpeg failed on input it cannot use
 
 Vendor and library errors are translated into this tree at the provider boundary
@@ -66,6 +67,10 @@ class ContentRejected(PermanentError):
     """A provider's moderation refused the content."""
 
 
+class QuotaExceeded(PermanentError):
+    """A provider's quota or upload limit is used up: retrying now only burns more of it."""
+
+
 class MediaError(PermanentError):
     """FFmpeg (or an image library) could not process the media.
 
@@ -103,6 +108,8 @@ def classify(exc: BaseException) -> YtmakerError:
         return ProviderUnavailable(f"{type(exc).__name__}: {exc}")
     name = type(exc).__name__
     module = type(exc).__module__
+    if name == "Shutdown":
+        return TransientError("the worker shut down while the stage ran")
     if name == "TimeLimitExceeded":
         return StageTimeout("the stage ran past its time limit")
     if module.startswith(("sqlalchemy", "psycopg", "redis")) and name in {

@@ -35,11 +35,15 @@ STAGE_WEIGHTS: dict[str, int] = {
 PREFIX = "ytmaker:progress:"
 
 # KEYS[1] hash; ARGV[1] channel, ARGV[2] ttl, ARGV[3] stage, ARGV[4] stage progress (or ""),
-# ARGV[5] weights JSON, ARGV[6..] field/value pairs.
+# ARGV[5] weights JSON, ARGV[6] "1" to allow leaving a terminal status, ARGV[7..] field/value pairs.
+# A late write from a parallel stage must not turn a failed or cancelled project back into a live one.
 _UPDATE = """
 local key, channel, ttl, stage, sp = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local weights = cjson.decode(ARGV[5])
-for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+local current = redis.call('HGET', key, 'status')
+local final = current == 'failed' or current == 'cancelled' or current == 'completed'
+if final and ARGV[6] ~= '1' then return 0 end
+for i = 7, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 if stage ~= '' and sp ~= '' then
   redis.call('HSET', key, 'stage', stage, 'stage_progress', sp, 'p:' .. stage, sp)
   local total = 0
@@ -81,8 +85,13 @@ class ProgressStore:
         message: str | None = None,
         error: str | None = None,
         reset: bool = False,
+        force: bool = False,
     ) -> None:
-        """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish."""
+        """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish.
+
+        Once the project is completed, failed or cancelled, only a ``force``d
+        update (or one that sets such a status itself) changes the hash.
+        """
         fields: dict[str, str] = {"updated_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
         if status is not None:
             fields["status"] = status
@@ -95,7 +104,8 @@ class ProgressStore:
         key = progress_key(project_id)
         if reset:
             self.redis.delete(key)
-        args = [key, self.ttl_s, stage or "", "" if stage_progress is None else str(int(round(stage_progress))), json.dumps(STAGE_WEIGHTS)]
+        args = [key, self.ttl_s, stage or "", "" if stage_progress is None else str(int(round(stage_progress))), json.dumps(STAGE_WEIGHTS),
+                "1" if force or status in ("completed", "failed", "cancelled") else "0"]
         for name, value in fields.items():
             args += [name, value]
         self._script(keys=[key], args=args)

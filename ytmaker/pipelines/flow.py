@@ -88,7 +88,7 @@ def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False) -> lis
         if set_status(rt, project_id, ProjectStatus.COMPLETED, error=None, failed_stage=None):
             rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
         return []
-    to_send = [stage for stage in ready(done, set(runs)) if _claim(rt, project_id, stage)]
+    to_send = [stage for stage in ready(done, set(runs)) if claim(rt, project_id, stage)]
     if resend_queued:
         to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
     for stage in to_send:
@@ -96,7 +96,8 @@ def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False) -> lis
     return to_send
 
 
-def _claim(rt: Runtime, project_id: str, stage: str) -> bool:
+def claim(rt: Runtime, project_id: str, stage: str) -> bool:
+    """Insert the stage's run row; True for the one caller that inserted it."""
     try:
         with rt.db.session() as session:
             session.add(StageRun(project_id=project_id, stage=stage, status=StageStatus.QUEUED))
@@ -150,7 +151,7 @@ def retry_project(rt: Runtime, project_id: str) -> list[str]:
         db_project.error = db_project.failed_stage = None
     rt.redis.delete(cancel_key(project.id))
     rt.progress.clear_error(project.id)
-    rt.progress.update(project.id, status=_status_for(first), message="retrying")
+    rt.progress.update(project.id, status=_status_for(first), message="retrying", force=True)
     return advance(rt, project.id, resend_queued=True)
 
 

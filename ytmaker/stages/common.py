@@ -7,11 +7,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import Asset, Project, StageRun, StageStatus
@@ -19,6 +19,7 @@ from ytmaker.errors import Cancelled
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.graph import STATUS
 from ytmaker.runtime import Runtime
+from ytmaker.stages import heartbeats
 
 log = structlog.get_logger(__name__)
 
@@ -68,27 +69,26 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
     if project.status in flow._TERMINAL:
         log.info("stage_skipped_project_finished", project_id=project.id, stage=stage, status=project.status)
         return None
-    now = datetime.now(UTC)
-    status: StageStatus | None = None
-    with rt.db.session() as session:
-        run = session.get(StageRun, (project.id, stage))
-        if run is None:  # called directly (tests, re-drives): claim it here
-            run = StageRun(project_id=project.id, stage=stage, status=StageStatus.QUEUED)
-            session.add(run)
-        if StageStatus(run.status).done:
-            status = StageStatus(run.status)
-        elif run.status == StageStatus.CANCELLED:
-            return None
-        else:
-            run.status, run.attempts, run.started_at, run.heartbeat_at = StageStatus.RUNNING, (run.attempts or 0) + 1, now, now
-    if status is not None:
-        # Redelivered after success: repair a follow-up that may have been lost, do nothing else.
-        flow.advance(rt, project.id, resend_queued=True)
+    status = _current_status(rt, project.id, stage)
+    if status is None:
+        flow.claim(rt, project.id, stage)  # called directly (tests, re-drives): claim it here
+        status = StageStatus.QUEUED
+    if status.done:
+        # Redelivered after success: claim what is still unclaimed, send nothing twice.
+        flow.advance(rt, project.id)
         return status
+    if status == StageStatus.CANCELLED or not _start(rt, project.id, stage):
+        log.info("stage_not_started", project_id=project.id, stage=stage, status=status)
+        return None
     flow.set_status(rt, project.id, STATUS[stage])
     rt.progress.update(project.id, status=STATUS[stage], stage=stage, stage_progress=0, message=f"{stage} started")
     ctx = StageContext(rt=rt, project=project, stage=stage, started=time.monotonic())
-    result = work(ctx)
+    try:
+        with heartbeats.beating(rt, project.id, stage):
+            result = work(ctx)
+    except BaseException as exc:
+        _release(rt, project.id, stage, exc)
+        raise
     with rt.db.session() as session:
         session.execute(
             update(StageRun).where(StageRun.project_id == project.id, StageRun.stage == stage)
@@ -97,6 +97,45 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
     ctx.report(100, f"{stage} {'skipped' if result == StageStatus.SKIPPED else 'done'}")
     flow.advance(rt, project.id)
     return result
+
+
+def _current_status(rt: Runtime, project_id: str, stage: str) -> StageStatus | None:
+    with rt.db.session() as session:
+        status = session.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
+    return StageStatus(status) if status else None
+
+
+def _start(rt: Runtime, project_id: str, stage: str) -> bool:
+    """Take the stage's lease: only a queued run, or one whose worker stopped beating, can start.
+
+    A duplicate message that arrives while another worker runs the stage
+    finds the lease held and is dropped; if that worker dies, its heartbeat
+    stops and the next delivery or the periodic re-drive takes over.
+    """
+    now = datetime.now(UTC)
+    stale = now - timedelta(seconds=rt.settings.stage_lease_s)
+    with rt.db.session() as session:
+        result = session.execute(
+            update(StageRun)
+            .where(StageRun.project_id == project_id, StageRun.stage == stage,
+                   or_(StageRun.status == StageStatus.QUEUED,
+                       and_(StageRun.status == StageStatus.RUNNING, StageRun.heartbeat_at < stale)))
+            .values(status=StageStatus.RUNNING, attempts=StageRun.attempts + 1, started_at=now, heartbeat_at=now)
+        )
+        return result.rowcount == 1
+
+
+def _release(rt: Runtime, project_id: str, stage: str, exc: BaseException) -> None:
+    """Give the lease back after a failure, so the retry (or a direct call) can start the stage again."""
+    from ytmaker.errors import classify
+
+    try:
+        with rt.db.session() as session:
+            session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                                   StageRun.status == StageStatus.RUNNING)
+                            .values(status=StageStatus.QUEUED, error=str(classify(exc))[:2000]))
+    except Exception as db_exc:  # noqa: BLE001 - the heartbeat stops, so the lease expires anyway
+        log.warning("lease_not_released", project_id=project_id, stage=stage, error=type(db_exc).__name__)
 
 
 def sha256(path: Path) -> str:
