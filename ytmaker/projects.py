@@ -13,7 +13,7 @@ from ytmaker.runtime import Runtime
 from ytmaker.text import clean, units
 
 FORMATS = ("16:9", "9:16")
-TARGETS = ("folder",)
+TARGETS = ("folder", "youtube")
 
 
 @dataclass(frozen=True)

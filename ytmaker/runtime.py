@@ -42,7 +42,7 @@ class Runtime:
     def providers(self):
         from ytmaker.providers.registry import Providers
 
-        return Providers(self.settings, self.data_dir)
+        return Providers(self.settings, self.data_dir, redis=self.redis)
 
     def close(self) -> None:
         self.db.dispose()

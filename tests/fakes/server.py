@@ -27,6 +27,7 @@ class Received:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # arrival, for rate-limit tests
 
     def json(self):
         return json.loads(self.body)

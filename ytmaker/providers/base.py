@@ -46,6 +46,10 @@ class PublishRequest:
     video: Path
     thumbnail: Path | None
     extra: dict = field(default_factory=dict)
+    #: A resumable upload's session saved by an earlier attempt, and how to save a new one
+    #: (before its first byte, so a retry or a crashed worker resumes instead of starting over).
+    session_uri: str | None = None
+    save_session: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from ytmaker.config import Settings
 
 
 class Providers:
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
+    def __init__(self, settings: Settings, data_dir: Path, *, redis=None) -> None:
         self.settings = settings
         self.data_dir = data_dir
+        self.redis = redis  # shared state of providers across workers (rate limits)
 
     def _key(self, name: str) -> str:
         """The API key in setting ``name``, registered for masking; missing -> CredentialsRejected."""
@@ -44,6 +45,18 @@ class Providers:
 
     @cached_property
     def images(self):
+        if self.settings.image_provider == "stability":
+            import httpx
+
+            from ytmaker.providers.stability import StabilityImages
+            from ytmaker.runtime import connect_redis
+
+            s = self.settings
+            return StabilityImages(api_key=self._key("stability_api_key"),
+                                   client=httpx.Client(base_url=s.stability_base_url, timeout=s.stability_timeout_s),
+                                   redis=self.redis if self.redis is not None else connect_redis(s.redis_url),
+                                   rate_limit=s.stability_rate_per_10s, rate_window_s=10.0,
+                                   moderation_fallback=s.moderation_fallback, retry=self._quick_retry())
         if self.settings.image_provider == "instant":
             from ytmaker.providers.instant import InstantImages
 

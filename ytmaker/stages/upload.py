@@ -35,6 +35,11 @@ def _publication(rt: Runtime, project_id: str, target: str) -> Publication:
                                                           Publication.target == target)).one()
 
 
+def _save_session(rt: Runtime, publication_id: int, uri: str) -> None:
+    with rt.db.session() as session:
+        session.get(Publication, publication_id).session_uri = uri
+
+
 def _upload(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
     publication = _publication(rt, project.id, project.publish_target)
@@ -56,6 +61,8 @@ def _upload(ctx: StageContext) -> StageStatus:
         language=project.language,
         video=rt.path(video.path),
         thumbnail=rt.path(thumbnail.path) if thumbnail else None,
+        session_uri=publication.session_uri,
+        save_session=lambda uri: _save_session(rt, publication.id, uri),
     ))
     with rt.db.session() as session:
         row = session.get(Publication, publication.id)
