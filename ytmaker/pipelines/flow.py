@@ -44,6 +44,8 @@ def load_project(rt: Runtime, project_id: str) -> Project:
 
 
 def send(stage: str, project_id: str) -> None:
+    import ytmaker.actors  # noqa: F401  (a service that only enqueues still needs the actors declared)
+
     dramatiq.get_broker().get_actor(ACTOR[stage]).send(project_id)
 
 
