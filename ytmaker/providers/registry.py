@@ -76,6 +76,10 @@ class Providers:
         return EspeakSpeech()
 
     def publisher(self, target: str):
+        if target == "youtube":
+            from ytmaker.providers.youtube import build_youtube
+
+            return build_youtube(self.settings, self.data_dir)
         from ytmaker.providers.folder import FolderPublisher
 
         return FolderPublisher(self.data_dir / "published")
