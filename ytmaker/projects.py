@@ -53,7 +53,8 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
         raise InvalidInput(f"format {video_format!r} is not one of {', '.join(FORMATS)}")
     if options.publish_target not in TARGETS:
         raise InvalidInput(f"publish target {options.publish_target!r} is not one of {', '.join(TARGETS)}")
-    title = " ".join(clean(options.title).split())[:100] if options.title else None
+    # Titles are kept as typed (path separators and shell characters are harmless: files are named by slug and id).
+    title = "".join(c for c in options.title if c.isprintable())[:100].strip() if options.title else None
     project = Project(
         content=content,
         title=title or None,
