@@ -180,7 +180,10 @@ def test_two_workers_share_one_rate_limit_through_redis(fake, tmp_path, redis_cl
     import redis
 
     key = f"test-{uuid.uuid4().hex}"
-    workers = [provider(fake, redis=redis.Redis(**redis_client.connection_pool.connection_kwargs), rate_key=key,
+    def own_connection():
+        return redis.Redis(connection_pool=redis.ConnectionPool(**redis_client.connection_pool.connection_kwargs))
+
+    workers = [provider(fake, redis=own_connection(), rate_key=key,
                         rate_limit=5, rate_window_s=1.0) for _ in range(2)]
     errors = []
 
