@@ -18,6 +18,8 @@ from ytmaker.errors import YtmakerError
 app = typer.Typer(help="Turn a text into a narrated video and publish it.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+auth_app = typer.Typer(help="Authorise publishing services.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 console = Console(stderr=True)
 out = Console()
 
@@ -212,6 +214,40 @@ def db_upgrade() -> None:
     rt = get_runtime()
     upgrade(rt.db)
     out.print(f"schema up to date ({rt.db.engine.url.render_as_string(hide_password=True)}, {time.monotonic() - started:.2f} s)")
+
+
+@app.command()
+def doctor() -> None:
+    """Check that each stage's configured provider is usable here, and say what to do if not."""
+    from ytmaker.config import Settings
+    from ytmaker.doctor import run_checks
+
+    checks = run_checks(Settings())
+    table = Table("check", "configured", "usable", "detail")
+    for check in checks:
+        mark = "[green]yes[/green]" if check.ok else ("[red]NO[/red]" if check.required else "[yellow]no[/yellow]")
+        table.add_row(check.what, check.provider, mark, check.detail)
+    out.print(table)
+    blocking = [check.what for check in checks if check.blocking]
+    if blocking:
+        _fail(f"not usable: {', '.join(blocking)}")
+
+
+@auth_app.command("youtube")
+def auth_youtube(
+    client_secrets: Annotated[Path, typer.Option(help="OAuth client (Desktop app) JSON from the Google Cloud console.")],
+    browser: Annotated[bool, typer.Option(help="Open the consent page in a browser (else print its URL).")] = True,
+) -> None:
+    """Authorise uploads to your channel; the refresh token goes to the keyring (or a 0600 file)."""
+    from ytmaker.config import Settings
+    from ytmaker.providers.youtube_auth import TokenStore, authorize
+
+    settings = Settings()
+    try:
+        where = authorize(client_secrets, TokenStore(settings.data_dir), open_browser=browser)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    out.print(f"YouTube authorised; refresh token stored in {where}")
 
 
 def main() -> None:

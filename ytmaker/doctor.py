@@ -1,0 +1,186 @@
+"""`ytmaker doctor`: is each stage's configured provider usable here, and if not, what to do.
+
+Checks look, they do not spend: keys and tokens are checked for presence
+(never sent), FFmpeg is run with ``-version``, Redis is pinged and the
+database answers ``select 1``. A check marked required that fails makes the
+command exit non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ytmaker.config import Settings
+
+#: languages whose text needs a CJK font on slides, thumbnails and subtitles
+CJK_LANGUAGES = ("zh", "ja", "ko")
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str  # a stage or a dependency
+    provider: str  # what is configured for it
+    ok: bool
+    required: bool
+    detail: str  # what was found, or what to do
+
+    @property
+    def blocking(self) -> bool:
+        return self.required and not self.ok
+
+
+def _secret(settings: Settings, name: str) -> bool:
+    value = getattr(settings, name, None)
+    return bool(value is not None and value.get_secret_value().strip())
+
+
+def _key_check(what: str, provider: str, settings: Settings, name: str, how: str) -> Check:
+    if _secret(settings, name):
+        return Check(what, provider, True, True, f"YTMAKER_{name.upper()} is set")
+    return Check(what, provider, False, True, f"set YTMAKER_{name.upper()} ({how}), or choose an offline provider")
+
+
+def check_stages(settings: Settings) -> list[Check]:
+    """One check per stage, for the provider configured for it."""
+    checks = []
+    script = settings.script_provider
+    checks.append(_key_check("script", script, settings, "gemini_api_key", "a key from aistudio.google.com")
+                  if script == "gemini" else Check("script", script, True, True, "offline writer, no network"))
+    images = settings.image_provider
+    checks.append(_key_check("images", images, settings, "stability_api_key", "a key from platform.stability.ai")
+                  if images == "stability" else Check("images", images, True, True, "offline slides, no network"))
+    speech = settings.speech_provider
+    if speech == "google":
+        checks.append(_key_check("audio", speech, settings, "google_tts_api_key", "a Cloud API key with Text-to-Speech enabled"))
+    elif speech == "espeak":
+        checks.append(_espeak())
+    else:
+        checks.append(Check("audio", speech, True, True, "silent test audio"))
+    checks.append(_avatars(settings))
+    checks.append(_publisher(settings))
+    return checks
+
+
+def _espeak() -> Check:
+    try:
+        import espeakng_loader
+
+        library = Path(espeakng_loader.get_library_path())
+    except (ImportError, OSError, RuntimeError) as exc:
+        return Check("audio", "espeak", False, True, f"espeak-ng unavailable ({exc}): pip install espeakng-loader")
+    if not library.exists():
+        return Check("audio", "espeak", False, True, f"{library} is missing: pip install --force-reinstall espeakng-loader")
+    return Check("audio", "espeak", True, True, f"libespeak-ng at {library}")
+
+
+def _avatars(settings: Settings) -> Check:
+    if settings.avatar_provider == "none":
+        return Check("avatars", "none", True, False, "no avatar: the stage is skipped")
+    missing = []
+    if not _secret(settings, "did_api_key"):
+        missing.append("YTMAKER_DID_API_KEY (studio.d-id.com, API key)")
+    if not settings.did_source_url:
+        missing.append("YTMAKER_DID_SOURCE_URL (a public URL of the presenter's image)")
+    if missing:
+        return Check("avatars", "did", False, True, "set " + " and ".join(missing))
+    return Check("avatars", "did", True, True, f"D-ID at {settings.did_base_url}, presenter {settings.did_source_url}")
+
+
+def _publisher(settings: Settings) -> Check:
+    if settings.publisher == "youtube":
+        from ytmaker.errors import PermanentError
+        from ytmaker.providers.youtube import check_publish_at
+        from ytmaker.providers.youtube_auth import TokenStore
+
+        try:
+            info = TokenStore(settings.data_dir).load()
+            check_publish_at(settings.youtube_publish_at, settings.youtube_privacy)
+        except PermanentError as exc:
+            return Check("upload", "youtube", False, True, str(exc))
+        if not info or not info.get("refresh_token"):
+            return Check("upload", "youtube", False, True, "not authorised: run `ytmaker auth youtube --client-secrets FILE`")
+        return Check("upload", "youtube", True, True, f"authorised; uploads as {settings.youtube_privacy}")
+    target = settings.data_dir / "published"
+    parent = next((p for p in (target, *target.parents) if p.exists()), Path("."))
+    if os.access(parent, os.W_OK):
+        return Check("upload", "folder", True, True, f"publishes to {target}")
+    return Check("upload", "folder", False, True, f"{parent} is not writable: fix permissions or set YTMAKER_DATA_DIR")
+
+
+def check_media(settings: Settings, *, ffmpeg: Callable[[], str] | None = None,
+                font: Callable[..., str | None] | None = None) -> list[Check]:
+    """FFmpeg and the fonts slides, thumbnails and subtitles are drawn with."""
+    from ytmaker.media.ffmpeg import ffmpeg_exe
+    from ytmaker.media.fonts import font_path
+
+    ffmpeg, font = ffmpeg or ffmpeg_exe, font or font_path
+    checks = []
+    try:
+        exe = ffmpeg()
+        result = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20)
+        if result.returncode != 0:
+            raise OSError(result.stderr.strip()[-200:] or f"exit {result.returncode}")
+        version = " ".join((result.stdout.split() or ["ffmpeg"])[:3])
+        checks.append(Check("ffmpeg", exe, True, True, version))
+    except Exception as exc:  # noqa: BLE001  (not found, not executable, broken build: all say the same)
+        checks.append(Check("ffmpeg", "-", False, True, f"FFmpeg does not run ({exc}): install ffmpeg or `pip install imageio-ffmpeg`"))
+    latin = font()
+    checks.append(Check("font", latin or "Pillow's default", bool(latin), False,
+                        "found" if latin else "install fonts-dejavu-core for sharper text"))
+    cjk = font(cjk=True)
+    needs_cjk = settings.language.split("-")[0].lower() in CJK_LANGUAGES
+    checks.append(Check("font (CJK)", cjk or "-", bool(cjk), needs_cjk,
+                        "found" if cjk else "install fonts-noto-cjk for Chinese, Japanese or Korean text"))
+    return checks
+
+
+def check_services(settings: Settings) -> list[Check]:
+    """Redis (unless embedded) and the database answer."""
+    checks = []
+    if settings.embedded:
+        checks.append(Check("redis", "embedded", True, True, "no YTMAKER_REDIS_URL: in-process broker and worker"))
+    else:
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            client.ping()
+            checks.append(Check("redis", _redact(settings.redis_url), True, True, "reachable"))
+        except redis.RedisError as exc:
+            checks.append(Check("redis", _redact(settings.redis_url), False, True,
+                                f"not reachable ({type(exc).__name__}): start Redis or fix YTMAKER_REDIS_URL"))
+        finally:
+            client.close()
+    from sqlalchemy import text
+
+    from ytmaker.db.session import Database
+
+    db = Database(settings.resolved_database_url)
+    shown = db.engine.url.render_as_string(hide_password=True)
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("select 1"))
+        checks.append(Check("database", shown, True, True, "reachable (`ytmaker db upgrade` creates the schema)"))
+    except Exception as exc:  # noqa: BLE001
+        checks.append(Check("database", shown, False, True,
+                            f"not reachable ({type(exc).__name__}): start it or fix YTMAKER_DATABASE_URL"))
+    finally:
+        db.dispose()
+    return checks
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(configured URL)"
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return [*check_stages(settings), *check_media(settings), *check_services(settings)]
