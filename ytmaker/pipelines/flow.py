@@ -195,28 +195,60 @@ def cancel_project(rt: Runtime, project_id: str) -> bool:
 
 
 def redrive(rt: Runtime, *, older_than_s: float) -> list[tuple[str, str]]:
-    """Re-send stages that were claimed but never started, and advance projects that stalled.
+    """Repair what messages alone cannot: run periodically (``recover_stalled``).
 
-    Run periodically: it repairs follow-ups lost between a stage's end and
-    its successor's enqueue (#545) and messages Redis lost. Safe to repeat,
-    since every stage is idempotent. Returns (project id, stage) pairs sent.
+    - a stage claimed but not started for ``older_than_s`` is sent again
+      (its follow-up message was lost between stages, #545, or Redis lost it);
+    - a running stage whose heartbeat stopped for the lease (its worker was
+      killed) is sent again, without waiting for Dramatiq's redelivery (#527);
+    - a live project with nothing in flight is advanced;
+    - a stage still running past its time limit fails the project.
+    Safe to repeat: every stage is idempotent. Returns (project id, stage) pairs sent.
     """
-    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    now = datetime.now(UTC)
     sent: list[tuple[str, str]] = []
+    live = Project.status.not_in(_TERMINAL)
     with rt.db.session() as session:
-        stale = session.execute(
+        queued = session.execute(
             select(StageRun.project_id, StageRun.stage).join(Project, Project.id == StageRun.project_id)
-            .where(StageRun.status == StageStatus.QUEUED, StageRun.queued_at < cutoff, Project.status.not_in(_TERMINAL))
+            .where(live, StageRun.status == StageStatus.QUEUED, StageRun.queued_at < now - timedelta(seconds=older_than_s))
         ).all()
-        idle = session.scalars(
-            select(Project.id).where(Project.status.not_in(_TERMINAL), Project.updated_at < cutoff)
+        running = session.execute(
+            select(StageRun.project_id, StageRun.stage, StageRun.started_at, StageRun.heartbeat_at)
+            .join(Project, Project.id == StageRun.project_id).where(live, StageRun.status == StageStatus.RUNNING)
         ).all()
-    for project_id, stage in stale:
-        send(stage, project_id)
+        idle = session.scalars(select(Project.id).where(live, Project.updated_at < now - timedelta(seconds=older_than_s))).all()
+    lease_cutoff = now - timedelta(seconds=rt.settings.stage_lease_s)
+    for project_id, stage, started_at, heartbeat_at in running:
+        limit = timedelta(milliseconds=rt.settings.policy(stage).time_limit_ms) + timedelta(seconds=rt.settings.stage_lease_s)
+        if _aware(heartbeat_at) < lease_cutoff:
+            if _requeue_silent(rt, project_id, stage, heartbeat_at):
+                queued.append((project_id, stage))
+        elif _aware(started_at) < now - limit:
+            fail_stage(rt, project_id, stage, f"still running {limit} after it started, past its time limit; "
+                       "the worker may be stuck: restart it, then `ytmaker retry`")
+    for project_id, stage in queued:
         with rt.db.session() as session:
             session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
                             .values(queued_at=datetime.now(UTC)))
+        send(stage, project_id)
         sent.append((project_id, stage))
     for project_id in idle:
         sent += [(project_id, stage) for stage in advance(rt, project_id)]
     return sent
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; all of ours are UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _requeue_silent(rt: Runtime, project_id: str, stage: str, heartbeat_at: datetime) -> bool:
+    """Put a stage whose worker went silent back in the queue (only if nobody beat meanwhile)."""
+    with rt.db.session() as session:
+        result = session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status == StageStatus.RUNNING, StageRun.heartbeat_at == heartbeat_at)
+            .values(status=StageStatus.QUEUED, error="its worker stopped responding; sent again")
+        )
+        return result.rowcount == 1
