@@ -67,6 +67,15 @@ class Providers:
 
     @cached_property
     def speech(self):
+        if self.settings.speech_provider == "google":
+            import httpx
+
+            from ytmaker.providers.google_tts import GoogleSpeech
+
+            s = self.settings
+            return GoogleSpeech(api_key=self._key("google_tts_api_key"),
+                                client=httpx.Client(base_url=s.google_tts_base_url, timeout=s.google_tts_timeout_s),
+                                sample_rate=s.google_tts_sample_rate, retry=self._quick_retry())
         if self.settings.speech_provider == "instant":
             from ytmaker.providers.instant import InstantSpeech
 
