@@ -1,0 +1,3 @@
+from ytmaker.cli import main
+
+main()
