@@ -108,10 +108,11 @@ class _progress_bar:
         self.progress.update(self.total, completed=float(hash_.get("progress", 0) or 0), message=hash_.get("status", ""))
         self.progress.update(self.stage, description=hash_.get("stage", "stage"),
                              completed=float(hash_.get("stage_progress", 0) or 0), message=hash_.get("message", "")[:60])
-        message = hash_.get("message", "")
-        if not console.is_terminal and message and message != self.last_message:
-            console.print(f"{hash_.get('progress', 0):>3}% {hash_.get('stage', '')}: {message}")
-        self.last_message = message
+        # Without a terminal (logs, CI), print a line per stage quarter rather than every tick.
+        step = (hash_.get("stage", ""), int(float(hash_.get("stage_progress", 0) or 0)) // 25, hash_.get("status"))
+        if not console.is_terminal and hash_.get("message") and step != self.last_message:
+            console.print(f"{hash_.get('progress', 0):>3}% {hash_.get('stage', '')}: {hash_.get('message')}")
+        self.last_message = step
 
     def __exit__(self, *_exc):
         self.progress.stop()
