@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=20)
     args = parser.parse_args()
     rows = []
-    for timeout in (1000, 100):
+    for timeout in (1000, 100, 10):
         result = subprocess.run([sys.executable, __file__, "--one", str(timeout), str(args.projects)],
                                 capture_output=True, text=True)
         if result.returncode != 0:

@@ -192,3 +192,35 @@ def test_failing_asset_stage_on_redis_fails_the_project_at_once(redis_rt, redis_
     with rt.db.session() as session:
         assert session.get(StageRun, (project.id, "render")) is None
         assert session.get(Project, project.id).failed_stage == "audio"
+
+
+def test_a_stage_past_its_time_limit_is_stopped_and_fails_with_the_reason(tmp_path, stub_broker, stub_worker):
+    import fakeredis
+
+    from tests.conftest import fast_settings
+    from ytmaker.db.migrate import upgrade
+    from ytmaker.runtime import build_runtime, set_runtime
+
+    rt = build_runtime(fast_settings(tmp_path, script_time_limit_ms=300, script_max_retries=1), redis=fakeredis.FakeRedis())
+    upgrade(rt.db)
+    set_runtime(rt)
+
+    class Hanging:
+        calls = 0
+
+        def write(self, request, report):
+            Hanging.calls += 1
+            while True:  # a provider call that never returns
+                time.sleep(0.05)
+
+    rt.providers.script_writer = Hanging()
+    project = create_project(rt, SHORT_TEXT)
+    started = time.monotonic()
+    final = wait_for(rt, start_generation(project.id), timeout_s=30)
+
+    assert final.status == "failed" and final.failed_stage == "script"
+    assert "time limit" in final.error and "gave up after 2 attempts" in final.error
+    assert Hanging.calls == 2
+    assert time.monotonic() - started < 10
+    set_runtime(None)
+    rt.close()
