@@ -16,6 +16,7 @@ if dramatiq.broker.global_broker is None:
     dramatiq.set_broker(build_broker(Settings()))
 
 from ytmaker.actors.assets import generate_audio, generate_avatars, generate_images  # noqa: E402
+from ytmaker.actors.avatars import poll_avatar  # noqa: E402,F401
 from ytmaker.actors.periodic import recover_stalled  # noqa: E402
 from ytmaker.actors.render import generate_thumbnail, render_video  # noqa: E402
 from ytmaker.actors.script import generate_script  # noqa: E402

@@ -123,6 +123,24 @@ def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:
     log.warning("stage_failed", project_id=project_id, stage=stage, reason=reason)
 
 
+def finish_stage(rt: Runtime, project_id: str, stage: str, status: StageStatus = StageStatus.SUCCEEDED) -> bool:
+    """Record that a running stage finished outside its actor (a provider that works for minutes) and hand over.
+
+    Only a run still ``running`` is finished, so a cancelled or failed stage stays so. Returns whether it was.
+    """
+    with rt.db.session() as session:
+        result = session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status == StageStatus.RUNNING)
+            .values(status=status, finished_at=datetime.now(UTC), error=None)
+        )
+    if result.rowcount != 1:
+        return False
+    rt.progress.update(project_id, stage=stage, stage_progress=100, message=f"{stage} done")
+    advance(rt, project_id)
+    return True
+
+
 def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int) -> None:
     """Record that a stage failed transiently and will run again after ``delay_ms``."""
     with rt.db.session() as session:

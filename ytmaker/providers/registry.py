@@ -84,6 +84,15 @@ class Providers:
 
         return EspeakSpeech()
 
+    @cached_property
+    def avatars(self):
+        """The D-ID client, or None when avatars are off (the stage is then skipped)."""
+        if self.settings.avatar_provider == "none":
+            return None
+        from ytmaker.providers.did import build_did
+
+        return build_did(self.settings)
+
     def publisher(self, target: str):
         if target == "youtube":
             from ytmaker.providers.youtube import build_youtube

@@ -15,6 +15,7 @@ from ytmaker.errors import MediaError
 from ytmaker.media.render import SIZES
 from ytmaker.providers.base import ImageRequest
 from ytmaker.runtime import Runtime
+from ytmaker.stages import avatars
 from ytmaker.stages.common import StageContext, existing_assets, record_asset, run_stage, temp_path
 from ytmaker.stages.script import load_script
 from ytmaker.text import truncate
@@ -29,7 +30,10 @@ def generate_audio(rt: Runtime, project_id: str) -> StageStatus | None:
 
 
 def generate_avatars(rt: Runtime, project_id: str) -> StageStatus | None:
-    return run_stage(rt, "avatars", project_id, _avatars)
+    status = run_stage(rt, "avatars", project_id, _avatars)
+    if status == StageStatus.RUNNING:  # D-ID works on; delayed messages check back (stages.avatars)
+        avatars.follow(rt, project_id)
+    return status
 
 
 def _images(ctx: StageContext) -> StageStatus:
@@ -85,10 +89,8 @@ def _audio(ctx: StageContext) -> StageStatus:
 
 
 def _avatars(ctx: StageContext) -> StageStatus:
-    # No avatar provider exists yet (D-ID comes with the providers issue): the
-    # stage is recorded as skipped rather than faked, and render goes on without one.
-    ctx.report(100, "no avatar provider configured: skipped")
-    return StageStatus.SKIPPED
+    # Without a provider the stage is recorded as skipped rather than faked, and render goes on without one.
+    return avatars.start_avatars(ctx)
 
 
 def wav_duration_ms(path) -> int:

@@ -1,0 +1,151 @@
+"""D-ID avatars against a fake talks API: started from our audio, followed by delayed messages."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import fast_settings
+from tests.fakes.did import VIDEO, FakeDID, failure
+from ytmaker import stages
+from ytmaker.db.models import Asset, Project, StageRun
+from ytmaker.errors import CredentialsRejected, ProviderUnavailable
+from ytmaker.projects import create_project
+from ytmaker.providers.did import DIDClient
+
+TEXT = " ".join(f"Sentence number {i} talks about a different topic entirely, with words {i}." for i in range(12))
+
+
+@pytest.fixture
+def did():
+    with FakeDID() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, did):
+    return fast_settings(tmp_path, database_url=database_url, speech_provider="instant", avatar_provider="did",
+                         did_api_key=did.key, did_base_url=did.url, did_source_url="https://example.org/presenter.jpg",
+                         did_poll_first_s=0.05, did_poll_max_s=0.2)
+
+
+@pytest.fixture
+def project(rt):
+    """A project with its script and narration made; images claimed elsewhere, so render stays out of the way."""
+    project = create_project(rt, TEXT)
+    stages.generate_script(rt, project.id)
+    stages.generate_audio(rt, project.id)
+    assert stage_status(rt, project.id, "images") == "queued"  # claimed, never run here: render stays out of the way
+    return project
+
+
+def stage_status(rt, project_id, stage="avatars") -> str:
+    with rt.db.session() as session:
+        return session.get(StageRun, (project_id, stage)).status
+
+
+def wait_until(predicate, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def avatar_assets(rt, project_id) -> list[Asset]:
+    with rt.db.session() as session:
+        return list(session.scalars(select(Asset).where(Asset.project_id == project_id, Asset.kind == "avatar")
+                                    .order_by(Asset.segment_index)))
+
+
+def test_talks_are_made_from_our_audio_and_followed_by_delayed_messages(rt, project, did, stub_broker, stub_worker):
+    status = stages.generate_avatars(rt, project.id)
+
+    assert status == "running"  # handed over: no thread waits on D-ID
+    segments = len(stages.script.load_script(rt, project.id).segments)
+    assert segments >= 2 and len(did.talk_requests) == segments and len(did.audios) == segments
+    wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+
+    assets = avatar_assets(rt, project.id)
+    assert [a.segment_index for a in assets] == list(range(segments))
+    assert all(rt.path(a.path).read_bytes() == VIDEO and a.duration_ms == 2500 for a in assets)
+    with rt.db.session() as session:
+        audio = session.scalars(select(Asset).where(Asset.project_id == project.id, Asset.kind == "audio")
+                                .order_by(Asset.segment_index)).all()
+    uploaded = list(did.audios.values())
+    assert uploaded == [rt.path(a.path).read_bytes() for a in audio]  # each talk says its own segment
+    for body, url in zip(did.talk_requests, did.audios, strict=True):
+        assert body["source_url"] == "https://example.org/presenter.jpg"
+        assert body["script"] == {"type": "audio", "audio_url": url}
+    assert all(count >= did.polls_to_finish for count in did.gets.values())
+    assert all("authorization" not in headers for headers in did.downloads)  # pre-signed URL: no key sent there
+    assert rt.redis.hgetall(f"ytmaker:avatars:{project.id}") == {}
+
+
+def test_a_rejected_talk_fails_the_project_with_d_ids_reason(rt, project, did, stub_broker, stub_worker):
+    did.outcome[2] = {"status": "rejected", "error": {"kind": "FaceError", "description": "No face detected in the image"}}
+
+    stages.generate_avatars(rt, project.id)
+    stub_broker.join("assets", fail_fast=False)
+    wait_until(lambda: stage_status(rt, project.id) == "failed")
+
+    with rt.db.session() as session:
+        final = session.get(Project, project.id)
+    assert final.status == "failed" and final.failed_stage == "avatars"
+    assert "No face detected" in final.error and "rejected" in final.error
+
+
+def test_text_talks_use_d_ids_voice(rt, project, did, stub_broker, stub_worker):
+    rt.settings.did_script = "text"
+
+    stages.generate_avatars(rt, project.id)
+    wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+
+    script = stages.script.load_script(rt, project.id)
+    assert did.audios == {}
+    assert [b["script"]["input"] for b in did.talk_requests] == [s["narration"] for s in script.segments]
+    assert did.talk_requests[0]["script"]["provider"] == {"type": "microsoft", "voice_id": "en-US-JennyNeural"}
+
+
+def test_a_d_id_outage_while_polling_is_waited_out(rt, project, did, stub_broker, stub_worker):
+    stages.generate_avatars(rt, project.id)
+    did.refuse.extend([failure(503, "ServiceUnavailable", "try later")] * 3)
+
+    wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+
+    assert len(avatar_assets(rt, project.id)) == len(did.talk_requests)
+
+
+def test_without_a_provider_the_stage_is_skipped(tmp_path, database_url):
+    from ytmaker.db.migrate import upgrade
+    from ytmaker.runtime import build_runtime
+    import fakeredis
+
+    runtime = build_runtime(fast_settings(tmp_path, database_url=database_url, speech_provider="instant"),
+                            redis=fakeredis.FakeRedis())
+    upgrade(runtime.db)
+    try:
+        project = create_project(runtime, TEXT)
+        stages.generate_script(runtime, project.id)
+        assert stages.generate_avatars(runtime, project.id) == "skipped"
+    finally:
+        runtime.close()
+
+
+def test_the_key_is_sent_as_given_and_a_rejected_key_is_a_credentials_error(did, tmp_path):
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"RIFF....WAVE")
+
+    assert DIDClient(api_key=did.key, base_url=did.url).upload_audio(audio).startswith("s3://")
+    with pytest.raises(CredentialsRejected, match="YTMAKER_DID_API_KEY") as caught:
+        DIDClient(api_key="wrong-key-123", base_url=did.url).upload_audio(audio)
+    assert "wrong-key-123" not in str(caught.value)
+
+
+def test_5xx_is_transient_with_retry_after(did, tmp_path):
+    did.refuse.append(failure(503, "ServiceUnavailable", "busy").__class__(503, b'{"kind":"x"}', {"Retry-After": "7"}))
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
+    assert caught.value.retry_after == 7
