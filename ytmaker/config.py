@@ -108,27 +108,6 @@ class Settings(BaseSettings):
     did_max_wait_s: float = 1800.0
     did_timeout_s: float = 60.0
 
-    # YouTube: the OAuth token is stored by `ytmaker auth youtube` (keyring, else a 0600 file).
-    youtube_base_url: str = "https://www.googleapis.com"
-    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
-    youtube_privacy: Literal["private", "unlisted", "public"] = "private"
-    youtube_publish_at: str | None = None  # ISO 8601 with a time zone; needs privacy "private"
-    youtube_category_id: str = "22"  # People & Blogs
-    youtube_chunk_size: int = 40 * 256 * 1024  # bytes, a multiple of 256 KiB
-    youtube_timeout_s: float = 60.0
-    youtube_attempts: int = Field(default=3, ge=1)  # within one message; then Dramatiq retries resume it
-
-    # D-ID talking-head avatars (avatar_provider "did").
-    did_api_key: SecretStr | None = None
-    did_base_url: str = "https://api.d-id.com"
-    did_source_url: str = ""  # the presenter's image URL
-    did_script: Literal["audio", "text"] = "audio"  # narrate with our audio, or D-ID's own voice
-    did_voice: str = "en-US-JennyNeural"  # voice of the text script (Microsoft provider)
-    did_poll_first_s: float = 5.0
-    did_poll_max_s: float = 60.0
-    did_max_wait_s: float = 1800.0
-    did_timeout_s: float = 60.0
-
     # Gemini script writer (script_provider "gemini"); the model is the project's llm_model.
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str | None = None  # None: Google's endpoint

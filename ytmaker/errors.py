@@ -10,7 +10,6 @@
           ├── CredentialsRejected     a rejected or missing API key
           ├── ContentRejected         moderation
           ├── QuotaExceeded           a daily quota or upload limit is used up
-          ├── QuotaExceeded           a daily quota or upload limit is used up
           └── MediaError              FFmpeg failed on input it cannot use
 
 Vendor and library errors are translated into this tree at the provider boundary
@@ -66,10 +65,6 @@ class CredentialsRejected(PermanentError):
 
 class ContentRejected(PermanentError):
     """A provider's moderation refused the content."""
-
-
-class QuotaExceeded(PermanentError):
-    """A provider's quota or upload limit is used up: retrying now only burns more of it."""
 
 
 class QuotaExceeded(PermanentError):
