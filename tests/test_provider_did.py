@@ -149,3 +149,17 @@ def test_5xx_is_transient_with_retry_after(did, tmp_path):
     with pytest.raises(ProviderUnavailable) as caught:
         DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
     assert caught.value.retry_after == 7
+
+
+def test_the_key_never_reaches_logs_or_progress(rt, project, did, stub_broker, stub_worker, capfd):
+    did.outcome[1] = {"status": "error", "error": {"kind": "InternalError", "description": "render failed"}}
+
+    stages.generate_avatars(rt, project.id)
+    wait_until(lambda: stage_status(rt, project.id) == "failed")
+
+    captured = capfd.readouterr()
+    with rt.db.session() as session:
+        error = session.get(Project, project.id).error
+    assert "render failed" in error
+    for trace in (captured.out, captured.err, str(rt.progress.get(project.id)), error):
+        assert did.key not in trace

@@ -350,3 +350,22 @@ def test_auth_flow_prefers_the_keyring(tmp_path, oauth, fake_browser):
     assert json.loads(backend.values[("ytmaker", "youtube")])["refresh_token"] == oauth.refresh_token
     assert not store.path.exists()
     assert store.load()["client_id"] == oauth.client_id
+
+
+def test_tokens_never_reach_logs_records_or_progress(rt, project, youtube, oauth, stub_broker, stub_worker, capfd):
+    youtube.status_on_chunk = {2: 503}  # a logged failure on the way
+    from ytmaker.actors import upload_to_youtube
+
+    upload_to_youtube.send(project.id)
+    stub_broker.join("upload", fail_fast=False)
+    stub_worker.join()
+
+    captured = capfd.readouterr()
+    with rt.db.session() as session:
+        final = session.get(Project, project.id)
+        row = session.get(Publication, publication(rt, project.id).id)
+    traces = [captured.out, captured.err, json.dumps(rt.progress.get(project.id)), final.error or "",
+              row.session_uri or "", row.url or ""]
+    assert "youtube_uploaded" in captured.err or final.status == "completed"
+    for secret in (oauth.access_token, oauth.refresh_token, oauth.client_secret):
+        assert not any(secret in trace for trace in traces), secret
