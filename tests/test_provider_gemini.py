@@ -222,3 +222,11 @@ def test_a_safety_stop_is_content_rejected_without_repair(fake):
 def test_a_missing_key_is_refused_with_the_variable_to_set():
     with pytest.raises(CredentialsRejected, match="YTMAKER_GEMINI_API_KEY"):
         GeminiScriptWriter(api_key="")
+
+
+def test_an_unknown_template_is_refused_when_the_project_is_created(rt):
+    from ytmaker.projects import ProjectOptions, create_project
+
+    with pytest.raises(InvalidInput, match="listicle"):
+        create_project(rt, TEXT, ProjectOptions(prompt_template="poem"))
+    assert create_project(rt, TEXT, ProjectOptions(prompt_template="story")).prompt_template == "story"

@@ -46,6 +46,8 @@ def make(
     video_format: Annotated[str | None, typer.Option("--format", help="16:9 or 9:16 (Shorts).")] = None,
     voice: Annotated[str | None, typer.Option(help="Voice name of the speech provider.")] = None,
     publish: Annotated[str, typer.Option(help="Publish target.")] = "folder",
+    template: Annotated[str, typer.Option(help="Prompt template of an LLM script writer: default, summary, story, listicle.")] = "default",
+    model: Annotated[str | None, typer.Option(help="LLM model of the script writer (default: YTMAKER_LLM_MODEL).")] = None,
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
 ) -> None:
     """Create a project from FILE and make its video."""
@@ -59,7 +61,8 @@ def make(
         _fail(f"cannot read {file}: {exc.strerror}")
     try:
         rt = _runtime()
-        options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish)
+        options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
+                                 prompt_template=template, llm_model=model)
         project = create_project(rt, raw, options)
         console.print(f"project [bold]{project.id}[/bold]")
         if rt.settings.embedded:

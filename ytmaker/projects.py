@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ytmaker.db.models import Project, ProjectStatus, StageRun
 from ytmaker.errors import InvalidInput
 from ytmaker.pipelines import flow
+from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.runtime import Runtime
 from ytmaker.text import clean, units
 
@@ -53,6 +54,8 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
         raise InvalidInput(f"format {video_format!r} is not one of {', '.join(FORMATS)}")
     if options.publish_target not in TARGETS:
         raise InvalidInput(f"publish target {options.publish_target!r} is not one of {', '.join(TARGETS)}")
+    if options.prompt_template not in TEMPLATES:
+        raise InvalidInput(f"prompt template {options.prompt_template!r} is not one of {', '.join(sorted(TEMPLATES))}")
     # Titles are kept as typed (path separators and shell characters are harmless: files are named by slug and id).
     title = "".join(c for c in options.title if c.isprintable())[:100].strip() if options.title else None
     project = Project(
