@@ -18,6 +18,8 @@ from ytmaker.errors import YtmakerError
 app = typer.Typer(help="Turn a text into a narrated video and publish it.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+dlq_app = typer.Typer(help="Messages that exhausted their retries (distributed mode).", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 auth_app = typer.Typer(help="Authorise publishing services.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
 console = Console(stderr=True)
@@ -206,6 +208,31 @@ def cancel(project_id: str) -> None:
     except YtmakerError as exc:
         _fail(str(exc))
     out.print("cancelled" if changed else "the project had already ended")
+
+
+@dlq_app.command("list")
+def dlq_list() -> None:
+    """List dead letters, newest first."""
+    from ytmaker.deadletters import list_dead
+
+    rt = _runtime()
+    table = Table("message id", "queue", "actor", "project", "failed at (UTC)")
+    for letter in list_dead(rt.redis):
+        table.add_row(letter.message_id, letter.queue, letter.actor, letter.project_id or "",
+                      letter.failed_at.strftime("%Y-%m-%d %H:%M:%S"))
+    out.print(table)
+
+
+@dlq_app.command("requeue")
+def dlq_requeue(message_id: str) -> None:
+    """Remove a dead letter and resume its project at the stage that failed."""
+    from ytmaker.deadletters import requeue
+
+    try:
+        sent = requeue(_runtime(), message_id)
+    except YtmakerError as exc:
+        _fail(str(exc))
+    out.print(f"requeued: {', '.join(sent) or 'nothing to send'}")
 
 
 @db_app.command("upgrade")
