@@ -1,0 +1,107 @@
+"""The wake-up broker on real Redis: an enqueue wakes an idle consumer at once, and nothing is lost."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dramatiq
+import pytest
+from dramatiq.middleware import AgeLimit, Retries
+
+from tests.conftest import REDIS_URL
+from ytmaker.wakeup import WAKE_TOKENS_MAX, WakeupRedisBroker
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def wake_broker(redis_client):
+    redis_client.flushdb()
+    broker = WakeupRedisBroker(url=REDIS_URL, middleware=[AgeLimit(), Retries(min_backoff=10, max_backoff=20)])
+    yield broker
+    broker.flush_all()
+    broker.close()
+    redis_client.flushdb()
+
+
+def _actor(broker, queue, handler):
+    return dramatiq.actor(handler, broker=broker, queue_name=queue, actor_name=f"{queue}_{handler.__name__}", max_retries=3)
+
+
+def test_an_idle_consumer_fetches_a_new_message_within_milliseconds_not_its_timeout(wake_broker):
+    seen: list[float] = []
+    done = threading.Event()
+
+    def record(sent_at):
+        seen.append(time.time() - sent_at)
+        done.set()
+
+    actor = _actor(wake_broker, "wake_q", record)
+    # A 2 s worker timeout: a polling consumer would sleep up to 2 s once the queue has been idle.
+    worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=2000)
+    worker.start()
+    try:
+        time.sleep(3)  # long enough for the back-off to reach the full timeout
+        for _ in range(5):
+            done.clear()
+            actor.send(time.time())
+            assert done.wait(5)
+            time.sleep(0.5)
+    finally:
+        worker.stop()
+    assert len(seen) == 5
+    assert sorted(seen)[2] < 0.1, seen  # median well under the 2 s a poll could take
+
+
+def test_every_message_is_processed_once_with_several_consumers(wake_broker, redis_client):
+    def count(n):
+        redis_client.sadd("wake:seen", n)
+        redis_client.incr("wake:calls")
+
+    actor = _actor(wake_broker, "wake_many", count)
+    workers = [dramatiq.Worker(wake_broker, worker_threads=2, worker_timeout=500) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        for n in range(200):
+            actor.send(n)
+        deadline = time.monotonic() + 20
+        while redis_client.scard("wake:seen") < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert redis_client.scard("wake:seen") == 200
+    assert int(redis_client.get("wake:calls")) == 200
+    assert redis_client.llen(wake_broker.wake_key("wake_many")) <= WAKE_TOKENS_MAX
+
+
+def test_delayed_messages_wake_the_delay_queue_consumer(wake_broker):
+    done = threading.Event()
+
+    def mark():
+        done.set()
+
+    actor = _actor(wake_broker, "wake_delay", mark)
+    worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=2000)
+    worker.start()
+    try:
+        time.sleep(2.5)
+        started = time.monotonic()
+        actor.send_with_options(delay=100)
+        assert done.wait(5)
+        # the delay is 100 ms; a sleeping delay-queue consumer could add up to 2 s more
+        assert time.monotonic() - started < 1.5
+    finally:
+        worker.stop()
+
+
+def test_the_wake_list_is_capped_and_expires(wake_broker, redis_client):
+    actor = _actor(wake_broker, "wake_cap", lambda: None)
+    for _ in range(WAKE_TOKENS_MAX + 50):
+        actor.send()
+    key = wake_broker.wake_key("wake_cap")
+    assert redis_client.llen(key) == WAKE_TOKENS_MAX
+    assert 0 < redis_client.ttl(key) <= 3600
+    assert wake_broker.do_qsize("wake_cap") == WAKE_TOKENS_MAX + 50  # the messages themselves are all there
