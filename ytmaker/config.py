@@ -49,8 +49,19 @@ class Settings(BaseSettings):
     image_provider: Literal["offline", "instant", "stability"] = "offline"
     speech_provider: Literal["espeak", "instant", "google"] = "espeak"
     render_quality: Literal["final", "draft", "tiny"] = "final"
+    # Background music: a file, or a folder to pick one from (per project); none by default.
+    music: Path | None = None
+    subtitles: bool = True
     publisher: Literal["folder", "youtube"] = "folder"
     avatar_provider: Literal["none", "did"] = "none"
+    # "instant": render and thumbnail write a tiny pre-made clip and picture without FFmpeg, so an
+    # orchestration benchmark measures the stages' bookkeeping, not encoding (bench/orchestration).
+    renderer: Literal["ffmpeg", "instant"] = "ffmpeg"
+
+    # Prometheus metrics served by each worker instance (ytmaker.metrics); None: on in distributed mode.
+    metrics: bool | None = None
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = 9191
 
     # Project defaults.
     language: str = "en"

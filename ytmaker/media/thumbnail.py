@@ -1,4 +1,10 @@
-"""Thumbnails: a 1280x720 JPEG (under YouTube's 2 MB) from a frame of the video plus the title."""
+"""Thumbnails: a 1280x720 JPEG (under YouTube's 2 MB) from the most detailed picture plus the title.
+
+Pictures are scored by contrast and edges (not "the first frame"): the video's
+stills when they are at hand (sharper than a decoded frame, and free of burned-in
+subtitles), else frames spread over the video. 9:16 projects also get a
+1080x1920 variant for Shorts.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from ytmaker.media.fonts import load_font
 from ytmaker.text import is_cjk
 
 SIZE = (1280, 720)
+VERTICAL_SIZE = (1080, 1920)
 MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -45,17 +52,28 @@ def best_frame(video: Path, duration_s: float, candidates: int = 4) -> Image.Ima
     return max(frames, key=frame_score)
 
 
-def compose(frame: Image.Image, title: str) -> Image.Image:
-    """Fill 1280x720 with the frame, darken the lower part and set the title large."""
-    image = ImageOps.fit(frame, SIZE, method=Image.Resampling.LANCZOS)
-    shade = Image.new("L", SIZE, 0)
-    ImageDraw.Draw(shade).rectangle((0, SIZE[1] // 3, SIZE[0], SIZE[1]), fill=150)
-    image = Image.composite(Image.new("RGB", SIZE, (0, 0, 0)), image, shade.filter(ImageFilter.GaussianBlur(60)))
+def best_still(images: list[Path]) -> Image.Image:
+    """The most detailed of the video's stills."""
+    def load(path: Path) -> Image.Image:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+
+    return max((load(path) for path in images), key=frame_score)
+
+
+def compose(frame: Image.Image, title: str, size: tuple[int, int] = SIZE) -> Image.Image:
+    """Fill ``size`` with the frame, darken the lower part and set the title large."""
+    width, height = size
+    image = ImageOps.fit(frame, size, method=Image.Resampling.LANCZOS)
+    shade = Image.new("L", size, 0)
+    ImageDraw.Draw(shade).rectangle((0, height // 3, width, height), fill=150)
+    image = Image.composite(Image.new("RGB", size, (0, 0, 0)), image, shade.filter(ImageFilter.GaussianBlur(60)))
     draw = ImageDraw.Draw(image)
-    font = load_font(92, cjk=is_cjk(title))
-    lines = wrap(draw, title, font, SIZE[0] - 120, 3)
+    font = load_font(round(min(width, height) * 0.128), cjk=is_cjk(title))
+    lines = wrap(draw, title, font, width - 120, 3 if width > height else 5)
     block = len(lines) * int(font.size * 1.15)
-    draw_block(draw, lines, font, center_x=SIZE[0] // 2, top=SIZE[1] - block - 60, fill=(255, 255, 255),
+    bottom = height // 12 if width > height else height // 4
+    draw_block(draw, lines, font, center_x=width // 2, top=height - block - bottom, fill=(255, 255, 255),
                stroke_fill=(0, 0, 0), line_gap=1.15)
     return image
 
@@ -71,5 +89,8 @@ def write_jpeg(image: Image.Image, out: Path) -> None:
     raise MediaError("thumbnail stays over 2 MB even at low quality")
 
 
-def make_thumbnail(video: Path, duration_s: float, title: str, out: Path) -> None:
-    write_jpeg(compose(best_frame(video, duration_s), title), out)
+def make_thumbnail(video: Path, duration_s: float, title: str, out: Path, *, stills: list[Path] | None = None,
+                   size: tuple[int, int] = SIZE) -> None:
+    """Write a ``size`` JPEG thumbnail of ``title`` over the best still (or video frame) to ``out``."""
+    picture = best_still(stills) if stills else best_frame(video, duration_s)
+    write_jpeg(compose(picture, title, size), out)

@@ -1,17 +1,36 @@
-"""Stage 3: one FFmpeg process composes slides and narration into an H.264/AAC MP4."""
+"""Stage 3: one FFmpeg process composes slides, motion, subtitles, narration and music into an H.264/AAC MP4.
+
+Subtitles are written beside the video (subtitles.srt and .vtt, for caption
+upload) and burned in from subtitles.ass.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+from pathlib import Path
+
+import structlog
+from PIL import Image
 
 from ytmaker.db.models import Asset, StageStatus, Video
 from ytmaker.errors import PermanentError
 from ytmaker.media import render as media
+from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
+from ytmaker.media.subtitles import SubtitleStyle, build_cues, write_subtitles
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
 from ytmaker.stages.script import load_script
+from ytmaker.text import is_cjk
+
+log = structlog.get_logger(__name__)
+
+#: Shorts are at most this long; a longer 9:16 video is published as an ordinary one
+SHORTS_MAX_S = 60
+MUSIC_SUFFIXES = {".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".wav"}
 
 
 def render_video(rt: Runtime, project_id: str) -> StageStatus | None:
@@ -33,15 +52,25 @@ def _render(ctx: StageContext) -> StageStatus:
         flow.reopen_stages(rt, project.id, {"images" if m.startswith("image") else "audio" for m in missing}, "files missing")
         raise PermanentError(f"assets missing at render time: {', '.join(missing[:5])}; run `ytmaker retry` to remake them")
     _verify(rt, [images[i] for i in range(count)] + [audio[i] for i in range(count)])
-    durations = media.segment_durations([audio[i].duration_ms / 1000 for i in range(count)])
+    narration_s = [audio[i].duration_ms / 1000 for i in range(count)]
+    durations = media.segment_durations(narration_s)
     final = ctx.workdir() / "video.mp4"
     tmp = temp_path(final)
+    texts = [segment["narration"] for segment in script.segments]
+    size = media.SIZES[(project.video_format, rt.settings.render_quality)]
+    stills = uniform_stills([rt.path(images[i].path) for i in range(count)], size, ctx.workdir() / "stills")
     spec = media.RenderSpec(
-        segments=[media.RenderSegment(rt.path(images[i].path), rt.path(audio[i].path), durations[i]) for i in range(count)],
+        segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i]) for i in range(count)],
         output=tmp,
         video_format=project.video_format,
         quality=rt.settings.render_quality,
+        music=pick_music(rt.settings.music, project.id),
     )
+    if rt.settings.subtitles:
+        spec = _with_subtitles(spec, narration_s, ctx.workdir())
+    if project.video_format == "9:16" and spec.duration_s > SHORTS_MAX_S:
+        log.warning("shorts_too_long", project_id=project.id, duration_s=spec.duration_s,
+                    hint=f"YouTube treats 9:16 videos up to {SHORTS_MAX_S} s as Shorts; this one is an ordinary video")
     ctx.report(0, f"rendering {spec.duration_s:.1f} s of video")
     try:
         media.render(spec, timeout_s=ctx.remaining_s(), should_cancel=ctx.cancelled,
@@ -66,3 +95,59 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
             flow.reopen_stages(rt, asset.project_id, {"images" if asset.kind == "image" else "audio"}, "file changed on disk")
             raise PermanentError(f"{asset.kind} {asset.segment_index} was changed on disk after it was made; "
                                  "run `ytmaker retry` to remake it")
+
+
+def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path) -> media.RenderSpec:
+    """Write subtitles.srt/.vtt/.ass for ``spec`` into ``directory`` and burn in the ASS script."""
+    width, height = spec.size
+    style = SubtitleStyle(width, height)
+    text = " ".join(s.text for s in spec.segments)
+    cjk = is_cjk(text)
+    if cjk and font_path(cjk=True) is None:
+        log.warning("no_cjk_font", hint="Chinese subtitles need a CJK font: install fonts-noto-cjk or fonts-wqy-zenhei")
+    starts = spec.timeline.starts_s
+    cues = build_cues([(starts[i], narration_s[i], s.text) for i, s in enumerate(spec.segments)], style)
+    files = write_subtitles(cues, style, directory, cjk=cjk)
+    return dataclasses.replace(spec, subtitles=files.ass, fonts_dir=files.fonts_dir)
+
+
+def uniform_stills(images: list[Path], size: tuple[int, int], directory: Path) -> list[Path]:
+    """The stills, as they are when they share one format and size, else redrawn as PNGs at ``size``.
+
+    They reach FFmpeg as one concat stream, which cannot change codec or size midway.
+    """
+    def kind(path: Path) -> tuple:
+        with Image.open(path) as image:
+            return image.format, image.size
+
+    kinds = {kind(path) for path in images}
+    if len(kinds) == 1:
+        return images
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, path in enumerate(images):
+        target = directory / f"{i:03d}.png"
+        with Image.open(path) as image:
+            fitted = image.convert("RGB")
+            fitted.thumbnail(size)
+            canvas = Image.new("RGB", size)
+            canvas.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
+            canvas.save(target, format="PNG", compress_level=1)
+        out.append(target)
+    return out
+
+
+def pick_music(setting: Path | None, project_id: str) -> Path | None:
+    """The music file: the setting itself, or one picked from the folder by the project's id (stable on retries)."""
+    if setting is None:
+        return None
+    if setting.is_file():
+        return setting
+    if not setting.is_dir():
+        log.warning("music_missing", path=str(setting))
+        return None
+    tracks = sorted(p for p in setting.iterdir() if p.suffix.lower() in MUSIC_SUFFIXES)
+    if not tracks:
+        log.warning("music_folder_empty", path=str(setting))
+        return None
+    return tracks[int(hashlib.sha256(project_id.encode()).hexdigest(), 16) % len(tracks)]

@@ -1,0 +1,282 @@
+"""The renderer: its argument list exactly, then real FFmpeg renders at 320x180 checked with FFmpeg."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from ytmaker.errors import MediaError, StageTimeout
+from ytmaker.media import render as media
+from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from ytmaker.media.fonts import font_path
+from ytmaker.media.probe import probe
+from ytmaker.media.subtitles import SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
+from ytmaker.stages.render import _with_subtitles, pick_music, uniform_stills
+
+SMALL = (320, 180)
+
+
+def _spec(tmp_path: Path, durations: list[float], **options) -> media.RenderSpec:
+    segments = [media.RenderSegment(tmp_path / f"{i}.png", tmp_path / f"{i}.wav", d, f"Sentence {i}.")
+                for i, d in enumerate(durations)]
+    return media.RenderSpec(segments=segments, output=tmp_path / "out.mp4", quality="draft", **options)
+
+
+# --- the pure builder -------------------------------------------------------------------------
+
+def test_timeline_rounds_once_on_the_whole_video():
+    plan = media.timeline([1.017, 1.017, 1.017])
+    # 3.051 s -> 92 frames; per-segment rounding would have given 3 x 31 = 93.
+    assert sum(plan.frames) == round(3.051 * media.FPS)
+    assert plan.frames == [31, 30, 31]
+    assert plan.samples == [f * media.SAMPLE_RATE // media.FPS for f in plan.frames]
+    assert plan.starts_s == [0.0, round(31 / 30, 3), round(61 / 30, 3)]
+    assert plan.fade_frames == 6
+
+
+def test_segment_durations_add_pause_and_tail():
+    assert media.segment_durations([2.0, 3.0]) == [2.0 + media.PAUSE_S, 3.0 + media.TAIL_S]
+
+
+def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
+    spec = _spec(tmp_path, [2.0, 3.0, 1.5])
+    args = media.build_args(spec)
+    assert args[:6] == ["-f", "concat", "-safe", "0", "-i", str(media.list_path(spec))]
+    assert args[6:12] == ["-i", str(tmp_path / "0.wav"), "-i", str(tmp_path / "1.wav"), "-i", str(tmp_path / "2.wav")]
+    assert "-shortest" not in args and "-loop" not in args
+    assert args[args.index("-t") + 1] == "6.500"
+    graph = args[args.index("-filter_complex") + 1]
+    chains = graph.split(";\n")
+    head = chains[0]
+    order = [head.index(name) for name in ("scale=", "crop=", "setsar=", "format=yuv420p", "zoompan=", "segment=")]
+    assert order == sorted(order)
+    assert "d='eq(in,0)*60+eq(in,1)*90+eq(in,2)*45'" in head
+    assert "segment=frames=60|150[p0][p1][p2]" in head
+    assert chains[1] == "[p0]setpts=PTS-STARTPTS,fade=t=out:start_frame=54:nb_frames=6[q0]"
+    assert chains[2] == "[p1]setpts=PTS-STARTPTS,fade=t=in:start_frame=0:nb_frames=6,fade=t=out:start_frame=84:nb_frames=6[q1]"
+    assert chains[3] == "[p2]setpts=PTS-STARTPTS,fade=t=in:start_frame=0:nb_frames=6[q2]"
+    assert chains[4] == "[q0][q1][q2]concat=n=3:v=1:a=0[vout]"
+    assert chains[5].startswith("[1:a]aresample=48000,") and "apad=whole_len=96000,atrim=end_sample=96000" in chains[5]
+    assert chains[-1] == "[narration]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]"
+    assert args[args.index("-map"):] == [
+        "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
+        "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
+        "-movflags", "+faststart", "-f", "mp4", str(tmp_path / "out.mp4")]
+
+
+def test_music_is_looped_faded_ducked_then_normalised(tmp_path):
+    spec = _spec(tmp_path, [2.0, 3.0], music=tmp_path / "music.mp3")
+    args = media.build_args(spec)
+    assert args[args.index("-stream_loop"):args.index("-stream_loop") + 4] == ["-stream_loop", "-1", "-i", str(tmp_path / "music.mp3")]
+    graph = args[args.index("-filter_complex") + 1]
+    assert "[3:a]aresample=48000" in graph and "atrim=end_sample=240000" in graph
+    assert "afade=t=in:d=1.500" in graph and "afade=t=out:st=2.500:d=2.500" in graph
+    positions = [graph.index(s) for s in ("[narration]asplit=2[voice][key]", "[music][key]sidechaincompress=",
+                                          "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]", "[mix]loudnorm=I=-14")]
+    assert positions == sorted(positions)
+
+
+def test_subtitle_path_is_escaped_for_the_filtergraph(tmp_path):
+    spec = _spec(tmp_path, [2.0], subtitles=Path("/data/it's:here/subtitles.ass"), fonts_dir=Path("/fonts"))
+    graph = media.build_args(spec)[media.build_args(spec).index("-filter_complex") + 1]
+    assert r",ass=filename=/data/it\\\'s\\:here/subtitles.ass:fontsdir=/fonts[vout]" in graph
+
+
+def test_motion_off_keeps_the_picture_still(tmp_path):
+    graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False), 1, None)
+    assert "zoompan=zoom='1':x='0':y='0'" in graph
+
+
+# --- subtitles --------------------------------------------------------------------------------
+
+def test_cues_share_the_narration_by_characters():
+    style = SubtitleStyle(1920, 1080)
+    cues = build_cues([(1.0, 3.0, "One two three. Four five six seven eight nine."), (5.0, 1.0, "Last.")], style)
+    split = round(1.0 + 3.0 * 12 / (12 + 26), 3)  # 12 and 26 characters without spaces
+    assert [(c.start_s, c.end_s, c.lines) for c in cues] == [
+        (1.0, split, ("One two three.",)),
+        (split, 4.0, ("Four five six seven eight nine.",)),
+        (5.0, 6.0, ("Last.",)),
+    ]
+
+
+def test_long_sentences_wrap_to_two_lines_per_cue():
+    style = SubtitleStyle(640, 360)
+    text = " ".join(["word"] * 60) + "."
+    cues = build_cues([(0.0, 12.0, text)], style)
+    assert len(cues) > 1
+    assert all(1 <= len(c.lines) <= 2 for c in cues)
+    assert cues[-1].end_s == pytest.approx(12.0)
+    assert all(a.end_s == b.start_s for a, b in zip(cues, cues[1:]))
+
+
+def test_chinese_wraps_between_characters():
+    style = SubtitleStyle(640, 360)
+    cues = build_cues([(0.0, 4.0, "太阳能发电在过去二十年里变得非常便宜，今天它常常是一个国家能建造的最便宜的电力。")], style)
+    assert all(len(c.lines) <= 2 for c in cues)
+    assert "".join("".join(c.lines) for c in cues).startswith("太阳能发电")
+
+
+def test_srt_and_vtt_formats():
+    style = SubtitleStyle(1920, 1080)
+    cues = build_cues([(61.5, 2.0, "Hello there.")], style)
+    assert to_srt(cues) == "1\n00:01:01,500 --> 00:01:03,500\nHello there.\n"
+    assert to_vtt(cues) == "WEBVTT\n\n00:01:01.500 --> 00:01:03.500\nHello there.\n"
+
+
+def test_chinese_subtitles_use_the_cjk_font(tmp_path):
+    cjk = font_path(cjk=True)
+    if cjk is None:
+        pytest.skip("no CJK font installed (apt install fonts-wqy-zenhei)")
+    spec = media.RenderSpec([media.RenderSegment(tmp_path / "a.png", tmp_path / "a.wav", 2.4, "太阳能很便宜。")],
+                            tmp_path / "o.mp4", quality="draft")
+    spec = _with_subtitles(spec, [2.0], tmp_path)
+    assert spec.fonts_dir == Path(cjk).parent
+    assert "Style: Default,WenQuanYi" in spec.subtitles.read_text(encoding="utf-8") or "Noto" in spec.subtitles.read_text()
+
+
+# --- real renders -----------------------------------------------------------------------------
+
+def _slide(path: Path, color, size=(640, 360)) -> Path:
+    image = Image.new("RGB", size, color)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 40):
+        draw.line((x, 0, x + 100, size[1]), fill=(255, 255, 255), width=4)
+    image.save(path)
+    return path
+
+
+def _tone(path: Path, seconds: float, freq: int) -> Path:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency={freq}:sample_rate=22050:duration={seconds}", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def assets(tmp_path):
+    durations = [1.3, 0.9, 1.1]
+    slides = [_slide(tmp_path / f"{i}.png", c) for i, c in enumerate([(200, 40, 40), (40, 160, 40), (40, 40, 200)])]
+    tones = [_tone(tmp_path / f"{i}.wav", d, 300 + 100 * i) for i, d in enumerate(durations)]
+    return slides, tones, durations
+
+
+def _frame(video: Path, at_s: float) -> Image.Image:
+    out = video.with_name(f"frame-{at_s}.png")
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{at_s}", "-i", str(video),
+                    "-frames:v", "1", str(out)], check=True)
+    return Image.open(out).convert("RGB")
+
+
+def test_render_small_video_with_motion_and_subtitles(tmp_path, assets):
+    slides, tones, narration = assets
+    durations = media.segment_durations(narration)
+    spec = media.RenderSpec(
+        [media.RenderSegment(s, t, d, f"Segment number {i} says hello.") for i, (s, t, d) in enumerate(zip(slides, tones, durations))],
+        tmp_path / "video.mp4", quality="draft", frame_size=SMALL)
+    spec = _with_subtitles(spec, narration, tmp_path)
+    progress: list[float] = []
+    media.render(spec, timeout_s=60, on_progress=progress.append)
+
+    info = probe(spec.output)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert (info.width, info.height, info.fps, info.sample_rate) == (320, 180, 30.0, 48000)
+    assert info.duration_s == pytest.approx(sum(durations), abs=0.1)
+    assert progress and progress[-1] == pytest.approx(100, abs=5)
+    assert not media.list_path(spec).exists()
+    # Motion: two frames inside the first segment differ; the fade dips between segments.
+    a, b = _frame(spec.output, 0.1), _frame(spec.output, 1.2)
+    assert sum(abs(x - y) for x, y in zip(a.get_flattened_data(), b.get_flattened_data()) for x, y in zip(x, y)) > 0
+    # Subtitle files: one cue per segment, starting with its narration.
+    srt = (tmp_path / "subtitles.srt").read_text()
+    starts = re.findall(r"(\d\d:\d\d:\d\d,\d{3}) -->", srt)
+    assert starts == ["00:00:00,000", "00:00:01,700", "00:00:03,000"]
+    assert (tmp_path / "subtitles.vtt").read_text().startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.300\nSegment number 0")
+
+
+def test_render_vertical_with_music(tmp_path, assets):
+    slides, tones, narration = assets
+    music = _tone(tmp_path / "music.wav", 1.0, 880)  # shorter than the video: it loops
+    durations = media.segment_durations(narration)
+    spec = media.RenderSpec([media.RenderSegment(s, t, d) for s, t, d in zip(slides, tones, durations)],
+                            tmp_path / "v.mp4", video_format="9:16", quality="draft", frame_size=(180, 320), music=music)
+    media.render(spec, timeout_s=60)
+    info = probe(spec.output)
+    assert (info.width, info.height) == (180, 320)
+    assert info.duration_s == pytest.approx(sum(durations), abs=0.1)
+
+
+def test_broken_input_raises_media_error_with_command(tmp_path, assets):
+    slides, tones, narration = assets
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    spec = media.RenderSpec([media.RenderSegment(slides[0], tmp_path / "bad.wav", 1.0)], tmp_path / "x.mp4",
+                            quality="draft", frame_size=SMALL)
+    with pytest.raises(MediaError) as caught:
+        media.render(spec, timeout_s=60)
+    assert caught.value.command[0] == ffmpeg_exe() and caught.value.stderr
+    assert not media.list_path(spec).exists()
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except OSError:
+                continue
+    return found
+
+
+def test_deadline_kills_ffmpeg_and_leaves_no_process(tmp_path):
+    marker = f"hang-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    with pytest.raises(StageTimeout):
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=5", "-f", "null", marker], timeout_s=1.0)
+    assert time.monotonic() - started < 5
+    assert _processes_with(marker) == []
+
+
+def test_cancellation_stops_ffmpeg(tmp_path):
+    marker = f"cancel-{uuid.uuid4().hex}"
+    with pytest.raises(Exception) as caught:
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=5", "-f", "null", marker],
+                   should_cancel=lambda: True)
+    assert type(caught.value).__name__ == "Cancelled"
+    assert _processes_with(marker) == []
+
+
+# --- stage helpers ----------------------------------------------------------------------------
+
+def test_pick_music_is_stable_per_project(tmp_path):
+    for name in ("b.mp3", "a.ogg", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    first = pick_music(tmp_path, "project-1")
+    assert first in {tmp_path / "a.ogg", tmp_path / "b.mp3"}
+    assert pick_music(tmp_path, "project-1") == first
+    assert pick_music(tmp_path / "b.mp3", "p") == tmp_path / "b.mp3"
+    assert pick_music(None, "p") is None and pick_music(tmp_path / "missing", "p") is None
+
+
+def test_uniform_stills_redraws_mixed_sizes(tmp_path):
+    a = _slide(tmp_path / "a.png", (10, 10, 10))
+    b = tmp_path / "b.jpg"
+    Image.new("RGB", (100, 300), (200, 0, 0)).save(b)
+    assert uniform_stills([a, a], (320, 180), tmp_path / "s") == [a, a]
+    fixed = uniform_stills([a, b], (320, 180), tmp_path / "s")
+    assert [Image.open(p).size for p in fixed] == [(320, 180), (320, 180)]
+
+
+def test_write_subtitles_beside_the_video(tmp_path):
+    style = SubtitleStyle(320, 180)
+    files = write_subtitles(build_cues([(0.0, 1.0, "Hi {there}.")], style), style, tmp_path, cjk=False)
+    assert files.srt == tmp_path / "subtitles.srt" and files.vtt.exists()
+    assert "Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Hi (there)." in files.ass.read_text()

@@ -1,0 +1,200 @@
+"""Subtitles from the narration: cues timed per sentence, written as SRT, WebVTT and ASS.
+
+Each segment's narration is split into sentences, and the segment's real audio
+duration is shared out by character count. A sentence is wrapped to the
+picture's safe width with the same font the burn-in uses (measured with
+Pillow, which draws slightly wider than libass, so lines never overflow), and
+one that needs more than two lines becomes several cues. The lines are broken
+here, not by libass, which breaks only at spaces and so cannot wrap Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ytmaker.media.fonts import font_path
+from ytmaker.text import is_cjk, sentences
+
+#: at most this many lines on screen at once
+MAX_LINES = 2
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_s: float
+    end_s: float
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubtitleStyle:
+    """Sizes in pixels of the video the subtitles are burned into."""
+
+    width: int
+    height: int
+
+    @property
+    def font_size(self) -> int:
+        return max(10, round(min(self.width, self.height) * 0.052))
+
+    @property
+    def margin_x(self) -> int:
+        return round(self.width * 0.08)
+
+    @property
+    def margin_bottom(self) -> int:
+        # Shorts put their own buttons and the title over the lower fifth of the picture.
+        return round(self.height * (0.2 if self.height > self.width else 0.06))
+
+    @property
+    def outline(self) -> float:
+        return max(1.0, round(self.font_size * 0.07, 1))
+
+
+def _measure(font_file: str | None, size: int):
+    font = ImageFont.truetype(font_file, size) if font_file else ImageFont.load_default(size=size)
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    return lambda text: draw.textlength(text, font=font)
+
+
+def wrap_text(text: str, max_width: float, measure) -> list[str]:
+    """Greedy wrap into lines no wider than ``max_width``; CJK text may break between any two characters."""
+    cjk = is_cjk(text)
+    tokens = list(text) if cjk else text.split()
+    joiner = "" if cjk else " "
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        candidate = f"{current}{joiner}{token}" if current else token
+        if current and measure(candidate) > max_width and not (cjk and token in "，。！？；：、”）"):
+            lines.append(current)
+            current = token.lstrip() if cjk else token
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+def balance(lines: list[str], measure) -> list[str]:
+    """Rewrap a two-line chunk as narrowly as it still fits in two lines, so no line is a lone word."""
+    if len(lines) < 2:
+        return lines
+    text = ("" if is_cjk(lines[0]) else " ").join(lines)
+    low, high = 0.0, max(measure(line) for line in lines)
+    best = lines
+    for _ in range(12):
+        mid = (low + high) / 2
+        attempt = wrap_text(text, mid, measure)
+        if len(attempt) <= len(lines):
+            best, high = attempt, mid
+        else:
+            low = mid
+    return best
+
+
+def _share(total: float, weights: list[int]) -> list[float]:
+    whole = sum(weights) or 1
+    return [total * w / whole for w in weights]
+
+
+def _weight(text: str) -> int:
+    return max(1, len("".join(text.split())))
+
+
+def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *, font_file: str | None = None) -> list[Cue]:
+    """Cues for ``(start_s, narration_s, text)`` per segment, wrapped to at most two lines each."""
+    cues: list[Cue] = []
+    for start, narration_s, text in segments:
+        said = sentences(text)
+        if not said or narration_s <= 0:
+            continue
+        cjk = is_cjk(text)
+        file = font_file or font_path(cjk=cjk) or font_path()
+        measure = _measure(file, style.font_size)
+        at = start
+        for sentence, span in zip(said, _share(narration_s, [_weight(s) for s in said])):
+            lines = wrap_text(sentence, style.width - 2 * style.margin_x, measure)
+            chunks = [balance(lines[i : i + MAX_LINES], measure) for i in range(0, len(lines), MAX_LINES)]
+            for chunk, piece in zip(chunks, _share(span, [_weight("".join(c)) for c in chunks])):
+                cues.append(Cue(round(at, 3), round(at + piece, 3), tuple(chunk)))
+                at += piece
+    return cues
+
+
+def _clock(seconds: float, sep: str) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
+
+
+def to_srt(cues: list[Cue]) -> str:
+    blocks = [f"{i}\n{_clock(c.start_s, ',')} --> {_clock(c.end_s, ',')}\n" + "\n".join(c.lines) for i, c in enumerate(cues, 1)]
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_vtt(cues: list[Cue]) -> str:
+    blocks = [f"{_clock(c.start_s, '.')} --> {_clock(c.end_s, '.')}\n" + "\n".join(c.lines) for c in cues]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+
+
+def _ass_clock(seconds: float) -> str:
+    centis = round(seconds * 100)
+    hours, centis = divmod(centis, 360_000)
+    minutes, centis = divmod(centis, 6000)
+    return f"{hours}:{minutes:02d}:{centis // 100:02d}.{centis % 100:02d}"
+
+
+def _ass_text(line: str) -> str:
+    # Braces open override tags and a backslash starts an escape in ASS: neither may reach libass raw.
+    return line.replace("\\", "/").replace("{", "(").replace("}", ")")
+
+
+def to_ass(cues: list[Cue], style: SubtitleStyle, font_name: str) -> str:
+    """An ASS script: white bold text, dark outline and soft shadow, bottom-centred in the safe area."""
+    header = (
+        "[Script Info]\nScriptType: v4.00+\n"
+        f"PlayResX: {style.width}\nPlayResY: {style.height}\n"
+        "WrapStyle: 2\nScaledBorderAndShadow: yes\n\n"
+        "[V4+ Styles]\n"
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
+        "MarginL, MarginR, MarginV, Encoding\n"
+        f"Style: Default,{font_name},{style.font_size},&H00FFFFFF,&H000000FF,&H00101010,&H80000000,-1,0,0,0,"
+        f"100,100,0,0,1,{style.outline},{style.outline / 2},2,{style.margin_x},{style.margin_x},{style.margin_bottom},1\n\n"
+        "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    )
+    events = [f"Dialogue: 0,{_ass_clock(c.start_s)},{_ass_clock(c.end_s)},Default,,0,0,0,,"
+              + "\\N".join(_ass_text(line) for line in c.lines) for c in cues]
+    return header + "\n".join(events) + "\n"
+
+
+def font_family(path: str | None) -> str:
+    """The family name libass looks the font up by."""
+    if not path:
+        return "Sans"
+    return ImageFont.truetype(path, 12).getname()[0] or Path(path).stem
+
+
+@dataclass(frozen=True)
+class SubtitleFiles:
+    srt: Path
+    vtt: Path
+    ass: Path
+    fonts_dir: Path | None
+
+
+def write_subtitles(cues: list[Cue], style: SubtitleStyle, directory: Path, *, cjk: bool) -> SubtitleFiles:
+    """Write subtitles.srt / .vtt (for caption upload) and subtitles.ass (for the burn-in) into ``directory``."""
+    font = font_path(cjk=cjk) or font_path()
+    files = SubtitleFiles(directory / "subtitles.srt", directory / "subtitles.vtt", directory / "subtitles.ass",
+                          Path(font).parent if font else None)
+    files.srt.write_text(to_srt(cues), encoding="utf-8")
+    files.vtt.write_text(to_vtt(cues), encoding="utf-8")
+    files.ass.write_text(to_ass(cues, style, font_family(font)), encoding="utf-8")
+    return files
