@@ -12,6 +12,7 @@ from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, ShutdownNot
 from periodiq import PeriodiqMiddleware
 
 from ytmaker.config import Settings
+from ytmaker.metrics import prometheus_middleware
 from ytmaker.middleware import StageRetries, StageTimeLimit
 
 #: the scheduler skips ticks older than this on the worker side (seconds)
@@ -31,8 +32,17 @@ def middleware() -> list:
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
+    broker = _build_broker(settings)
+    metrics = prometheus_middleware(settings)
+    if metrics is not None:  # queue depth, latency, failures for Prometheus (docs/scale-out.md)
+        broker.add_middleware(metrics)
+    return broker
+
+
+def _build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url:
-        from dramatiq.brokers.redis import RedisBroker
+        # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup).
+        from ytmaker.wakeup import WakeupRedisBroker as RedisBroker
 
         return RedisBroker(url=settings.redis_url, middleware=middleware())
     return StubBroker(middleware=middleware())

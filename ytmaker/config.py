@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     metrics: bool | None = None
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9191
+    # "instant": render and thumbnail write a tiny pre-made clip and picture without FFmpeg, so an
+    # orchestration benchmark measures the stages' bookkeeping, not encoding (bench/orchestration).
+    renderer: Literal["ffmpeg", "instant"] = "ffmpeg"
+
+    # Prometheus metrics served by each worker instance (ytmaker.metrics); None: on in distributed mode.
+    metrics: bool | None = None
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = 9191
 
     # Project defaults.
     language: str = "en"
@@ -147,6 +155,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.redis_url
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics if self.metrics is not None else not self.embedded
 
     @property
     def resolved_database_url(self) -> str:
