@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
+import dramatiq
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import fast_settings
 from tests.fakes.did import VIDEO, FakeDID, failure
+from tests.fakes.loopback import Reply as LoopReply
 from ytmaker import stages
 from ytmaker.db.models import Asset, Project, StageRun
-from ytmaker.errors import CredentialsRejected, ProviderUnavailable
+from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.projects import create_project
 from ytmaker.providers.did import DIDClient
+from ytmaker.stages import avatars
 
 TEXT = " ".join(f"Sentence number {i} talks about a different topic entirely, with words {i}." for i in range(12))
 
@@ -44,6 +48,11 @@ def project(rt):
 def stage_status(rt, project_id, stage="avatars") -> str:
     with rt.db.session() as session:
         return session.get(StageRun, (project_id, stage)).status
+
+
+def project_status(rt, project_id) -> str:
+    with rt.db.session() as session:
+        return session.get(Project, project_id).status
 
 
 def wait_until(predicate, timeout_s: float = 15.0) -> None:
@@ -80,7 +89,8 @@ def test_talks_are_made_from_our_audio_and_followed_by_delayed_messages(rt, proj
         assert body["script"] == {"type": "audio", "audio_url": url}
     assert all(count >= did.polls_to_finish for count in did.gets.values())
     assert all("authorization" not in headers for headers in did.downloads)  # pre-signed URL: no key sent there
-    assert rt.redis.hgetall(f"ytmaker:avatars:{project.id}") == {}
+    talks = avatars.started_talks(rt, project.id)
+    assert [(i, t.talk_id, t.status) for i, t in sorted(talks.items())] == [(i, f"tlk_{i + 1}", "done") for i in range(segments)]
 
 
 def test_a_rejected_talk_fails_the_project_with_d_ids_reason(rt, project, did, stub_broker, stub_worker):
@@ -88,7 +98,7 @@ def test_a_rejected_talk_fails_the_project_with_d_ids_reason(rt, project, did, s
 
     stages.generate_avatars(rt, project.id)
     stub_broker.join("assets", fail_fast=False)
-    wait_until(lambda: stage_status(rt, project.id) == "failed")
+    wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
 
     with rt.db.session() as session:
         final = session.get(Project, project.id)
@@ -155,7 +165,7 @@ def test_the_key_never_reaches_logs_or_progress(rt, project, did, stub_broker, s
     did.outcome[1] = {"status": "error", "error": {"kind": "InternalError", "description": "render failed"}}
 
     stages.generate_avatars(rt, project.id)
-    wait_until(lambda: stage_status(rt, project.id) == "failed")
+    wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
 
     captured = capfd.readouterr()
     with rt.db.session() as session:
@@ -163,3 +173,97 @@ def test_the_key_never_reaches_logs_or_progress(rt, project, did, stub_broker, s
     assert "render failed" in error
     for trace in (captured.out, captured.err, str(rt.progress.get(project.id)), error):
         assert did.key not in trace
+
+
+def test_after_redis_is_lost_a_re_drive_polls_the_same_talks_instead_of_paying_for_new_ones(rt, project, did, stub_broker):
+    status = stages.generate_avatars(rt, project.id)  # talks started; the first check waits in the broker
+    assert status == "running"
+    segments = len(stages.script.load_script(rt, project.id).segments)
+    paid = [t.talk_id for _, t in sorted(avatars.started_talks(rt, project.id).items())]
+    assert len(paid) == segments == len(did.talk_requests)
+
+    # Redis goes away with everything in it: the delayed checks, the poll chain, the progress hash.
+    stub_broker.flush_all()
+    rt.redis.flushall()
+    with rt.db.session() as session:  # and the worker that ran the stage is gone: its heartbeat is old
+        run = session.get(StageRun, (project.id, "avatars"))
+        run.heartbeat_at = run.heartbeat_at - timedelta(seconds=rt.settings.stage_lease_s + 5)
+    from ytmaker.pipelines import flow
+
+    assert (project.id, "avatars") in flow.redrive(rt, older_than_s=3600)
+    worker = dramatiq.Worker(stub_broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    try:
+        wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+    finally:
+        worker.stop()
+
+    assert len(did.talk_requests) == segments and len(did.audios) == segments  # nothing paid twice
+    assert sorted(did.gets) == sorted(paid) and all(did.gets[t] >= did.polls_to_finish for t in paid)
+    assert [a.segment_index for a in avatar_assets(rt, project.id)] == list(range(segments))
+    assert {t.status for t in avatars.started_talks(rt, project.id).values()} == {"done"}
+
+
+def test_a_failed_talk_is_replaced_by_a_new_one_when_the_project_is_retried(rt, project, did, stub_broker, stub_worker):
+    did.outcome[1] = {"status": "error", "error": {"kind": "InternalError", "description": "render failed"}}
+    stages.generate_avatars(rt, project.id)
+    wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
+    assert avatars.started_talks(rt, project.id)[0].status == "error"
+    first = len(did.talk_requests)
+
+    from ytmaker.pipelines import flow
+
+    flow.retry_project(rt, project.id)
+    wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+
+    talks = avatars.started_talks(rt, project.id)
+    assert len(did.talk_requests) == first + 1  # only the failed segment's talk is started again
+    assert talks[0].talk_id == f"tlk_{first + 1}" and {t.status for t in talks.values()} == {"done"}
+
+
+@pytest.mark.parametrize("reply, expected, match", [
+    (failure(402, "InsufficientCreditsError", "not enough credits"), QuotaExceeded, "out of credits"),
+    (failure(403, "PermissionError", "the plan does not include talks"), CredentialsRejected, "plan does not include"),
+    (failure(400, "ValidationError", "source_url is not an image"), InvalidInput, "source_url is not an image"),
+])
+def test_refusals_are_permanent(did, reply, expected, match):
+    did.refuse.append(reply)
+
+    with pytest.raises(expected, match=match):
+        DIDClient(api_key=did.key, base_url=did.url).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
+    assert did.talk_requests == []
+
+
+def test_a_429_is_transient_with_its_retry_after(did):
+    did.refuse.append(LoopReply.json(429, {"kind": "TooManyRequestsError", "description": "slow down"}, **{"Retry-After": "12"}))
+
+    with pytest.raises(ProviderUnavailable, match="429") as caught:
+        DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
+    assert caught.value.retry_after == 12
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_malformed_json_is_transient(did, status):
+    did.refuse.append(LoopReply(status, b'{"id": "tlk_', {"Content-Type": "application/json"}))
+
+    with pytest.raises(ProviderUnavailable, match="malformed JSON"):
+        DIDClient(api_key=did.key, base_url=did.url).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
+
+
+def test_a_slow_answer_past_the_timeout_is_transient(did):
+    did.refuse.append(LoopReply(200, b"{}", {}, delay_s=1.0))
+
+    started = time.monotonic()
+    with pytest.raises(ProviderUnavailable, match="in time"):
+        DIDClient(api_key=did.key, base_url=did.url, timeout_s=0.2).talk("tlk_1")
+    assert time.monotonic() - started < 0.9
+
+
+def test_a_check_that_times_out_while_polling_is_waited_out(rt, project, did, stub_broker, stub_worker):
+    rt.settings.did_timeout_s = 0.3
+    stages.generate_avatars(rt, project.id)
+    did.refuse.extend([LoopReply(200, b"{}", {}, delay_s=0.8), LoopReply(200, b"{not json", {})])
+
+    wait_until(lambda: stage_status(rt, project.id) == "succeeded")
+
+    assert len(avatar_assets(rt, project.id)) == len(did.talk_requests)

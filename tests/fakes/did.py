@@ -26,6 +26,7 @@ class FakeDID(LoopbackServer):
         super().__init__()
         self.key = key
         self.polls_to_finish = polls_to_finish
+        self.video = VIDEO  # what a finished talk's result URL serves (a test may give a real MP4)
         self.audios: dict[str, bytes] = {}
         self.talks: dict[str, dict] = {}
         self.talk_requests: list[dict] = []
@@ -43,7 +44,7 @@ class FakeDID(LoopbackServer):
         if request.method == "GET" and request.path.startswith("/results/"):
             with self.lock:
                 self.downloads.append(dict(request.headers))
-            return Reply(200, VIDEO, {"Content-Type": "video/mp4"})
+            return Reply(200, self.video, {"Content-Type": "video/mp4"})
         if not self._authorised(request):
             return failure(401, "AuthorizationError", "Unauthorized")
         with self.lock:

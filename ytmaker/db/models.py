@@ -136,8 +136,28 @@ class Publication(Base):
     url: Mapped[str | None] = mapped_column(String(1000))
     #: resumable-upload session, saved before the first byte so a retry resumes it
     session_uri: Mapped[str | None] = mapped_column(String(2000))
+    #: the caption track uploaded for the video, so a retry after a crash never adds a second one
+    caption_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
+
+
+class AvatarTalk(Base):
+    """A talk started at the avatar provider (D-ID) for one segment: paid for, so never started twice.
+
+    Kept in the database, not Redis, so a re-drive after Redis was lost polls
+    the same talks instead of paying for new ones. ``status`` is the
+    provider's last answer (created, started, done, error, rejected).
+    """
+
+    __tablename__ = "avatar_talks"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    segment_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    talk_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class StageRun(Base):

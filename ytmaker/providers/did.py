@@ -31,13 +31,19 @@ class DIDClient:
         register_secret(api_key)
         self._auth = {"Authorization": f"Basic {api_key}"}  # the key as D-ID's studio shows it
         self.base_url = base_url.rstrip("/")
+        self._owns_client = client is None
         self.client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)))
+
+    def close(self) -> None:
+        """Close the HTTP connections this client opened (a client it was given is its owner's)."""
+        if self._owns_client:
+            self.client.close()
 
     def upload_audio(self, path: Path) -> str:
         """Upload narration audio; returns the URL a talk's script refers to."""
         with open(path, "rb") as handle:
             response = self._call("POST", "/audios", files={"audio": (path.name, handle, "audio/wav")})
-        return response.json()["url"]
+        return _field(response, "url")
 
     def create_talk(self, *, source_url: str, audio_url: str | None = None, text: str | None = None,
                     voice: str = "en-US-JennyNeural") -> str:
@@ -50,11 +56,14 @@ class DIDClient:
             raise InvalidInput("a D-ID talk needs audio or text")
         response = self._call("POST", "/talks", json={"source_url": source_url, "script": script,
                                                        "config": {"result_format": "mp4"}})
-        return response.json()["id"]
+        return _field(response, "id")
 
     def talk(self, talk_id: str) -> dict:
         """The talk's current state: ``status`` and, when done, ``result_url`` and ``duration``."""
-        return self._call("GET", f"/talks/{talk_id}").json()
+        talk = _json(self._call("GET", f"/talks/{talk_id}"))
+        if not isinstance(talk, dict):
+            raise ProviderUnavailable(f"D-ID answered GET /talks/{talk_id} with something other than a talk")
+        return talk
 
     def download(self, url: str, out: Path) -> None:
         """Fetch a finished talk's video to ``out`` (a pre-signed URL: no Authorization header)."""
@@ -83,6 +92,23 @@ class DIDClient:
         if response.status_code not in (200, 201):
             _raise(response, f"{method} {path}")
         return response
+
+
+def _json(response: httpx.Response):
+    """The body as JSON; an unreadable one (a proxy's page, a cut-off answer) is worth another try."""
+    try:
+        return response.json()
+    except ValueError:
+        raise ProviderUnavailable(f"D-ID answered {response.request.method} {response.request.url.path} "
+                                  f"with malformed JSON (HTTP {response.status_code})") from None
+
+
+def _field(response: httpx.Response, name: str) -> str:
+    body = _json(response)
+    value = body.get(name) if isinstance(body, dict) else None
+    if not value:
+        raise ProviderUnavailable(f"D-ID answered {response.request.url.path} without {name!r}")
+    return str(value)
 
 
 def _raise(response: httpx.Response, what: str):

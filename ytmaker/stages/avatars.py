@@ -8,8 +8,10 @@ since, stamps the stage's heartbeat (so the lease is not taken over) and
 sends the next poll with a longer delay. The last one marks the stage
 succeeded and advances the pipeline (:func:`flow.finish_stage`).
 
-Talk ids wait in a Redis hash, so a redelivered or re-driven stage continues
-the talks already paid for; only the newest poll chain goes on.
+Talk ids are recorded in the database (``avatar_talks``) as soon as D-ID
+gives them, so a redelivered or re-driven stage continues the talks already
+paid for, even after Redis (and with it the delayed polls) was lost; only
+the newest poll chain goes on.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from datetime import UTC, datetime
 
 import dramatiq
 import structlog
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from ytmaker.db.models import StageRun, StageStatus
+from ytmaker.db.models import AvatarTalk, StageRun, StageStatus
 from ytmaker.errors import PermanentError, TransientError
 from ytmaker.pipelines import flow
 from ytmaker.providers.did import FINISHED, talk_failure
@@ -34,10 +37,6 @@ log = structlog.get_logger(__name__)
 
 STAGE = "avatars"
 POLL_ACTOR = "poll_avatar"
-
-
-def pending_key(project_id: str) -> str:
-    return f"ytmaker:avatars:{project_id}"
 
 
 def chain_key(project_id: str) -> str:
@@ -90,7 +89,7 @@ def poll(rt: Runtime, project_id: str, chain: str, attempt: int, started: float)
         log.info("avatar_poll_transient", project_id=project_id, error=str(exc))
         done, total = None, None
     if done is not None and done == total:
-        rt.redis.delete(pending_key(project_id), chain_key(project_id))
+        rt.redis.delete(chain_key(project_id))
         flow.finish_stage(rt, project_id, STAGE)
         return
     waited = time.time() - started
@@ -107,21 +106,22 @@ def step(rt: Runtime, project_id: str, client) -> tuple[int, int]:
     script = load_script(rt, project_id)
     total = len(script.segments)
     done = existing_assets(rt, project_id, "avatar")
-    pending = {int(k): _text(v) for k, v in rt.redis.hgetall(pending_key(project_id)).items()}
+    talks = started_talks(rt, project_id)
     audio = existing_assets(rt, project_id, "audio") if rt.settings.did_script == "audio" else {}
     folder = rt.project_dir(project_id) / "avatars"
     for index, segment in enumerate(script.segments):
         if index in done:
             continue
-        talk_id = pending.get(index)
-        if talk_id is None:
-            _start_talk(rt, project_id, client, index, segment, audio)
+        row = talks.get(index)
+        if row is None or row.status in ("error", "rejected"):  # none yet, or a retry after a failed one
+            _start_talk(rt, project_id, client, index, segment, audio, replace=row is not None)
             continue
-        talk = client.talk(talk_id)
+        talk = client.talk(row.talk_id)
         status = talk.get("status")
+        if status != row.status:
+            _set_talk_status(rt, project_id, index, str(status))
         if status not in FINISHED:
             continue
-        rt.redis.hdel(pending_key(project_id), index)
         if status != "done":
             raise talk_failure(talk)
         folder.mkdir(parents=True, exist_ok=True)
@@ -134,7 +134,20 @@ def step(rt: Runtime, project_id: str, client) -> tuple[int, int]:
     return len(done), total
 
 
-def _start_talk(rt: Runtime, project_id: str, client, index: int, segment: dict, audio: dict) -> None:
+def started_talks(rt: Runtime, project_id: str) -> dict[int, AvatarTalk]:
+    """The talks recorded for the project, by segment index."""
+    with rt.db.session() as session:
+        rows = session.scalars(select(AvatarTalk).where(AvatarTalk.project_id == project_id)).all()
+    return {row.segment_index: row for row in rows}
+
+
+def _set_talk_status(rt: Runtime, project_id: str, index: int, status: str) -> None:
+    with rt.db.session() as session:
+        session.execute(update(AvatarTalk).where(AvatarTalk.project_id == project_id, AvatarTalk.segment_index == index)
+                        .values(status=status[:16], updated_at=datetime.now(UTC)))
+
+
+def _start_talk(rt: Runtime, project_id: str, client, index: int, segment: dict, audio: dict, *, replace: bool) -> None:
     settings = rt.settings
     if settings.did_script == "audio":
         if index not in audio:
@@ -143,8 +156,18 @@ def _start_talk(rt: Runtime, project_id: str, client, index: int, segment: dict,
         talk_id = client.create_talk(source_url=settings.did_source_url, audio_url=audio_url)
     else:
         talk_id = client.create_talk(source_url=settings.did_source_url, text=segment["narration"], voice=settings.did_voice)
-    rt.redis.hset(pending_key(project_id), index, talk_id)
-    rt.redis.expire(pending_key(project_id), settings.progress_ttl_s)
+    # Recorded at once: from here on the talk is paid for, and every later check follows this one.
+    try:
+        with rt.db.session() as session:
+            if replace:
+                session.execute(update(AvatarTalk).where(AvatarTalk.project_id == project_id,
+                                                         AvatarTalk.segment_index == index)
+                                .values(talk_id=talk_id, status="created", updated_at=datetime.now(UTC)))
+            else:
+                session.add(AvatarTalk(project_id=project_id, segment_index=index, talk_id=talk_id, status="created"))
+    except IntegrityError:  # a concurrent delivery recorded its talk first: that one is followed
+        log.warning("avatar_talk_duplicate", project_id=project_id, index=index, talk_id=talk_id)
+        return
     log.info("avatar_talk_started", project_id=project_id, index=index, talk_id=talk_id)
 
 
