@@ -119,3 +119,16 @@ def test_run_checks_covers_stages_media_and_services(tmp_path):
     names = [check.what for check in run_checks(fast_settings(tmp_path))]
 
     assert names == ["script", "images", "audio", "avatars", "upload", "ffmpeg", "font", "font (CJK)", "redis", "database"]
+
+
+@pytest.mark.parametrize("stage, settings_values, variable", [
+    ("script", {"script_provider": "gemini"}, "YTMAKER_GEMINI_API_KEY"),
+    ("images", {"image_provider": "stability"}, "YTMAKER_STABILITY_API_KEY"),
+    ("audio", {"speech_provider": "google"}, "YTMAKER_GOOGLE_TTS_API_KEY"),
+    ("images", {"image_provider": "stability", "stability_api_key": "   "}, "YTMAKER_STABILITY_API_KEY"),
+])
+def test_each_real_provider_without_its_key_is_blocking_and_names_the_variable(tmp_path, stage, settings_values, variable):
+    checks = by_name(check_stages(fast_settings(tmp_path, **settings_values)))
+
+    assert checks[stage].blocking and variable in checks[stage].detail
+    assert [name for name, check in checks.items() if check.blocking] == [stage]

@@ -187,8 +187,9 @@ def test_a_short_retry_after_is_honoured_in_the_call(fake):
     assert len(fake.calls()) == 3
 
 
-def test_server_errors_are_retried_a_few_times_then_transient(fake):
-    fake.fail(*[error(500, "INTERNAL", "boom")] * 5)
+@pytest.mark.parametrize("code, status", [(500, "INTERNAL"), (503, "UNAVAILABLE")])
+def test_server_errors_are_retried_a_few_times_then_transient(fake, code, status):
+    fake.fail(*[error(code, status, "boom")] * 5)
 
     with pytest.raises(ProviderUnavailable):
         writer(fake).write(request(), nothing)
@@ -201,6 +202,22 @@ def test_a_slow_answer_past_the_timeout_is_transient(fake):
 
     with pytest.raises(ProviderUnavailable):
         writer(fake, timeout_s=0.2, retry=QuickRetry(attempts=1)).write(request(), nothing)
+
+
+def test_a_malformed_response_body_is_transient_and_retried(fake):
+    fake.fail(Reply(200, b'{"candidates": [{"content": ', {"Content-Type": "application/json"}))
+
+    draft = writer(fake).write(request(), nothing)
+
+    assert draft.title == VALID_SCRIPT["title"] and len(fake.calls()) == 2
+
+
+def test_a_malformed_body_every_time_is_transient(fake):
+    fake.fail(*[Reply(200, b"<html>proxy error</html>", {"Content-Type": "application/json"})] * 3)
+
+    with pytest.raises(ProviderUnavailable, match="not readable JSON"):
+        writer(fake).write(request(), nothing)
+    assert len(fake.calls()) == 3
 
 
 def test_a_refused_connection_is_transient():

@@ -177,6 +177,14 @@ def test_an_answer_without_audio_is_transient(fake, tmp_path):
         speech(fake, retry=QuickRetry(attempts=1)).synthesize("Hello.", language="en", voice="", out=tmp_path / "a.wav")
 
 
+def test_a_malformed_json_answer_is_retried_in_the_call(fake, tmp_path):
+    fake.fail(Reply(200, b'{"audioContent": "UklGR', {"Content-Type": "application/json"}))
+
+    speech(fake).synthesize("Hello.", language="en", voice="", out=tmp_path / "a.wav")
+
+    assert len(fake.syntheses()) == 2 and (tmp_path / "a.wav").read_bytes()[:4] == b"RIFF"
+
+
 def test_an_empty_segment_is_refused_without_a_request(fake, tmp_path):
     with pytest.raises(InvalidInput):
         speech(fake).synthesize("   ", language="en", voice="", out=tmp_path / "a.wav")

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.fakes.server import Reply
 from tests.fakes.stability import FakeStability, error, moderation
-from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
+from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.ratelimit import RedisRateLimiter
 from ytmaker.providers.retrying import QuickRetry
@@ -102,6 +102,22 @@ def test_refusals_are_permanent_and_not_retried(fake, tmp_path, reply, expected)
 
     assert len(fake.generations()) == 1
     assert KEY not in str(info.value)
+
+
+def test_an_account_out_of_credits_is_a_quota_error_not_retried(fake, tmp_path):
+    fake.fail(error(402, "payment_required", "lack sufficient credits to make this request"))
+
+    with pytest.raises(QuotaExceeded, match="out of credits"):
+        provider(fake).generate(image_request(), tmp_path / "x.png")
+    assert len(fake.generations()) == 1
+
+
+@pytest.mark.parametrize("status, expected", [(400, InvalidInput), (502, ProviderUnavailable)])
+def test_a_malformed_error_body_still_maps_by_status(fake, tmp_path, status, expected):
+    fake.fail(Reply(status, b'{"id": "e1", "name": ', {"Content-Type": "application/json"}))
+
+    with pytest.raises(expected, match=str(status)):
+        provider(fake, retry=QuickRetry(attempts=1)).generate(image_request(), tmp_path / "x.png")
 
 
 def test_a_wrong_key_is_rejected_naming_the_setting_but_not_the_key(fake, tmp_path):

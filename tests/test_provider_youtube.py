@@ -18,13 +18,14 @@ from sqlalchemy import select
 
 from tests.conftest import fast_settings
 from tests.fakes.oauth import FakeOAuth
-from tests.fakes.youtube import UNIT, FakeYouTube
+from tests.fakes.youtube import UNIT, FakeYouTube, error
 from ytmaker import stages
 from ytmaker.db.models import Project, Publication, Script, StageRun, Thumbnail, Video
 from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.pipelines.graph import STAGES
 from ytmaker.projects import ProjectOptions, create_project
 from ytmaker.providers.base import PublishRequest
+from ytmaker.providers.retrying import QuickRetry
 from ytmaker.providers.youtube import VideoOptions, YouTubePublisher, check_publish_at
 from ytmaker.providers.youtube_auth import SCOPES, AccessToken, TokenStore, authorize, load_access_token
 
@@ -369,3 +370,150 @@ def test_tokens_never_reach_logs_records_or_progress(rt, project, youtube, oauth
     assert "youtube_uploaded" in captured.err or final.status == "completed"
     for secret in (oauth.access_token, oauth.refresh_token, oauth.client_secret):
         assert not any(secret in trace for trace in traces), secret
+
+
+# -- faults on the wire ------------------------------------------------------------------------
+
+
+def reset_to_pending(rt, project_id, **publication_values):
+    """As the database looks when the worker died before recording the publication."""
+    with rt.db.session() as session:
+        row = session.get(Publication, publication(rt, project_id).id)
+        row.status = "pending"
+        for name, value in publication_values.items():
+            setattr(row, name, value)
+        session.get(StageRun, (project_id, "upload")).status = "queued"
+        session.get(Project, project_id).status = "uploading"
+
+
+def test_an_access_token_revoked_early_is_refreshed_once_and_the_request_made_again(rt, project, youtube, oauth):
+    token = load_access_token(TokenStore(rt.settings.data_dir), token_uri=rt.settings.youtube_token_uri)
+    assert token() == "access-token-1"  # valid for an hour, as far as the client knows
+    youtube.token = oauth.access_token = "access-token-2"  # ...but Google revoked it early
+    youtube.log.clear()
+    video = rt.project_dir(project.id) / "video.mp4"
+
+    result = YouTubePublisher(token=token, base_url=youtube.url, chunk_size=2 * UNIT).publish(
+        PublishRequest(project.id, "Title", "", [], "en", video, None))
+
+    assert [m for m, p, _ in youtube.log][:2] == ["POST", "POST"]  # refused with 401, then made again
+    assert starts(youtube) == 2 and len(youtube.sessions) == 1 and list(youtube.videos) == [result.remote_id]
+    assert [r["grant_type"] for r in oauth.token_requests] == ["refresh_token", "refresh_token"]
+    assert youtube.uploaded[result.remote_id] == video.read_bytes()
+
+
+def test_a_token_refused_again_after_the_refresh_is_a_credentials_error_after_one_refresh(rt, project, youtube, oauth):
+    token = load_access_token(TokenStore(rt.settings.data_dir), token_uri=rt.settings.youtube_token_uri)
+    youtube.token = "a-token-google-never-issues"
+    video = rt.project_dir(project.id) / "video.mp4"
+
+    with pytest.raises(CredentialsRejected, match="ytmaker auth youtube") as caught:
+        YouTubePublisher(token=token, base_url=youtube.url, retry=QuickRetry(attempts=3, first_wait_s=0.01)).publish(
+            PublishRequest(project.id, "Title", "", [], "en", video, None))
+
+    assert starts(youtube) == 2 and youtube.videos == {}  # one retry after one refresh, never more
+    assert len(oauth.token_requests) == 2
+    assert oauth.access_token not in str(caught.value)
+
+
+def test_captions_stored_but_unacknowledged_are_not_uploaded_twice(rt, project, youtube):
+    (rt.project_dir(project.id) / "subtitles.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBees.\n")
+    youtube.drop_after_caption = True  # YouTube keeps the track, the answer is lost on the way
+
+    with pytest.raises(ProviderUnavailable):
+        stages.upload_to_youtube(rt, project.id)
+    assert len(youtube.captions) == 1 and publication(rt, project.id).caption_id is None
+
+    with rt.db.session() as session:  # as the retries middleware leaves it
+        session.get(StageRun, (project.id, "upload")).status = "queued"
+    stages.upload_to_youtube(rt, project.id)
+
+    (caption,) = youtube.captions
+    assert len(youtube.videos) == 1 and starts(youtube) == 1
+    row = publication(rt, project.id)
+    assert (row.status, row.caption_id) == ("published", caption["id"])
+    assert sum(1 for m, p, _ in youtube.log if m == "GET" and p == "/youtube/v3/captions") == 2
+
+
+def test_a_worker_lost_after_the_captions_finds_them_recorded_and_uploads_nothing_again(rt, project, youtube):
+    (rt.project_dir(project.id) / "subtitles.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBees.\n")
+    stages.upload_to_youtube(rt, project.id)
+    caption_id = publication(rt, project.id).caption_id
+    assert caption_id == youtube.captions[0]["id"]
+
+    reset_to_pending(rt, project.id)  # the caption id was recorded, the publication was not
+    youtube.log.clear()
+    stages.upload_to_youtube(rt, project.id)
+    assert not any(p.endswith("/captions") for _, p, _ in youtube.log)  # not even a list call
+
+    reset_to_pending(rt, project.id, caption_id=None)  # died before even the caption id was recorded
+    youtube.log.clear()
+    stages.upload_to_youtube(rt, project.id)
+
+    assert [(m, p) for m, p, _ in youtube.log if p.endswith("/captions")] == [("GET", "/youtube/v3/captions")]
+    assert len(youtube.captions) == 1 and len(youtube.videos) == 1
+    assert publication(rt, project.id).caption_id == caption_id
+
+
+def test_a_429_with_retry_after_is_waited_out_then_the_upload_goes_on(tmp_path, youtube):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x" * 1000)
+    youtube.refuse["start"] = error(429, "rateLimitExceeded", "Too many requests", **{"Retry-After": "1"})
+    slept = []
+    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+                                 retry=QuickRetry(attempts=3, max_wait_s=5, sleep=slept.append))
+
+    result = publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))
+
+    assert starts(youtube) == 2 and list(youtube.videos) == [result.remote_id]
+    assert len(slept) == 1 and 1.0 <= slept[0] < 1.2
+
+
+def test_a_long_retry_after_goes_to_the_stage_retries_without_sleeping(tmp_path, youtube):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x" * 1000)
+    youtube.refuse["chunk"] = error(429, "rateLimitExceeded", "Too many requests", **{"Retry-After": "120"})
+    slept = []
+    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+                                 retry=QuickRetry(attempts=3, max_wait_s=5, sleep=slept.append))
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))
+    assert caught.value.retry_after == 120 and slept == []
+
+
+def test_a_chunk_answered_past_the_timeout_is_resumed_from_what_youtube_kept(rt, project, youtube):
+    rt.settings.youtube_attempts, rt.settings.youtube_timeout_s = 3, 0.5
+    youtube.delay_on_chunk = {1: 1.5}  # the first chunk arrives, its 308 comes too late
+
+    stages.upload_to_youtube(rt, project.id)
+
+    n = VIDEO_SIZE
+    assert starts(youtube) == 1 and len(youtube.videos) == 1
+    assert chunk_ranges(youtube) == [f"bytes 0-{2 * UNIT - 1}/{n}", f"bytes */{n}",
+                                     f"bytes {2 * UNIT}-{4 * UNIT - 1}/{n}", f"bytes {4 * UNIT}-{n - 1}/{n}"]
+    (video_id,) = youtube.videos
+    assert youtube.uploaded[video_id] == (rt.project_dir(project.id) / "video.mp4").read_bytes()
+
+
+def test_a_garbled_answer_to_the_last_chunk_is_asked_for_again_not_uploaded_again(rt, project, youtube):
+    rt.settings.youtube_attempts = 3
+    youtube.garble_finish = True
+
+    stages.upload_to_youtube(rt, project.id)
+
+    (video_id,) = youtube.videos
+    assert starts(youtube) == 1 and chunk_ranges(youtube)[-1] == f"bytes */{VIDEO_SIZE}"
+    assert publication(rt, project.id).remote_id == video_id
+
+
+def test_a_5xx_on_the_start_is_transient_and_a_malformed_error_body_still_gives_the_status(tmp_path, youtube):
+    from tests.fakes.loopback import Reply
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x" * 1000)
+    youtube.refuse["start"] = Reply(502, b"<html><body>Bad Gateway</body>", {"Content-Type": "text/html"})
+    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url, retry=QuickRetry(attempts=1))
+
+    with pytest.raises(ProviderUnavailable, match="HTTP 502.*Bad Gateway"):
+        publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))

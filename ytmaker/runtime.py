@@ -45,6 +45,8 @@ class Runtime:
         return Providers(self.settings, self.data_dir, redis=self.redis)
 
     def close(self) -> None:
+        if "providers" in self.__dict__:  # built: close the providers' HTTP clients
+            self.providers.close()
         self.db.dispose()
 
 

@@ -2,8 +2,10 @@
 
 Faults on demand: drop the connection half-way through the Nth chunk (keeping
 the whole 256 KiB units that arrived, as the real service does), answer the
-Nth chunk with 5xx, refuse with quotaExceeded / uploadLimitExceeded, expire
-sessions. Everything received is recorded for the tests to assert on.
+Nth chunk with 5xx or late (after storing it), garble the finished upload's
+JSON, refuse with quotaExceeded / uploadLimitExceeded / 429, expire sessions,
+revoke the access token (401 until a new one is used), store captions and
+then drop the connection. Everything received is recorded for the tests.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from tests.fakes.loopback import LoopbackServer, Reply, Request
 UNIT = 256 * 1024
 
 
-def error(status: int, reason: str, message: str) -> Reply:
+def error(status: int, reason: str, message: str, **headers) -> Reply:
     return Reply.json(status, {"error": {"code": status, "message": message,
-                                         "errors": [{"domain": "youtube.quota", "reason": reason, "message": message}]}})
+                                         "errors": [{"domain": "youtube.quota", "reason": reason, "message": message}]}},
+                      **headers)
 
 
 @dataclass
@@ -43,11 +46,14 @@ class FakeYouTube(LoopbackServer):
         self.videos: dict[str, dict] = {}  # id -> resource (with the uploaded bytes' length)
         self.uploaded: dict[str, bytes] = {}
         self.thumbnails: dict[str, tuple[str, bytes]] = {}
-        self.captions: list[dict] = []
+        self.captions: list[dict] = []  # caption tracks: {"id", "snippet", "body", "part"}
         self.log: list[tuple[str, str, str]] = []  # (method, path, Content-Range or "")
         self.chunks = 0  # data-carrying PUTs seen
         self.drop_on_chunk: set[int] = set()
         self.status_on_chunk: dict[int, int] = {}
+        self.delay_on_chunk: dict[int, float] = {}  # chunk number -> seconds the answer comes late (chunk kept)
+        self.garble_finish = False  # once: the finished upload's answer is cut-off JSON
+        self.drop_after_caption = False  # once: store the caption track, then drop the connection
         self.refuse: dict[str, Reply] = {}  # "start" | "chunk" | "thumbnail" | "captions" -> reply, once
         self._ids = itertools.count(1)
 
@@ -78,6 +84,8 @@ class FakeYouTube(LoopbackServer):
             return self._thumbnail(request)
         if request.path == "/upload/youtube/v3/captions" and request.method == "POST":
             return self._caption(request)
+        if request.path == "/youtube/v3/captions" and request.method == "GET":
+            return self._caption_list(request)
         return error(404, "notFound", f"no route {request.method} {request.path}")
 
     def _refused(self, step: str) -> Reply | None:
@@ -127,6 +135,13 @@ class FakeYouTube(LoopbackServer):
             return None
         if number in self.status_on_chunk:
             return error(self.status_on_chunk[number], "backendError", "Backend Error")
+        if number in self.delay_on_chunk:
+            reply = self._accept(session, request, first, last, total)
+            reply.delay_s = self.delay_on_chunk[number]
+            return reply
+        return self._accept(session, request, first, last, total)
+
+    def _accept(self, session: Session, request: Request, first: int, last: int, total: int) -> Reply:
         body = request.body
         if total != session.size or last - first + 1 != len(body):
             return error(400, "badRequest", "Content-Range does not match the body or the announced size")
@@ -152,6 +167,9 @@ class FakeYouTube(LoopbackServer):
         session.video_id = video_id
         self.videos[video_id] = {"kind": "youtube#video", "id": video_id, **session.resource}
         self.uploaded[video_id] = bytes(session.data)
+        if self.garble_finish:
+            self.garble_finish = False
+            return Reply(200, json.dumps(self.videos[video_id]).encode()[:20], {"Content-Type": "application/json"})
         return Reply.json(200, self.videos[video_id])
 
     def _thumbnail(self, request: Request) -> Reply:
@@ -178,6 +196,20 @@ class FakeYouTube(LoopbackServer):
         if metadata["snippet"]["videoId"] not in self.videos:
             return error(404, "videoNotFound", "video not found")
         with self.lock:
-            self.captions.append({"snippet": metadata["snippet"], "body": parts[1].get_payload(decode=True),
+            caption_id = f"cap{len(self.captions) + 1}"
+            self.captions.append({"id": caption_id, "snippet": metadata["snippet"], "body": parts[1].get_payload(decode=True),
                                   "part": request.query.get("part")})
-        return Reply.json(200, {"kind": "youtube#caption", "id": f"cap{len(self.captions)}", **metadata})
+            if self.drop_after_caption:
+                self.drop_after_caption = False
+                return None  # stored, but the client never hears so
+        return Reply.json(200, {"kind": "youtube#caption", "id": caption_id, **metadata})
+
+    def _caption_list(self, request: Request) -> Reply:
+        video_id = request.query.get("videoId", "")
+        if video_id not in self.videos:
+            return error(404, "videoNotFound", "video not found")
+        with self.lock:
+            items = [{"kind": "youtube#caption", "id": c["id"],
+                      "snippet": {**c["snippet"], "trackKind": "standard", "status": "serving"}}
+                     for c in self.captions if c["snippet"]["videoId"] == video_id]
+        return Reply.json(200, {"kind": "youtube#captionListResponse", "items": items})

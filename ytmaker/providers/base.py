@@ -50,6 +50,9 @@ class PublishRequest:
     #: (before its first byte, so a retry or a crashed worker resumes instead of starting over).
     session_uri: str | None = None
     save_session: Callable[[str], None] | None = None
+    #: The caption track an earlier attempt uploaded (none: upload, unless one is found there), and how to record it.
+    caption_id: str | None = None
+    save_caption: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)

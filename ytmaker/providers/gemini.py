@@ -65,6 +65,10 @@ class GeminiScriptWriter:
         options = types.HttpOptions(base_url=base_url, api_version=api_version, timeout=int(timeout_s * 1000))
         self._client = genai.Client(api_key=api_key, http_options=options)
 
+    def close(self) -> None:
+        """Close the SDK's HTTP connections."""
+        self._client.close()
+
     def write(self, request: ScriptRequest, report: Report) -> ScriptDraft:
         content, truncated = fit_text(t.clean(request.content), self.input_chars)
         if not content:
@@ -107,6 +111,8 @@ class GeminiScriptWriter:
                 raise translate(exc, model) from exc
             except _TRANSPORT_ERRORS as exc:
                 raise ProviderUnavailable(f"Gemini did not answer: {type(exc).__name__}") from exc
+            except ValueError as exc:  # the HTTP body itself was not JSON (a proxy's page, a cut-off answer)
+                raise ProviderUnavailable(f"Gemini's answer was not readable JSON ({type(exc).__name__})") from exc
             return _answer(response)
 
         return self.retry(call, what="gemini.generate_content")

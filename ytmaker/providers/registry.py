@@ -13,6 +13,23 @@ class Providers:
         self.settings = settings
         self.data_dir = data_dir
         self.redis = redis  # shared state of providers across workers (rate limits)
+        self._closables: list = []  # what was opened here (HTTP clients, SDK clients), closed by close()
+
+    def _owned(self, thing):
+        """Remember ``thing`` to close it with the runtime."""
+        self._closables.append(thing)
+        return thing
+
+    def close(self) -> None:
+        """Close every HTTP connection the providers built so far hold (Runtime.close calls this)."""
+        while self._closables:
+            thing = self._closables.pop()
+            try:
+                thing.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not hide the runtime's own shutdown
+                import structlog
+
+                structlog.get_logger(__name__).warning("provider_close_failed", error=type(exc).__name__)
 
     def _key(self, name: str) -> str:
         """The API key in setting ``name``, registered for masking; missing -> CredentialsRejected."""
@@ -36,9 +53,9 @@ class Providers:
         if self.settings.script_provider == "gemini":
             from ytmaker.providers.gemini import GeminiScriptWriter
 
-            return GeminiScriptWriter(api_key=self._key("gemini_api_key"), base_url=self.settings.gemini_base_url,
-                                      input_chars=self.settings.gemini_input_chars,
-                                      timeout_s=self.settings.gemini_timeout_s, retry=self._quick_retry())
+            return self._owned(GeminiScriptWriter(api_key=self._key("gemini_api_key"), base_url=self.settings.gemini_base_url,
+                                                  input_chars=self.settings.gemini_input_chars,
+                                                  timeout_s=self.settings.gemini_timeout_s, retry=self._quick_retry()))
         from ytmaker.providers.offline_writer import OfflineScriptWriter
 
         return OfflineScriptWriter()
@@ -53,7 +70,7 @@ class Providers:
 
             s = self.settings
             return StabilityImages(api_key=self._key("stability_api_key"),
-                                   client=httpx.Client(base_url=s.stability_base_url, timeout=s.stability_timeout_s),
+                                   client=self._owned(httpx.Client(base_url=s.stability_base_url, timeout=s.stability_timeout_s)),
                                    redis=self.redis if self.redis is not None else connect_redis(s.redis_url),
                                    rate_limit=s.stability_rate_per_10s, rate_window_s=10.0,
                                    moderation_fallback=s.moderation_fallback, retry=self._quick_retry())
@@ -74,7 +91,7 @@ class Providers:
 
             s = self.settings
             return GoogleSpeech(api_key=self._key("google_tts_api_key"),
-                                client=httpx.Client(base_url=s.google_tts_base_url, timeout=s.google_tts_timeout_s),
+                                client=self._owned(httpx.Client(base_url=s.google_tts_base_url, timeout=s.google_tts_timeout_s)),
                                 sample_rate=s.google_tts_sample_rate, retry=self._quick_retry())
         if self.settings.speech_provider == "instant":
             from ytmaker.providers.instant import InstantSpeech
@@ -91,7 +108,7 @@ class Providers:
             return None
         from ytmaker.providers.did import build_did
 
-        return build_did(self.settings)
+        return self._owned(build_did(self.settings))
 
     def publisher(self, target: str):
         if target == "youtube":

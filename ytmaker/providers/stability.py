@@ -8,6 +8,7 @@ the error tree:
     200 finish-reason CONTENT_FILTERED -> moderation (below)
     403 name content_moderation        -> moderation (below)
     401, other 403                     -> CredentialsRejected
+    402 (out of credits)               -> QuotaExceeded
     400, 413, 422                      -> InvalidInput
     429                                -> ProviderUnavailable(retry_after), everyone locked out meanwhile
     5xx, timeouts, connection errors   -> ProviderUnavailable
@@ -24,7 +25,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
+from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.logs import mask, register_secret
 from ytmaker.providers.base import ImageProvider, ImageRequest
 from ytmaker.providers.ratelimit import RedisRateLimiter
@@ -123,6 +124,9 @@ class StabilityImages:
             return ContentRejected(f"Stability AI's moderation refused this description ({detail}).")
         if status in (401, 403):
             return CredentialsRejected(f"{where}: the API key was rejected ({detail}); check YTMAKER_STABILITY_API_KEY")
+        if status == 402:
+            return QuotaExceeded(f"{where}: the account is out of credits ({detail}); add credits at "
+                                 "platform.stability.ai, then `ytmaker retry`")
         return InvalidInput(f"{where}: the request was refused ({detail})")
 
 

@@ -8,7 +8,12 @@ The documented REST protocol, spoken with httpx::
     resume   PUT <session>, Content-Range: bytes */N (empty) -> 308 [Range] | 200/201 (already
              complete: no second video) | 404/410 (session expired: a new one is started)
     then     POST {base}/upload/youtube/v3/thumbnails/set?videoId=...    (the image as the body)
-             POST {base}/upload/youtube/v3/captions?uploadType=multipart  (when subtitles exist)
+             GET  {base}/youtube/v3/captions?videoId=...&part=snippet     (a track from an earlier attempt?)
+             POST {base}/upload/youtube/v3/captions?uploadType=multipart  (when subtitles exist and none is there)
+
+A 401 on any call first gets a fresh access token (the token may have been
+revoked or expired early) and the call is made once more; a second 401 is
+:class:`CredentialsRejected`.
 
 Errors become the project's tree here: ``quotaExceeded`` and
 ``uploadLimitExceeded`` are :class:`QuotaExceeded` (never retried: a retry
@@ -41,6 +46,8 @@ CHUNK_UNIT = 256 * 1024
 WATCH_URL = "https://www.youtube.com/watch?v={id}"
 #: thumbnails.set refuses larger images
 MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+#: the name of the caption track ytmaker uploads (a retry recognises its own track by it)
+CAPTION_TRACK_NAME = ""
 #: subtitle files the renderer may leave beside the video, in order of preference
 CAPTION_NAMES = ("subtitles.srt", "subtitles.vtt")
 
@@ -128,8 +135,14 @@ class YouTubePublisher:
         self.base_url = base_url.rstrip("/")
         self.options = options
         self.chunk_size = chunk_size
+        self._owns_client = client is None
         self.client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)))
         self.retry = retry or QuickRetry()
+
+    def close(self) -> None:
+        """Close the HTTP connections this publisher opened (a client it was given is its owner's)."""
+        if self._owns_client:
+            self.client.close()
 
     def publish(self, request: PublishRequest) -> PublishResult:
         resource = video_resource(request, self.options)  # refuse bad metadata before any byte is sent
@@ -139,8 +152,8 @@ class YouTubePublisher:
         if request.thumbnail and request.thumbnail.exists():
             self._optional(lambda: self._set_thumbnail(video_id, request.thumbnail), "thumbnail", video_id)
         captions = request.extra.get("captions") or caption_file(request.video)
-        if captions:
-            self._optional(lambda: self._insert_captions(video_id, Path(captions), request.language), "captions", video_id)
+        if captions and not request.caption_id:
+            self._optional(lambda: self._captions_once(request, video_id, Path(captions)), "captions", video_id)
         return PublishResult(remote_id=video_id, url=WATCH_URL.format(id=video_id))
 
     # -- the resumable upload ---------------------------------------------------------
@@ -182,7 +195,7 @@ class YouTubePublisher:
         """Where an earlier upload stopped: (video, _) when complete, (None, offset), or (None, None) if expired."""
         response = self._call("PUT", session, headers={"Content-Range": f"bytes */{size}"}, content=b"")
         if response.status_code in (200, 201):
-            return response.json(), 0
+            return _video(response), 0
         if response.status_code == 308:
             return None, _next_offset(response)
         if response.status_code in (404, 410):
@@ -200,7 +213,7 @@ class YouTubePublisher:
                 response = self._call("PUT", session, content=chunk,
                                       headers={"Content-Range": f"bytes {offset}-{end}/{size}", "Content-Type": mime})
                 if response.status_code in (200, 201):
-                    return response.json()
+                    return _video(response)
                 if response.status_code != 308:
                     self._raise(response, "upload")
                 reached = _next_offset(response)
@@ -219,9 +232,35 @@ class YouTubePublisher:
         if response.status_code != 200:
             self._raise(response, "thumbnail")
 
-    def _insert_captions(self, video_id: str, path: Path, language: str) -> None:
+    def _captions_once(self, request: PublishRequest, video_id: str, path: Path) -> None:
+        """Upload the captions unless an earlier attempt did (it may have died before recording it)."""
+        caption_id = self._existing_caption(video_id, request.language)
+        if caption_id:
+            log.info("youtube_captions_already_there", video_id=video_id, caption_id=caption_id)
+        else:
+            caption_id = self._insert_captions(video_id, path, request.language)
+        if request.save_caption:
+            request.save_caption(caption_id)
+
+    def _existing_caption(self, video_id: str, language: str) -> str | None:
+        """The id of a caption track like ours (same language, our name) already on the video, if any."""
+        response = self._call("GET", f"{self.base_url}/youtube/v3/captions",
+                              params={"videoId": video_id, "part": "snippet"}, headers={})
+        if response.status_code != 200:
+            self._raise(response, "captions")
+        try:
+            items = response.json().get("items") or []
+        except ValueError:
+            raise ProviderUnavailable("YouTube answered the caption list with malformed JSON") from None
+        for item in items:
+            snippet = item.get("snippet") or {}
+            if snippet.get("language") == language and snippet.get("name", "") == CAPTION_TRACK_NAME:
+                return item.get("id")
+        return None
+
+    def _insert_captions(self, video_id: str, path: Path, language: str) -> str:
         boundary = "ytmaker-captions-boundary"
-        metadata = {"snippet": {"videoId": video_id, "language": language, "name": "", "isDraft": False}}
+        metadata = {"snippet": {"videoId": video_id, "language": language, "name": CAPTION_TRACK_NAME, "isDraft": False}}
         body = (f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{json.dumps(metadata)}\r\n"
                 f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() \
             + f"\r\n--{boundary}--\r\n".encode()
@@ -230,6 +269,10 @@ class YouTubePublisher:
                               headers={"Content-Type": f"multipart/related; boundary={boundary}"})
         if response.status_code not in (200, 201):
             self._raise(response, "captions")
+        try:
+            return str(response.json()["id"])
+        except (ValueError, KeyError, TypeError):
+            raise ProviderUnavailable("YouTube answered the caption upload without a track id") from None
 
     def _optional(self, call: Callable[[], None], what: str, video_id: str) -> None:
         # The video is up: a thumbnail or captions YouTube refuses (an unverified channel cannot set
@@ -245,6 +288,16 @@ class YouTubePublisher:
     # -- HTTP ---------------------------------------------------------------------------
 
     def _call(self, method: str, url: str, *, headers: dict, **kwargs) -> httpx.Response:
+        response = self._request(method, url, headers=headers, **kwargs)
+        invalidate = getattr(self.token, "invalidate", None)
+        if response.status_code == 401 and invalidate is not None:
+            # The access token expired or was revoked before its time: get a fresh one and ask once more.
+            log.info("youtube_token_refused", status=401)
+            invalidate()
+            response = self._request(method, url, headers=headers, **kwargs)
+        return response
+
+    def _request(self, method: str, url: str, *, headers: dict, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token()}", **headers}
         try:
             return self.client.request(method, url, headers=headers, **kwargs)
@@ -270,6 +323,18 @@ class YouTubePublisher:
             raise CredentialsRejected(f"YouTube refused the {what} ({detail}); check the channel and the "
                                       "authorised account")
         raise InvalidInput(f"YouTube rejected the {what} ({detail})")
+
+
+def _video(response: httpx.Response) -> dict:
+    """The video resource of a finished upload; an unreadable one is asked for again by the next attempt."""
+    try:
+        video = response.json()
+    except ValueError:
+        video = None
+    if not isinstance(video, dict) or not video.get("id"):
+        raise ProviderUnavailable("YouTube finished the upload but its answer was not a readable video resource; "
+                                  "the next attempt asks the session for it again")
+    return video
 
 
 def _next_offset(response: httpx.Response) -> int:

@@ -40,6 +40,11 @@ def _save_session(rt: Runtime, publication_id: int, uri: str) -> None:
         session.get(Publication, publication_id).session_uri = uri
 
 
+def _save_caption(rt: Runtime, publication_id: int, caption_id: str) -> None:
+    with rt.db.session() as session:
+        session.get(Publication, publication_id).caption_id = caption_id
+
+
 def _upload(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
     publication = _publication(rt, project.id, project.publish_target)
@@ -53,17 +58,24 @@ def _upload(ctx: StageContext) -> StageStatus:
     script = load_script(rt, project.id)
     publisher = rt.providers.publisher(project.publish_target)
     ctx.report(10, f"publishing to {publisher.target}")
-    result = publisher.publish(PublishRequest(
-        project_id=project.id,
-        title=script.title,
-        description=script.description,
-        tags=list(script.tags),
-        language=project.language,
-        video=rt.path(video.path),
-        thumbnail=rt.path(thumbnail.path) if thumbnail else None,
-        session_uri=publication.session_uri,
-        save_session=lambda uri: _save_session(rt, publication.id, uri),
-    ))
+    try:
+        result = publisher.publish(PublishRequest(
+            project_id=project.id,
+            title=script.title,
+            description=script.description,
+            tags=list(script.tags),
+            language=project.language,
+            video=rt.path(video.path),
+            thumbnail=rt.path(thumbnail.path) if thumbnail else None,
+            session_uri=publication.session_uri,
+            save_session=lambda uri: _save_session(rt, publication.id, uri),
+            caption_id=publication.caption_id,
+            save_caption=lambda caption_id: _save_caption(rt, publication.id, caption_id),
+        ))
+    finally:
+        close = getattr(publisher, "close", None)
+        if close is not None:
+            close()  # its HTTP connections; a publisher is built per upload
     with rt.db.session() as session:
         row = session.get(Publication, publication.id)
         row.status, row.remote_id, row.url, row.published_at = "published", result.remote_id, result.url, datetime.now(UTC)
