@@ -17,6 +17,8 @@ from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
+from ytmaker.providers.base import ImageRequest
+from ytmaker.providers.slides import SlideImages, headline
 from ytmaker.media.subtitles import SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
 from ytmaker.stages.render import _with_subtitles, pick_music, uniform_stills
 
@@ -141,6 +143,29 @@ def test_chinese_subtitles_use_the_cjk_font(tmp_path):
     spec = _with_subtitles(spec, [2.0], tmp_path)
     assert spec.fonts_dir == Path(cjk).parent
     assert "Style: Default,WenQuanYi" in spec.subtitles.read_text(encoding="utf-8") or "Noto" in spec.subtitles.read_text()
+
+
+# --- slides ---------------------------------------------------------------------------------
+
+def test_slide_headline_names_the_segment_instead_of_repeating_it():
+    narration = ("The answer is mostly manufacturing. Every time the world's production of solar panels doubled, "
+                 "their price fell by a fifth. Factories grew larger and manufacturing got cheaper.")
+    assert headline(narration) == "Manufacturing · Production · Factories"
+    assert headline("太阳能很便宜，太阳能发电越来越多。") .startswith("太阳")
+    assert headline("Hi.") == "Hi."
+
+
+@pytest.mark.parametrize("size", [(640, 360), (360, 640)])
+def test_slide_text_stays_clear_of_the_ken_burns_crop_and_the_subtitles(tmp_path, size):
+    request = ImageRequest(index=1, description="", caption="Manufacturing · Production · Factories",
+                           topic="Why solar power got cheap", width=size[0], height=size[1], aspect_ratio="16:9")
+    SlideImages().generate(request, tmp_path / "s.png")
+    image = Image.open(tmp_path / "s.png").convert("RGB")
+    width, height = image.size
+    white = [(x, y) for y in range(height) for x in range(width) if image.getpixel((x, y)) == (255, 255, 255)]
+    assert white, "the headline is drawn"
+    # Moves zoom in at most 12 % (about 8 % off a side) and subtitles sit in the lower fifth.
+    assert all(0.09 * width < x < 0.91 * width and 0.08 * height < y < 0.75 * height for x, y in white)
 
 
 # --- real renders -----------------------------------------------------------------------------
@@ -280,3 +305,68 @@ def test_write_subtitles_beside_the_video(tmp_path):
     files = write_subtitles(build_cues([(0.0, 1.0, "Hi {there}.")], style), style, tmp_path, cjk=False)
     assert files.srt == tmp_path / "subtitles.srt" and files.vtt.exists()
     assert "Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Hi (there)." in files.ass.read_text()
+
+
+# --- what the rendered picture and sound measure ----------------------------------------------
+
+def _analyse(video: Path, *options: str) -> str:
+    """FFmpeg's log of an analysis filter run over ``video`` (nothing is written)."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", *options, "-f", "null", "-"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stderr
+
+
+def _rms_db(video: Path, start_s: float, end_s: float, band: str) -> float:
+    """RMS level (dB) of one frequency band of the soundtrack between two times."""
+    log = _analyse(video, "-ss", f"{start_s}", "-t", f"{end_s - start_s}", "-i", str(video), "-vn",
+                   "-af", f"{band},astats=measure_perchannel=none:measure_overall=RMS_level")
+    value = re.findall(r"RMS level dB: (\S+)", log)[-1]
+    return float("-inf") if value == "-inf" else float(value)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Three 3.5 s segments, each 2 s of narration (low tones) then 1.5 s of pause, over 3 kHz music."""
+    folder = tmp_path_factory.mktemp("mixed")
+    slides = [_slide(folder / f"{i}.png", c) for i, c in enumerate([(200, 40, 40), (40, 160, 40), (40, 40, 200)])]
+    tones = [_tone(folder / f"{i}.wav", 2.0, 300 + 100 * i) for i in range(3)]
+    music = _tone(folder / "music.wav", 1.5, 3000)
+    spec = media.RenderSpec([media.RenderSegment(s, t, 3.5, f"Segment {i}.") for i, (s, t) in enumerate(zip(slides, tones))],
+                            folder / "mixed.mp4", quality="draft", frame_size=SMALL, music=music)
+    spec = _with_subtitles(spec, [2.0] * 3, folder)
+    media.render(spec, timeout_s=120)
+    return spec
+
+
+VOICE_BAND = "lowpass=f=800,lowpass=f=800"
+MUSIC_BAND = "highpass=f=2000,highpass=f=2000"
+
+
+def test_no_black_frames_but_the_short_dips_between_segments(mixed):
+    log = _analyse(mixed.output, "-i", str(mixed.output), "-an", "-vf", "blackdetect=d=0:pix_th=0.10")
+    black = [(float(a), float(d)) for a, d in re.findall(r"black_start:(\S+) black_end:\S+ black_duration:(\S+)", log)]
+    # At most one dip per boundary, each shorter than the fade, at a segment boundary; none at the start or the end.
+    assert len(black) <= len(mixed.segments) - 1
+    boundaries = mixed.timeline.starts_s[1:]
+    for start, duration in black:
+        assert duration < media.FADE_S
+        assert min(abs(start - b) for b in boundaries) < media.FADE_S
+
+
+def test_music_ducks_under_the_narration(mixed):
+    for start in mixed.timeline.starts_s:
+        voice = _rms_db(mixed.output, start + 0.5, start + 1.8, VOICE_BAND)
+        music_under_voice = _rms_db(mixed.output, start + 0.5, start + 1.8, MUSIC_BAND)
+        assert voice > music_under_voice + 15  # the narration stands well clear of the music
+    # The middle segment is clear of the music's fade in and out: there the sidechain alone sets the level.
+    start = mixed.timeline.starts_s[1]
+    music_under_voice = _rms_db(mixed.output, start + 0.5, start + 1.8, MUSIC_BAND)
+    music_in_pause = _rms_db(mixed.output, start + 2.8, start + 3.4, MUSIC_BAND)
+    assert music_in_pause > music_under_voice + 6
+
+
+def test_final_loudness_is_within_one_lu_of_minus_14_lufs(mixed):
+    log = _analyse(mixed.output, "-i", str(mixed.output), "-vn", "-af", "ebur128=framelog=quiet")
+    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
+    assert integrated == pytest.approx(media.LOUDNESS_LUFS, abs=1.0)

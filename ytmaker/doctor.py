@@ -134,7 +134,8 @@ def check_media(settings: Settings, *, ffmpeg: Callable[[], str] | None = None,
     cjk = font(cjk=True)
     needs_cjk = settings.language.split("-")[0].lower() in CJK_LANGUAGES
     checks.append(Check("font (CJK)", cjk or "-", bool(cjk), needs_cjk,
-                        "found" if cjk else "install fonts-noto-cjk for Chinese, Japanese or Korean text"))
+                        "found" if cjk else "none found: Chinese, Japanese or Korean subtitles and slides would show empty boxes; "
+                        "install one (apt install fonts-noto-cjk or fonts-wqy-zenhei; brew install --cask font-noto-sans-cjk)"))
     return checks
 
 

@@ -14,11 +14,11 @@ from ytmaker.db.models import StageStatus
 from ytmaker.errors import MediaError
 from ytmaker.media.render import SIZES
 from ytmaker.providers.base import ImageRequest
+from ytmaker.providers.slides import headline
 from ytmaker.runtime import Runtime
 from ytmaker.stages import avatars
 from ytmaker.stages.common import StageContext, existing_assets, record_asset, run_stage, temp_path
 from ytmaker.stages.script import load_script
-from ytmaker.text import truncate
 
 
 def generate_images(rt: Runtime, project_id: str) -> StageStatus | None:
@@ -51,7 +51,7 @@ def _images(ctx: StageContext) -> StageStatus:
         final = folder / f"{index:03d}.png"
         tmp = temp_path(final)
         request = ImageRequest(index=index, description=segment["image_description"],
-                               caption=truncate(segment["narration"], 220), topic=script.title,
+                               caption=headline(segment["narration"]), topic=script.title,
                                width=width, height=height, aspect_ratio=project.video_format)
         try:
             warning = rt.providers.images.generate(request, tmp)

@@ -1,0 +1,53 @@
+"""Thumbnails: YouTube's size and byte limits, the Shorts variant, and a frame that is not black."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from PIL import Image, ImageStat
+
+from ytmaker.media.ffmpeg import ffmpeg_exe
+from ytmaker.media.thumbnail import MAX_BYTES, VERTICAL_SIZE, best_frame, make_thumbnail
+
+
+def _noise(path: Path, size: tuple[int, int]) -> Path:
+    """A still of random pixels: the worst case for JPEG's size."""
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(path)
+    return path
+
+
+def test_thumbnail_is_a_1280x720_jpeg_under_2_mb_even_from_noise(tmp_path):
+    still = _noise(tmp_path / "noise.png", (1920, 1080))
+    out = tmp_path / "thumbnail.jpg"
+    make_thumbnail(tmp_path / "unused.mp4", 10.0, "Why solar power got cheap", out, stills=[still])
+    with Image.open(out) as image:
+        assert (image.format, image.size, image.mode) == ("JPEG", (1280, 720), "RGB")
+    assert 10_000 < out.stat().st_size < MAX_BYTES
+
+
+def test_shorts_thumbnail_is_1080x1920_under_2_mb(tmp_path):
+    still = _noise(tmp_path / "noise.png", (1080, 1920))
+    out = tmp_path / "thumbnail_9x16.jpg"
+    make_thumbnail(tmp_path / "unused.mp4", 10.0, "为什么熊猫吃竹子", out, stills=[still], size=VERTICAL_SIZE)
+    with Image.open(out) as image:
+        assert (image.format, image.size) == ("JPEG", (1080, 1920))
+    assert out.stat().st_size < MAX_BYTES
+
+
+def test_the_frame_picked_from_a_video_is_not_the_black_opening(tmp_path):
+    # Given a video that opens with 2 s of black and then shows a detailed picture for 2 s,
+    video = tmp_path / "v.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "color=c=black:s=320x180:r=30:d=2",
+                    "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=2",
+                    "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0", "-c:v", "libx264", "-preset", "ultrafast",
+                    str(video)], check=True)
+    # when the thumbnail picks a frame without the stills at hand, it takes a detailed one.
+    frame = best_frame(video, 4.0)
+    assert ImageStat.Stat(frame.convert("L")).mean[0] > 40
+    out = tmp_path / "t.jpg"
+    make_thumbnail(video, 4.0, "Title", out)
+    with Image.open(out) as image:
+        assert image.size == (1280, 720)
