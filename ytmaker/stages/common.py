@@ -65,22 +65,20 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
 
     Returns the stage's final status, or None when the project is no longer live.
     """
-    project = flow.load_project(rt, project_id)
+    project, status = _open(rt, project_id, stage)
     if project.status in flow._TERMINAL:
         log.info("stage_skipped_project_finished", project_id=project.id, stage=stage, status=project.status)
         return None
-    status = _current_status(rt, project.id, stage)
     if status is None:
         flow.claim(rt, project.id, stage)  # called directly (tests, re-drives): claim it here
-        status = StageStatus.QUEUED
-    if status.done:
+        project, status = _open(rt, project.id, stage)
+    if status is not None and status.done:
         # Redelivered after success: claim what is still unclaimed, send nothing twice.
         flow.advance(rt, project.id)
         return status
-    if status == StageStatus.CANCELLED or not _start(rt, project.id, stage):
+    if status != StageStatus.RUNNING:
         log.info("stage_not_started", project_id=project.id, stage=stage, status=status)
         return None
-    flow.set_status(rt, project.id, STATUS[stage])
     rt.progress.update(project.id, status=STATUS[stage], stage=stage, stage_progress=0, message=f"{stage} started")
     ctx = StageContext(rt=rt, project=project, stage=stage, started=time.monotonic())
     try:
@@ -97,6 +95,40 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
     ctx.report(100, f"{stage} {'skipped' if result == StageStatus.SKIPPED else 'done'}")
     flow.advance(rt, project.id)
     return result
+
+
+def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatus | None]:
+    """Load the project and try to take the stage's lease, in one transaction (one round trip each, no more).
+
+    Returns the project and ``RUNNING`` when this caller took the lease (the
+    project's status is then moved to the stage's), else the run's status as
+    found (None when the run has no row yet). A finished project is returned
+    untouched.
+    """
+    from ytmaker.errors import ProjectNotFound
+
+    project_id = flow.check_project_id(project_id)
+    now = datetime.now(UTC)
+    stale = now - timedelta(seconds=rt.settings.stage_lease_s)
+    with rt.db.session() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise ProjectNotFound(project_id)
+        if project.status in flow._TERMINAL:
+            return project, None
+        started = session.execute(
+            update(StageRun)
+            .where(StageRun.project_id == project_id, StageRun.stage == stage,
+                   or_(StageRun.status == StageStatus.QUEUED,
+                       and_(StageRun.status == StageStatus.RUNNING, StageRun.heartbeat_at < stale)))
+            .values(status=StageStatus.RUNNING, attempts=StageRun.attempts + 1, started_at=now, heartbeat_at=now)
+        ).rowcount == 1
+        if started:
+            session.execute(update(Project).where(Project.id == project_id, Project.status.not_in(flow._TERMINAL))
+                            .values(status=STATUS[stage], updated_at=now), execution_options={"synchronize_session": False})
+            return project, StageStatus.RUNNING
+        status = session.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
+    return project, StageStatus(status) if status else None
 
 
 def _current_status(rt: Runtime, project_id: str, stage: str) -> StageStatus | None:

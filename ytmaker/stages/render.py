@@ -16,6 +16,7 @@ from PIL import Image
 
 from ytmaker.db.models import Asset, StageStatus, Video
 from ytmaker.errors import PermanentError
+from ytmaker.media import instant
 from ytmaker.media import render as media
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
@@ -73,9 +74,12 @@ def _render(ctx: StageContext) -> StageStatus:
                     hint=f"YouTube treats 9:16 videos up to {SHORTS_MAX_S} s as Shorts; this one is an ordinary video")
     ctx.report(0, f"rendering {spec.duration_s:.1f} s of video")
     try:
-        media.render(spec, timeout_s=ctx.remaining_s(), should_cancel=ctx.cancelled,
-                     on_progress=lambda p: ctx.report(p, f"rendering: {p:.0f}%"))
-        info = probe(tmp)
+        if rt.settings.renderer == "instant":  # benchmarks: everything but the encode (ytmaker.media.instant)
+            info = instant.render(spec)
+        else:
+            media.render(spec, timeout_s=ctx.remaining_s(), should_cancel=ctx.cancelled,
+                         on_progress=lambda p: ctx.report(p, f"rendering: {p:.0f}%"))
+            info = probe(tmp)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ import os
 
 from ytmaker.db.models import StageStatus, Thumbnail, Video
 from ytmaker.errors import PermanentError
+from ytmaker.media import instant
 from ytmaker.media.thumbnail import VERTICAL_SIZE, make_thumbnail
 from ytmaker.runtime import Runtime
 from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
@@ -35,7 +36,10 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
         final = ctx.workdir() / name
         tmp = temp_path(final)
         try:
-            make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills, size=size)
+            if rt.settings.renderer == "instant":  # benchmarks: no drawing (ytmaker.media.instant)
+                instant.thumbnail(stills, tmp)
+            else:
+                make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills, size=size)
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
