@@ -131,6 +131,7 @@ class YtmakerSystem:
             YTMAKER_IMAGE_PROVIDER="instant",
             YTMAKER_SPEECH_PROVIDER="instant",
             YTMAKER_RENDER_QUALITY="tiny",
+            YTMAKER_RENDERER="instant",
         ) | self.extra_env
 
     def start(self) -> None:
