@@ -65,18 +65,18 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
 
     Returns the stage's final status, or None when the project is no longer live.
     """
-    project, status = _open(rt, project_id, stage)
+    project, status, leased = _open(rt, project_id, stage)
     if project.status in flow._TERMINAL:
         log.info("stage_skipped_project_finished", project_id=project.id, stage=stage, status=project.status)
         return None
     if status is None:
         flow.claim(rt, project.id, stage)  # called directly (tests, re-drives): claim it here
-        project, status = _open(rt, project.id, stage)
+        project, status, leased = _open(rt, project.id, stage)
     if status is not None and status.done:
         # Redelivered after success: claim what is still unclaimed, send nothing twice.
         flow.advance(rt, project.id)
         return status
-    if status != StageStatus.RUNNING:
+    if not leased:  # queued elsewhere, cancelled, or running under another worker's live lease
         log.info("stage_not_started", project_id=project.id, stage=stage, status=status)
         return None
     rt.progress.update(project.id, status=STATUS[stage], stage=stage, stage_progress=0, message=f"{stage} started")
@@ -97,13 +97,13 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
     return result
 
 
-def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatus | None]:
+def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatus | None, bool]:
     """Load the project and try to take the stage's lease, in one transaction (one round trip each, no more).
 
-    Returns the project and ``RUNNING`` when this caller took the lease (the
-    project's status is then moved to the stage's), else the run's status as
-    found (None when the run has no row yet). A finished project is returned
-    untouched.
+    Returns the project, the run's status (None when the run has no row yet)
+    and whether this caller took the lease (the project's status is then moved
+    to the stage's). A run found ``running`` under another worker's live
+    lease is not taken. A finished project is returned untouched.
     """
     from ytmaker.errors import ProjectNotFound
 
@@ -115,7 +115,7 @@ def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatu
         if project is None:
             raise ProjectNotFound(project_id)
         if project.status in flow._TERMINAL:
-            return project, None
+            return project, None, False
         started = session.execute(
             update(StageRun)
             .where(StageRun.project_id == project_id, StageRun.stage == stage,
@@ -126,9 +126,9 @@ def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatu
         if started:
             session.execute(update(Project).where(Project.id == project_id, Project.status.not_in(flow._TERMINAL))
                             .values(status=STATUS[stage], updated_at=now), execution_options={"synchronize_session": False})
-            return project, StageStatus.RUNNING
+            return project, StageStatus.RUNNING, True
         status = session.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
-    return project, StageStatus(status) if status else None
+    return project, (StageStatus(status) if status else None), False
 
 
 def _current_status(rt: Runtime, project_id: str, stage: str) -> StageStatus | None:
