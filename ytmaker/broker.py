@@ -13,7 +13,7 @@ from periodiq import PeriodiqMiddleware
 
 from ytmaker.config import Settings
 from ytmaker.metrics import prometheus_middleware
-from ytmaker.middleware import StageRetries, StageTimeLimit
+from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
 
 #: the scheduler skips ticks older than this on the worker side (seconds)
 PERIODIQ_SKIP_DELAY_S = 30
@@ -28,6 +28,7 @@ def middleware() -> list:
         CurrentMessage(),
         StageRetries(),
         PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S),
+        RecoveryLoop(),
     ]
 
 
@@ -44,7 +45,9 @@ def _build_broker(settings: Settings) -> dramatiq.Broker:
         # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup).
         from ytmaker.wakeup import WakeupRedisBroker as RedisBroker
 
-        return RedisBroker(url=settings.redis_url, middleware=middleware())
+        # Workers stamp their heartbeat while busy (RecoveryLoop), so seconds of silence do mean death.
+        return RedisBroker(url=settings.redis_url, middleware=middleware(),
+                           heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000))
     return StubBroker(middleware=middleware())
 
 

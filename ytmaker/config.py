@@ -97,11 +97,15 @@ class Settings(BaseSettings):
     upload_time_limit_ms: int = 30 * MINUTE_MS
     max_backoff_ms: int = 60 * MINUTE_MS
 
-    # Recovery: a queued stage with no worker after this long is sent again.
+    # Recovery (docs/reliability.md): a queued stage with no worker after this long is sent again.
     redrive_after_s: int = 120
     # A running stage writes a heartbeat this often; one silent for the lease is taken over.
-    stage_heartbeat_s: float = 10
-    stage_lease_s: float = 30
+    stage_heartbeat_s: float = 5
+    stage_lease_s: float = 15
+    # Every worker process tries the recovery pass this often (one per interval runs fleet-wide); 0: only periodiq's minute job.
+    recovery_interval_s: float = 5
+    # A worker silent this long counts as dead: its fetched, unacked messages go back on their queues.
+    worker_heartbeat_timeout_s: float = 15
     progress_ttl_s: int = 7 * 24 * 3600
     # Worker threads of the embedded (in-process) worker.
     embedded_threads: int = Field(default=4, ge=1)

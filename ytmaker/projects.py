@@ -41,6 +41,11 @@ def decode_text(raw: bytes | str, max_bytes: int) -> str:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"the text is not valid UTF-8 (byte {exc.start}); save it as UTF-8 and try again") from None
+    else:
+        try:  # a str can still carry lone surrogates (bytes smuggled through surrogateescape); the database refuses them
+            raw.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInput(f"the text is not valid UTF-8 (character {exc.start}); save it as UTF-8 and try again") from None
     if not raw.strip() or units(clean(raw)) == 0:
         raise InvalidInput("the text is empty; give ytmaker some prose to narrate")
     return raw

@@ -1,6 +1,7 @@
-"""Dramatiq middleware of ytmaker: retries driven by the error tree, per-stage time limits."""
+"""Dramatiq middleware of ytmaker: retries driven by the error tree, per-stage time limits, recovery."""
 
+from ytmaker.middleware.recovery import RecoveryLoop
 from ytmaker.middleware.retries import StageRetries, backoff_ms
 from ytmaker.middleware.time_limit import StageTimeLimit
 
-__all__ = ["StageRetries", "StageTimeLimit", "backoff_ms"]
+__all__ = ["RecoveryLoop", "StageRetries", "StageTimeLimit", "backoff_ms"]

@@ -14,7 +14,7 @@ import random
 import structlog
 from dramatiq.middleware import Middleware
 
-from ytmaker.errors import TransientError, classify
+from ytmaker.errors import Cancelled, TransientError, classify
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +45,8 @@ class StageRetries(Middleware):
 
         rt = get_runtime()
         error = classify(exception)
+        if isinstance(error, Cancelled):  # the stage stopped because it was asked to: nothing failed, no dead letter
+            return
         project_id = str(message.args[0]) if message.args else ""
         retries = message.options.get("retries", 0)
         policy = rt.settings.policy(stage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ytmaker import recovery
 from ytmaker.db.models import Asset, Project, StageRun, StageStatus
 from ytmaker.errors import Cancelled
 from ytmaker.pipelines import flow
@@ -73,8 +75,10 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
         flow.claim(rt, project.id, stage)  # called directly (tests, re-drives): claim it here
         project, status, leased = _open(rt, project.id, stage)
     if status is not None and status.done:
-        # Redelivered after success: claim what is still unclaimed, send nothing twice.
+        # Redelivered after success: claim what is still unclaimed, send nothing twice; but if its worker
+        # died between sending the follow-ups and the ack, re-send the ones it never sent.
         flow.advance(rt, project.id)
+        recovery.resend_lost_followers(rt, project.id, stage)
         return status
     if not leased:  # queued elsewhere, cancelled, or running under another worker's live lease
         log.info("stage_not_started", project_id=project.id, stage=stage, status=status)
@@ -179,8 +183,41 @@ def sha256(path: Path) -> str:
 
 
 def temp_path(final: Path) -> Path:
-    """A sibling name to write to before the atomic rename into ``final``."""
+    """A sibling name to write to before the atomic rename into ``final``.
+
+    The temporary files of earlier attempts at ``final`` whose process is gone
+    (a SIGKILLed worker cannot clean up after itself) are removed first.
+    """
+    sweep_temp(final)
     return final.with_name(f".{final.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp{final.suffix}")
+
+
+def sweep_temp(final: Path) -> list[Path]:
+    """Remove the temporary files (and their side files) left for ``final`` by processes that no longer run."""
+    pattern = re.compile(rf"^\.{{1,2}}{re.escape(final.stem)}\.(\d+)\.\d+\.tmp")
+    removed = []
+    try:
+        candidates = list(final.parent.iterdir())
+    except FileNotFoundError:
+        return removed
+    for path in candidates:
+        match = pattern.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def existing_assets(rt: Runtime, project_id: str, kind: str) -> dict[int, Asset]:
