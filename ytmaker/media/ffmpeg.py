@@ -4,16 +4,19 @@ Dramatiq's TimeLimit cannot interrupt a blocking wait on a subprocess (#211),
 so the runner polls with a short select timeout: its own deadline, a
 cancellation check and Dramatiq's asynchronous exceptions all land within
 half a second, and the ``finally`` kills the whole process group, so no
-FFmpeg outlives its stage.
+FFmpeg outlives its stage; if the worker itself is killed, the kernel kills
+FFmpeg with it (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -60,7 +63,8 @@ def run_ffmpeg(
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
     deadline = time.monotonic() + timeout_s if timeout_s else None
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
+                                   preexec_fn=_die_with_parent if _PRCTL is not None else None)
         try:
             _follow(process, deadline, on_progress, should_cancel)
         finally:
@@ -101,6 +105,26 @@ def _follow(process, deadline, on_progress, should_cancel) -> None:
     finally:
         selector.close()
         process.stdout.close()
+
+
+def _load_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+#: loaded here, not in the child: between fork and exec only the call itself may run
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # A SIGKILLed worker runs no ``finally``: the kernel then kills its FFmpeg (Linux), even one
+    # blocked on input that would never notice its progress pipe closing.
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_group(process: subprocess.Popen) -> None:
