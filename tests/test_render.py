@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -10,9 +11,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from ytmaker.errors import MediaError, StageTimeout
+from ytmaker.media.avatar import AvatarLayout, avatar_list
+from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from ytmaker.media.fonts import font_path
@@ -56,16 +59,17 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
     chains = graph.split(";\n")
-    head = chains[0]
-    order = [head.index(name) for name in ("scale=", "crop=", "setsar=", "format=yuv420p", "zoompan=", "segment=")]
-    assert order == sorted(order)
-    assert "d='eq(in,0)*60+eq(in,1)*90+eq(in,2)*45'" in head
-    assert "segment=frames=60|150[p0][p1][p2]" in head
-    assert chains[1] == "[p0]setpts=PTS-STARTPTS,fade=t=out:start_frame=54:nb_frames=6[q0]"
-    assert chains[2] == "[p1]setpts=PTS-STARTPTS,fade=t=in:start_frame=0:nb_frames=6,fade=t=out:start_frame=84:nb_frames=6[q1]"
-    assert chains[3] == "[p2]setpts=PTS-STARTPTS,fade=t=in:start_frame=0:nb_frames=6[q2]"
-    assert chains[4] == "[q0][q1][q2]concat=n=3:v=1:a=0[vout]"
-    assert chains[5].startswith("[1:a]aresample=48000,") and "apad=whole_len=96000,atrim=end_sample=96000" in chains[5]
+    # Each still scaled once, 10 % larger than the frame, held by fps; a crop pans across it, per segment;
+    # each dip is a fade enabled only over its own frames.
+    assert chains[0] == (
+        "[0:v]scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
+        "fps=30,crop=960:540"
+        ":x='(iw-ow)*(between(n,0,59)*(0.1+0.8*(n-0)/59)+between(n,60,149)*0.5+between(n,150,194)*(0.9-0.8*(n-150)/44))'"
+        ":y='(ih-oh)*(between(n,0,59)*0.5+between(n,60,149)*(0.9-0.8*(n-60)/89)+between(n,150,194)*(0.3+0.4*(n-150)/44))'"
+        ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
+        ",fade=t=out:st=4.800000:d=0.200000:enable='between(n,144,149)',fade=t=in:st=5.000000:d=0.200000:enable='between(n,150,155)'"
+        "[vout]")
+    assert chains[1].startswith("[1:a]aresample=48000,") and "apad=whole_len=96000,atrim=end_sample=96000" in chains[1]
     assert chains[-1] == "[narration]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]"
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
@@ -94,7 +98,18 @@ def test_subtitle_path_is_escaped_for_the_filtergraph(tmp_path):
 
 def test_motion_off_keeps_the_picture_still(tmp_path):
     graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False), 1, None)
-    assert "zoompan=zoom='1':x='0':y='0'" in graph
+    assert graph.split(";\n")[0] == ("[0:v]scale=960:540:force_original_aspect_ratio=increase:flags=bicubic,"
+                                      "crop=960:540,setsar=1,format=yuv420p,fps=30[vout]")
+
+
+def test_stills_are_listed_once_each_for_their_frames(tmp_path):
+    spec = _spec(tmp_path, [1.5, 1.017])
+    media.write_list(spec)
+    text = media.list_path(spec).read_text()
+    # In entries of at most CHUNK_FRAMES (30) frames: 45 frames, then 31 (rounded on the whole timeline).
+    zero, one = f"file '{tmp_path / '0.png'}'\n", f"file '{tmp_path / '1.png'}'\n"
+    assert text == ("ffconcat version 1.0\n" + zero + "duration 1.000000\n" + zero + "duration 0.500000\n"
+                    + one + "duration 1.000000\n" + one + "duration 0.033333\n" + one + "duration 1.000000\n")
 
 
 # --- subtitles --------------------------------------------------------------------------------
@@ -218,7 +233,7 @@ def test_render_small_video_with_motion_and_subtitles(tmp_path, assets):
     assert not media.list_path(spec).exists()
     # Motion: two frames inside the first segment differ; the fade dips between segments.
     a, b = _frame(spec.output, 0.1), _frame(spec.output, 1.2)
-    assert sum(abs(x - y) for x, y in zip(a.get_flattened_data(), b.get_flattened_data()) for x, y in zip(x, y)) > 0
+    assert ImageChops.difference(a, b).getbbox() is not None
     # Subtitle files: one cue per segment, starting with its narration.
     srt = (tmp_path / "subtitles.srt").read_text()
     starts = re.findall(r"(\d\d:\d\d:\d\d,\d{3}) -->", srt)
@@ -370,3 +385,65 @@ def test_final_loudness_is_within_one_lu_of_minus_14_lufs(mixed):
     log = _analyse(mixed.output, "-i", str(mixed.output), "-vn", "-af", "ebur128=framelog=quiet")
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
     assert integrated == pytest.approx(media.LOUDNESS_LUFS, abs=1.0)
+
+
+# --- avatar picture-in-picture ----------------------------------------------------------------
+
+def _clip(path: Path, seconds: float) -> Path:
+    """A synthetic talking head: FFmpeg's colourful test pattern."""
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc=size=128x128:rate=25:duration={seconds}", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_avatar_clips_join_the_graph_as_one_stream_with_a_mask(tmp_path):
+    spec = _spec(tmp_path, [2.0, 3.0], music=tmp_path / "m.wav", avatar_layout=AvatarLayout("bottom-left", circle=True))
+    spec = dataclasses.replace(spec, segments=[dataclasses.replace(s, avatar=tmp_path / f"{i}.mp4")
+                                               for i, s in enumerate(spec.segments)])
+    args = media.build_args(spec)
+    assert args[10:20] == ["-stream_loop", "-1", "-i", str(tmp_path / "m.wav"),
+                          "-f", "concat", "-safe", "0", "-i", str(media.list_path(spec, "avatars"))]
+    assert args[20:26] == ["-loop", "1", "-framerate", "30", "-i", str(media.list_path(spec, "mask"))]
+    chains = args[args.index("-filter_complex") + 1].split(";\n")
+    assert chains[0].endswith("[base]")
+    assert chains[1:5] == [
+        "[4:v]fps=30,scale=162:162:force_original_aspect_ratio=increase,crop=162:162,setsar=1,format=yuva420p[avatar_rgb]",
+        "[5:v]format=gray,scale=162:162[avatar_mask]",
+        "[avatar_rgb][avatar_mask]alphamerge[avatar]",
+        "[base][avatar]overlay=x=22:y=H-h-22:eof_action=pass:format=yuv420[framed]"]
+    assert chains[5].startswith("[framed]null,fade=t=out")
+    assert avatar_list([tmp_path / "0.mp4"], [61], 30) == (
+        f"ffconcat version 1.0\nfile '{tmp_path / '0.mp4'}'\noutpoint 2.033333\nduration 2.033333\n")
+
+
+def test_no_avatar_unless_every_segment_has_its_clip(tmp_path):
+    spec = _spec(tmp_path, [2.0, 3.0])
+    spec = dataclasses.replace(spec, segments=[dataclasses.replace(spec.segments[0], avatar=tmp_path / "0.mp4"),
+                                               spec.segments[1]])
+    assert not spec.with_avatars and "overlay" not in " ".join(media.build_args(spec))
+
+
+@pytest.mark.parametrize("circle", [False, True])
+def test_render_with_avatar_in_the_corner(tmp_path, circle):
+    grey = (128, 128, 128)
+    slides = [tmp_path / f"{i}.png" for i in range(2)]
+    for slide in slides:
+        Image.new("RGB", (640, 360), grey).save(slide)
+    tones = [_tone(tmp_path / f"{i}.wav", 1.0, 300) for i in range(2)]
+    clips = [_clip(tmp_path / "a0.mp4", 0.8), _clip(tmp_path / "a1.mp4", 3.0)]  # one ends early, one is cut
+    spec = media.RenderSpec([media.RenderSegment(s, t, 1.4, avatar=c) for s, t, c in zip(slides, tones, clips)],
+                            tmp_path / "v.mp4", quality="draft", frame_size=SMALL,
+                            avatar_layout=AvatarLayout("top-right", circle=circle))
+    media.render(spec, timeout_s=60)
+    assert probe(spec.output).duration_s == pytest.approx(2.8, abs=0.1)
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # lists and mask removed
+    side, margin = avatar_box(*SMALL)  # 54 px, 7 px from the top and the right
+    left, top = SMALL[0] - margin - side, margin
+    for at in (0.5, 1.1, 2.0):  # playing, holding its last frame through the pause, second clip
+        frame = _frame(spec.output, at)
+        centre = frame.getpixel((left + side // 2, top + side // 2))
+        assert max(abs(c - g) for c, g in zip(centre, grey)) > 30, "the avatar is in the corner"
+        assert max(abs(c - g) for c, g in zip(frame.getpixel((40, 140)), grey)) < 12, "the slide elsewhere"
+        corner = frame.getpixel((left + 2, top + 2))
+        outside_circle = max(abs(c - g) for c, g in zip(corner, grey)) < 12
+        assert outside_circle == circle

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Background music: a file, or a folder to pick one from (per project); none by default.
     music: Path | None = None
     subtitles: bool = True
+    # Avatar clips (when the avatars stage made them) shown picture-in-picture: which corner, cut to a circle or not.
+    avatar_corner: Literal["top-right", "top-left", "bottom-right", "bottom-left"] = "top-right"
+    avatar_circle: bool = False
     publisher: Literal["folder", "youtube"] = "folder"
     avatar_provider: Literal["none", "did"] = "none"
     # "instant": render and thumbnail write a tiny pre-made clip and picture without FFmpeg, so an

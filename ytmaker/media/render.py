@@ -6,9 +6,10 @@ video's length (measured: bench/render/README.md):
 * the stills come in as one stream through a ``concat`` demuxer list, so
   FFmpeg decodes one picture at a time instead of holding every input open
   (forty image inputs took 2 GB);
-* each still is scaled once and ``zoompan`` makes the segment's frames from
-  that one picture (its ``d`` and moves are expressions of the picture's
-  number): a slow Ken Burns move, sampled at sub-pixel positions;
+* each still is scaled once, slightly larger than the frame, held for its
+  segment's frames by ``fps`` (which repeats references, not pixels) and a
+  ``crop`` moving with the frame number pans across it (ytmaker.media.motion):
+  the motion costs nothing and x264 encodes the translation cheaply;
 * the ``segment`` filter cuts the stream per picture, each piece gets its
   short fade out and in, and ``concat`` joins them: every frame passes at most
   two fades. ``xfade`` crossfades were tried and dropped: it converts every
@@ -27,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.ffmpeg import run_ffmpeg
-from ytmaker.media.motion import zoompan_exprs
+from ytmaker.media.motion import pan_exprs, scaled_size
 
 #: (width, height) per format and quality
 SIZES = {
@@ -43,7 +45,11 @@ SIZES = {
 #: ultrafast (about 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute
 #: video's render at the CPU time the still slideshow took with veryfast.
 PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 28), "tiny": ("ultrafast", 35)}
+#: x264 options beyond the preset, for every quality
+X264_EXTRA: list[str] = []
 FPS = 30
+#: frames per entry of the stills' concat list (what bounds the render's memory: see concat_list)
+CHUNK_FRAMES = 30
 SAMPLE_RATE = 48000
 #: silence after each segment's narration, and after the last one
 PAUSE_S = 0.4
@@ -63,6 +69,7 @@ class RenderSegment:
     audio: Path
     duration_s: float  # how long the segment is shown (narration + pause)
     text: str = ""  # the narration, for subtitles
+    avatar: Path | None = None  # a talking-head clip for this segment, shown picture-in-picture
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,12 @@ class RenderSpec:
     fonts_dir: Path | None = None
     music: Path | None = None
     frame_size: tuple[int, int] | None = None  # overrides the format's size (tests, previews)
+    avatar_layout: AvatarLayout = AvatarLayout()
+
+    @property
+    def with_avatars(self) -> bool:
+        """Avatars are overlaid when every segment has its clip (the stream of clips must stay in step)."""
+        return all(s.avatar for s in self.segments)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -134,43 +147,69 @@ def _option(value: str) -> str:
     return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
 
 
-def concat_list(images: list[Path]) -> str:
-    """An ``ffconcat`` list that feeds ``images`` as one stream, one frame each."""
+def concat_list(images: list[Path], frames: list[int]) -> str:
+    """An ``ffconcat`` list that feeds ``images`` as one stream, each for its number of frames.
+
+    Each picture is listed once per ``CHUNK_FRAMES``: ``fps`` emits all the frames of an entry at
+    once and the fades and subtitles copy each, so the entry's length bounds the frames in
+    flight (a 6 s entry held 180 copied 1080p frames, 630 MB; 1 s holds 30). The last picture
+    is listed once more: the concat demuxer gives the last entry no duration.
+    """
     def quote(path: Path) -> str:
         return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
 
-    return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration 1\n" for image in images)
+    entries = []
+    for image, count in zip(images, frames):
+        for first in range(0, count, CHUNK_FRAMES):
+            entries.append((image, min(CHUNK_FRAMES, count - first) / FPS))
+    entries.append((images[-1], 1.0))
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration {d:.6f}\n" for image, d in entries)
 
 
-def list_path(spec: RenderSpec) -> Path:
-    """Where the render writes its concat list of stills: beside the output."""
-    return spec.output.with_name(f".{spec.output.name}.ffconcat")
+def list_path(spec: RenderSpec, kind: str = "stills") -> Path:
+    """Where the render writes its helper files (``stills`` and ``avatars`` lists, the ``mask``): beside the output."""
+    suffix = ".png" if kind == "mask" else ".ffconcat"
+    return spec.output.with_name(f".{spec.output.name}.{kind}{suffix}")
 
 
-def build_filtergraph(spec: RenderSpec, first_audio: int, music_input: int | None) -> str:
+def dips(boundaries: list[int], fade: int) -> list[str]:
+    """A dip to black at each segment boundary (frame numbers): out over the pause, in as the narration starts.
+
+    The fades sit on the one stream, each enabled only over its own frames (outside them a fade
+    out would blacken the rest of the video); a split per segment and a concat made FFmpeg queue
+    the next segments' frames (3 GB for a minute of 1080p).
+    """
+    if not fade:
+        return []
+    out = []
+    for b in boundaries:
+        out.append(f",fade=t=out:st={(b - fade) / FPS:.6f}:d={fade / FPS:.6f}:enable='between(n,{b - fade},{b - 1})'")
+        out.append(f",fade=t=in:st={b / FPS:.6f}:d={fade / FPS:.6f}:enable='between(n,{b},{b + fade - 1})'")
+    return out
+
+
+def build_filtergraph(spec: RenderSpec, first_audio: int, music_input: int | None,
+                      avatar_input: int | None = None, mask_input: int | None = None) -> str:
     """The ``-filter_complex`` text: stills from ``[0:v]``, narrations from input ``first_audio`` on."""
     width, height = spec.size
     plan = spec.timeline
     n, fade = len(spec.segments), plan.fade_frames
-    duration = "+".join(f"eq(in,{i})*{frames}" for i, frames in enumerate(plan.frames))
-    exprs = zoompan_exprs("in") if spec.motion else {"zoom": "1", "x": "0", "y": "0"}
     starts = plan.frame_starts
-    split = f",segment=frames={'|'.join(map(str, starts[1:]))}" if n > 1 else ""
-    chains = [
-        f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
-        f"crop={width}:{height},setsar=1,format=yuv420p,"
-        f"zoompan=zoom='{exprs['zoom']}':x='{exprs['x']}':y='{exprs['y']}':d='{duration}':s={width}x{height}:fps={FPS}"
-        + split + "".join(f"[p{i}]" for i in range(n))
-    ]
-    for i, frames in enumerate(plan.frames):
-        # A short dip between segments: out over the pause, in as the next narration starts.
-        fades = ["setpts=PTS-STARTPTS"]
-        if i and fade:
-            fades.append(f"fade=t=in:start_frame=0:nb_frames={fade}")
-        if i < n - 1 and fade:
-            fades.append(f"fade=t=out:start_frame={frames - fade}:nb_frames={fade}")
-        chains.append(f"[p{i}]{','.join(fades)}[q{i}]")
-    video = "".join(f"[q{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0"
+    if spec.motion:
+        # Scaled once per picture, slightly larger than the frame; the crop pans over it.
+        scaled_w, scaled_h = scaled_size(width, height)
+        pan = pan_exprs(starts, plan.frames)
+        move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
+    else:
+        (scaled_w, scaled_h), move = (width, height), ""
+    video = (f"[0:v]scale={scaled_w}:{scaled_h}:force_original_aspect_ratio=increase:flags=bicubic,"
+             f"crop={scaled_w}:{scaled_h},setsar=1,format=yuv420p,fps={FPS}{move}")
+    chains = []
+    if avatar_input is not None:
+        chains += [video + "[base]", *overlay_chains("base", "framed", avatar_input, mask_input, spec.avatar_layout,
+                                                      spec.size, FPS)]
+        video = "[framed]null"
+    video += "".join(dips(starts[1:], fade))
     if spec.subtitles:
         fonts = f":fontsdir={_option(str(spec.fonts_dir))}" if spec.fonts_dir else ""
         video += f",ass=filename={_option(str(spec.subtitles))}{fonts}"
@@ -207,23 +246,38 @@ def build_args(spec: RenderSpec) -> list[str]:
     if spec.music:
         music_input = 1 + len(spec.segments)
         args += ["-stream_loop", "-1", "-i", str(spec.music)]
+    avatar_input = mask_input = None
+    if spec.with_avatars:
+        avatar_input = 1 + len(spec.segments) + (1 if spec.music else 0)
+        args += ["-f", "concat", "-safe", "0", "-i", str(list_path(spec, "avatars"))]
+        if spec.avatar_layout.circle:
+            mask_input = avatar_input + 1
+            args += ["-loop", "1", "-framerate", str(FPS), "-i", str(list_path(spec, "mask"))]
     preset, crf = PRESETS[spec.quality]
     return args + [
-        "-filter_complex", build_filtergraph(spec, 1, music_input),
+        "-filter_complex", build_filtergraph(spec, 1, music_input, avatar_input, mask_input),
         "-map", "[vout]", "-map", "[aout]",
         "-t", f"{spec.duration_s:.3f}",
-        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), *X264_EXTRA, "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-r", str(FPS),
         "-c:a", "aac", "-b:a", "160k", "-ar", str(SAMPLE_RATE), "-ac", "2",
         "-movflags", "+faststart", "-f", "mp4", str(spec.output),
     ]
 
 
-def write_list(spec: RenderSpec) -> Path:
-    """Write the concat list ``build_args`` refers to; the caller removes it."""
+def write_list(spec: RenderSpec) -> list[Path]:
+    """Write the helper files ``build_args`` refers to (the stills' list, the avatars' and the mask); the caller removes them."""
+    plan = spec.timeline
     path = list_path(spec)
-    path.write_text(concat_list([s.image for s in spec.segments]), encoding="utf-8")
-    return path
+    path.write_text(concat_list([s.image for s in spec.segments], plan.frames), encoding="utf-8")
+    written = [path]
+    if spec.with_avatars:
+        avatars = list_path(spec, "avatars")
+        avatars.write_text(avatar_list([s.avatar for s in spec.segments], plan.frames, FPS), encoding="utf-8")
+        written.append(avatars)
+        if spec.avatar_layout.circle:
+            written.append(write_mask(list_path(spec, "mask"), box(*spec.size)[0]))
+    return written
 
 
 def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Callable[[float], None] | None = None,
@@ -233,8 +287,9 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
         if on_progress:
             on_progress(min(100.0, 100.0 * seconds / max(spec.duration_s, 0.001)))
 
-    stills = write_list(spec)
+    helpers = write_list(spec)
     try:
         run_ffmpeg(build_args(spec), timeout_s=timeout_s, on_progress=report, should_cancel=should_cancel)
     finally:
-        stills.unlink(missing_ok=True)
+        for path in helpers:
+            path.unlink(missing_ok=True)

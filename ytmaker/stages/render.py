@@ -18,6 +18,7 @@ from ytmaker.db.models import Asset, StageStatus, Video
 from ytmaker.errors import PermanentError
 from ytmaker.media import instant
 from ytmaker.media import render as media
+from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
 from ytmaker.media.subtitles import SubtitleStyle, build_cues, write_subtitles
@@ -60,8 +61,15 @@ def _render(ctx: StageContext) -> StageStatus:
     texts = [segment["narration"] for segment in script.segments]
     size = media.SIZES[(project.video_format, rt.settings.render_quality)]
     stills = uniform_stills([rt.path(images[i].path) for i in range(count)], size, ctx.workdir() / "stills")
+    clips = existing_assets(rt, project.id, "avatar")
+    if clips and len(clips) < count:
+        log.warning("avatars_incomplete", project_id=project.id, have=len(clips), segments=count,
+                    hint="the avatar is shown only when every segment has its clip")
     spec = media.RenderSpec(
-        segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i]) for i in range(count)],
+        segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i],
+                                      avatar=rt.path(clips[i].path) if len(clips) == count else None)
+                  for i in range(count)],
+        avatar_layout=AvatarLayout(rt.settings.avatar_corner, rt.settings.avatar_circle),
         output=tmp,
         video_format=project.video_format,
         quality=rt.settings.render_quality,

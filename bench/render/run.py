@@ -1,0 +1,245 @@
+"""Render benchmark: ytmaker against the encoder floor, a hand-tuned FFmpeg slideshow and MoviePy.
+
+    python bench/render/run.py            # median of 3, MoviePy on 2 of the 10 slides, 10-minute video at final
+    python bench/render/run.py --quick    # one run each, MoviePy on 1 slide, 10-minute video at draft
+
+Same inputs for every renderer: 10 slides (ytmaker's offline slides, 1920x1080),
+60 s of narration (10 tones of 5.6 s: the renderer's cost does not depend on
+what is said) and one 30 s music track (pink noise and a chord, made by FFmpeg),
+1080p30, the ``final`` preset's x264 settings. Each case runs as its own process
+tree; wall time is measured around it and peak memory is the largest sum of the
+tree's RSS seen by polling every 50 ms. MoviePy renders frames in Python and
+takes minutes per slide here, so it renders the first slides only and its time is
+scaled to 10 (its cost is per frame, so linear); its memory is as measured.
+
+Needs the ``bench`` extra: ``pip install -e '.[bench]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from ytmaker.media import render as media  # noqa: E402
+from ytmaker.media.ffmpeg import ffmpeg_exe  # noqa: E402
+
+SLIDES = 10
+NARRATION_S = 5.6  # per slide: 10 x (5.6 + 0.4 pause) = 60 s, plus the tail
+WIDTH, HEIGHT = 1920, 1080
+TEXT = ("Solar panels got cheap because factories learned to make them at scale. "
+        "Every doubling of production cut the price by about a fifth.")
+
+
+def prepare(work: Path) -> dict:
+    """The shared inputs: slides, narration tones, music; returns their paths and timings."""
+    from ytmaker.providers.base import ImageRequest
+    from ytmaker.providers.slides import SlideImages, headline
+
+    slides, tones = [], []
+    for i in range(SLIDES):
+        slide = work / f"slide{i:02d}.png"
+        if not slide.exists():
+            SlideImages().generate(ImageRequest(i, "", headline(TEXT), "Why solar power got cheap", WIDTH, HEIGHT, "16:9"), slide)
+        tone = work / f"narration{i:02d}.wav"
+        if not tone.exists():
+            _ffmpeg("-f", "lavfi", "-i", f"sine=frequency={180 + 15 * i}:sample_rate=24000:duration={NARRATION_S}",
+                    "-af", "tremolo=f=4:d=0.6", str(tone))
+        slides.append(slide)
+        tones.append(tone)
+    music = work / "music.wav"
+    if not music.exists():
+        _ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.2:sample_rate=48000:duration=30",
+                "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=30",
+                "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000:duration=30",
+                "-filter_complex", "amix=inputs=3", str(music))
+    durations = media.segment_durations([NARRATION_S] * SLIDES)
+    return {"slides": [str(s) for s in slides], "tones": [str(t) for t in tones], "music": str(music),
+            "durations": durations, "total_s": media.timeline(durations).duration_s}
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+# --- the cases, each run in a child process ---------------------------------------------------
+
+def case_ytmaker(inputs: dict, out: Path, quality: str = "final", repeat: int = 1) -> None:
+    """ytmaker's renderer with motion, subtitles and ducked music (``repeat`` x the slides for long videos)."""
+    from ytmaker.stages.render import _with_subtitles
+
+    n = SLIDES * repeat
+    segments = [media.RenderSegment(Path(inputs["slides"][i % SLIDES]), Path(inputs["tones"][i % SLIDES]),
+                                    inputs["durations"][i % SLIDES] if i < n - 1 else inputs["durations"][-1], TEXT)
+                for i in range(n)]
+    spec = media.RenderSpec(segments, out, quality=quality, music=Path(inputs["music"]))
+    spec = _with_subtitles(spec, [NARRATION_S] * n, out.parent)
+    media.render(spec)
+
+
+def encoder_args() -> list[str]:
+    preset, crf = media.PRESETS["final"]
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), *media.X264_EXTRA, "-profile:v", "high",
+            "-pix_fmt", "yuv420p"]
+
+
+def case_floor(inputs: dict, out: Path) -> None:
+    """The encoder alone: x264 with the final settings on a moving synthetic source of the same size, rate, length."""
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={media.FPS}", "-t", f"{inputs['total_s']:.3f}",
+            *encoder_args(), "-movflags", "+faststart", str(out))
+
+
+def case_zoompan(inputs: dict, out: Path) -> None:
+    """A hand-tuned FFmpeg slideshow: one still stream, one zoompan, narration; no subtitles, fades or music."""
+    stills = out.with_suffix(".stills.txt")
+    stills.write_text(media.concat_list([Path(s) for s in inputs["slides"]], [1] * SLIDES))
+    voice = out.with_suffix(".voice.txt")
+    voice.write_text("ffconcat version 1.0\n" + "".join(f"file '{t}'\n" for t in inputs["tones"]))
+    frames = round(inputs["durations"][0] * media.FPS)
+    _ffmpeg("-f", "concat", "-safe", "0", "-i", str(stills), "-f", "concat", "-safe", "0", "-i", str(voice),
+            "-filter_complex",
+            f"[0:v]scale={WIDTH}:{HEIGHT},format=yuv420p,"
+            f"zoompan=z='1+0.12*on/{frames}':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d={frames}:s={WIDTH}x{HEIGHT}:fps={media.FPS}[v];"
+            "[1:a]apad[a]",
+            "-map", "[v]", "-map", "[a]", "-t", f"{inputs['total_s']:.3f}", *encoder_args(),
+            "-c:a", "aac", "-ar", "48000", "-movflags", "+faststart", str(out))
+
+
+def case_moviepy(inputs: dict, out: Path, slides: int) -> None:
+    """MoviePy 2.x: each slide zooms in 12 % over its duration, composited at 1080p, narration under it."""
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, concatenate_audioclips, concatenate_videoclips
+
+    preset, crf = media.PRESETS["final"]
+    clips, voices = [], []
+    for i in range(slides):
+        duration = inputs["durations"][i]
+        zoom = ImageClip(inputs["slides"][i], duration=duration).resized(lambda t, d=duration: 1 + 0.12 * t / d)
+        clips.append(CompositeVideoClip([zoom.with_position("center")], size=(WIDTH, HEIGHT)).with_duration(duration))
+        voices.append(AudioFileClip(inputs["tones"][i]))
+    video = concatenate_videoclips(clips).with_audio(concatenate_audioclips(voices))
+    video.write_videofile(str(out), fps=media.FPS, codec="libx264", preset=preset, audio_codec="aac", threads=2,
+                          ffmpeg_params=["-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p"], logger=None)
+
+
+CASES = {"ytmaker": case_ytmaker, "floor": case_floor, "zoompan": case_zoompan, "moviepy": case_moviepy}
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+def measure(case: str, inputs_file: Path, out: Path, **options) -> dict:
+    """Run one case in a child process; wall time, peak RSS of its process tree, the load around it."""
+    command = [sys.executable, __file__, "--child", case, "--inputs", str(inputs_file), "--out", str(out),
+               "--options", json.dumps(options)]
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    root = psutil.Process(process.pid)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tree's CPU time: all of it is reaped by now
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    if process.returncode != 0:
+        raise SystemExit(f"{case} failed (exit {process.returncode})")
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1), "peak_mb": round(peak / 2**20), "load": round(load_before, 2),
+            "size_mb": round(out.stat().st_size / 2**20, 1)}
+
+
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    version = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "ffmpeg": version, "platform": platform.platform()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one run each, MoviePy on one slide, 10-minute video at draft")
+    parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3, --quick 1)")
+    parser.add_argument("--only", nargs="*", default=None, help="cases to run (ytmaker floor zoompan moviepy draft long)")
+    parser.add_argument("--moviepy-slides", type=int, default=None, help="slides MoviePy renders (default 2, --quick 1)")
+    parser.add_argument("--long-quality", choices=["final", "draft"], default=None,
+                        help="quality of the 10-minute video (default final, --quick draft)")
+    parser.add_argument("--work", type=Path, default=None, help="working directory (default: a temporary one)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        CASES[args.child](json.loads(args.inputs.read_text()), args.out, **json.loads(args.options))
+        return
+
+    runs = args.runs or (1 if args.quick else 3)
+    moviepy_slides = args.moviepy_slides or (1 if args.quick else 2)
+    wanted = set(args.only or ["ytmaker", "floor", "zoompan", "moviepy", "draft", "long"])
+    work = args.work or Path(tempfile.mkdtemp(prefix="ytmaker-bench-render-"))
+    work.mkdir(parents=True, exist_ok=True)
+    inputs = prepare(work)
+    inputs_file = work / "inputs.json"
+    inputs_file.write_text(json.dumps(inputs))
+    print(json.dumps({"machine": machine(), "video_s": inputs["total_s"], "runs": runs}, indent=2), flush=True)
+
+    plan = [("floor", {}), ("ytmaker", {}), ("zoompan", {}), ("draft", {"quality": "draft"}),
+            ("moviepy", {"slides": moviepy_slides})]
+    results: dict[str, dict] = {}
+    for name, options in plan:
+        if name not in wanted:
+            continue
+        case = "ytmaker" if name == "draft" else name
+        samples = [measure(case, inputs_file, work / f"{name}.mp4", **options) for _ in range(runs)]
+        result = {"wall_s": statistics.median(s["wall_s"] for s in samples),
+                  "cpu_s": statistics.median(s["cpu_s"] for s in samples),
+                  "peak_mb": max(s["peak_mb"] for s in samples), "samples": samples}
+        if name == "moviepy":
+            result["slides"] = moviepy_slides
+            result["wall_s_for_10_slides"] = round(result["wall_s"] * SLIDES / moviepy_slides, 1)
+            result["cpu_s_for_10_slides"] = round(result["cpu_s"] * SLIDES / moviepy_slides, 1)
+        results[name] = result
+        print(json.dumps({name: result}), flush=True)
+    if "long" in wanted:
+        quality = args.long_quality or ("draft" if args.quick else "final")
+        results["long"] = measure("ytmaker", inputs_file, work / "long.mp4", quality=quality, repeat=10)
+        results["long"]["quality"] = quality
+        print(json.dumps({"long": results["long"]}), flush=True)
+
+    print("\n| case | wall s (median) | CPU s | peak MB | load before |")
+    print("|---|---|---|---|---|")
+    for name, result in results.items():
+        wall = result.get("wall_s_for_10_slides", result["wall_s"])
+        cpu = result.get("cpu_s_for_10_slides", result["cpu_s"])
+        load = result["samples"][0]["load"] if "samples" in result else result["load"]
+        print(f"| {name} | {wall} | {cpu} | {result['peak_mb']} | {load} |")
+    if "floor" in results and "ytmaker" in results:
+        print(f"\nytmaker / floor = {results['ytmaker']['wall_s'] / results['floor']['wall_s']:.2f} wall, "
+              f"{results['ytmaker']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.1)")
+    if "moviepy" in results and "ytmaker" in results:
+        print(f"moviepy / ytmaker = {results['moviepy']['wall_s_for_10_slides'] / results['ytmaker']['wall_s']:.1f} wall, "
+              f"{results['moviepy']['cpu_s_for_10_slides'] / results['ytmaker']['cpu_s']:.1f} CPU (target >= 5)")
+    (work / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nresults: {work / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
