@@ -1,0 +1,106 @@
+"""Redis restarted with its data lost, and PostgreSQL connections dropped, while projects run."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from tests.chaos.conftest import QUICK_RECOVERY, record
+from tests.conftest import POSTGRES_URL
+from tests.helpers import SHORT_TEXT
+from ytmaker.db.models import Asset, Video
+from ytmaker.media.probe import probe
+from ytmaker.pipelines import start_generation
+from ytmaker.projects import create_project
+from ytmaker.stages.common import sha256
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
+
+
+def start_projects(chaos, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        project = create_project(chaos.rt, SHORT_TEXT)
+        start_generation(project.id, chaos.rt)
+        ids.append(project.id)
+    return ids
+
+
+def half_written(chaos, project_ids: list[str]) -> list[str]:
+    """Records whose file is missing or differs from its checksum, and videos that do not play."""
+    bad = []
+    with chaos.rt.db.session() as session:
+        assets = session.scalars(select(Asset).where(Asset.project_id.in_(project_ids))).all()
+        videos = session.scalars(select(Video).where(Video.project_id.in_(project_ids))).all()
+    for asset in assets:
+        path = chaos.rt.path(asset.path)
+        if not path.exists() or sha256(path) != asset.checksum:
+            bad.append(f"{asset.kind} {asset.segment_index} of {asset.project_id[:8]}")
+    for video in videos:
+        if probe(chaos.rt.path(video.path)).duration_s <= 0:
+            bad.append(f"video of {video.project_id[:8]}")
+    return bad
+
+
+def test_redis_restarted_without_its_data_mid_run_every_project_still_completes(chaos):
+    # given: projects in flight on a Redis that keeps nothing on disk (--save "")
+    chaos.configure(env=dict(CHAOS_DELAY_IMAGES_MS="700", CHAOS_DELAY_SCRIPT_MS="500"), redrive_after_s=5,
+                    **QUICK_RECOVERY)
+    chaos.start("all", threads=4)
+    ids = start_projects(chaos, 4)
+    chaos.wait_until(lambda: "images" in chaos.running(), 60, "the asset stages to run")
+
+    # when: Redis dies and comes back empty: queues, in-flight messages, progress and locks are gone
+    chaos.server.kill()
+    time.sleep(2)
+    chaos.server.start()
+    back = datetime.now(UTC)
+    final = chaos.wait_all(ids, timeout_s=120)
+
+    # then: workers reconnect, the recovery pass re-sends from the database, every project completes once
+    audit = chaos.audit(ids)
+    recovery = chaos.completed_after(ids, back)
+    record("redis-restart-data-lost", runs=len(ids), passed=sum(p.status == "completed" for p in final.values()),
+           lost=audit["lost"], duplicates=audit["duplicates"], orphans=chaos.orphans(), recovery_s=recovery,
+           notes="redis-server (no persistence) SIGKILLed with stages running, restarted empty after 2 s; "
+                 "redrive_after_s=5; time from Redis being back to each completion")
+    assert audit["lost"] == 0 and audit["duplicates"] == 0, audit["problems"]
+    assert audit["leftovers"] == []
+
+
+def test_dropped_postgresql_connections_mid_stage_are_retried_without_half_written_rows(chaos):
+    # given: projects whose asset stages are writing rows
+    chaos.configure(env=dict(CHAOS_DELAY_IMAGES_MS="400", CHAOS_DELAY_AUDIO_MS="400"), **QUICK_RECOVERY)
+    chaos.start("all", threads=4)
+    ids = start_projects(chaos, 4)
+    chaos.wait_until(lambda: {"images", "audio"} & chaos.running(), 60, "the asset stages to run")
+
+    # when: every connection of this test's database is terminated, five times, a second apart
+    admin = create_engine(POSTGRES_URL)
+    dropped = 0
+    try:
+        for _ in range(5):
+            with admin.begin() as connection:
+                dropped += len(connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :a AND pid <> "
+                    "pg_backend_pid()"), {"a": chaos.app}).all())
+            time.sleep(1)
+    finally:
+        admin.dispose()
+    last_drop = datetime.now(UTC)
+    final = chaos.wait_all(ids, timeout_s=120)
+
+    # then: the stages that lost their connection were retried; every record is whole
+    audit = chaos.audit(ids)
+    bad = half_written(chaos, ids)
+    record("postgres-connections-dropped", runs=len(ids), passed=sum(p.status == "completed" for p in final.values()),
+           lost=audit["lost"], duplicates=audit["duplicates"] + len(bad), orphans=chaos.orphans(),
+           recovery_s=chaos.completed_after(ids, last_drop),
+           notes=f"pg_terminate_backend on every connection of the test database, 5 times 1 s apart "
+                 f"({dropped} connections dropped); half-written rows counted with duplicates")
+    assert dropped > 0
+    assert audit["lost"] == 0 and audit["duplicates"] == 0, audit["problems"]
+    assert bad == []
