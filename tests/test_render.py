@@ -16,6 +16,7 @@ from PIL import Image, ImageChops, ImageDraw
 from ytmaker.errors import MediaError, StageTimeout
 from ytmaker.media.avatar import AvatarLayout, avatar_list
 from ytmaker.media.avatar import box as avatar_box
+from ytmaker.media.motion import pan_exprs
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from ytmaker.media.fonts import font_path
@@ -64,8 +65,8 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert chains[0] == (
         "[0:v]scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
         "fps=30,crop=960:540"
-        ":x='(iw-ow)*(between(n,0,59)*(0.1+0.8*(n-0)/59)+between(n,60,149)*0.5+between(n,150,194)*(0.9-0.8*(n-150)/44))'"
-        ":y='(ih-oh)*(between(n,0,59)*0.5+between(n,60,149)*(0.9-0.8*(n-60)/89)+between(n,150,194)*(0.3+0.4*(n-150)/44))'"
+        ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*(n-0)/59),if(lt(n,150),0.5,(0.9-0.8*(n-150)/44)))'"
+        ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*(n-60)/89),(0.3+0.4*(n-150)/44)))'"
         ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
         ",fade=t=out:st=4.800000:d=0.200000:enable='between(n,144,149)',fade=t=in:st=5.000000:d=0.200000:enable='between(n,150,155)'"
         "[vout]")
@@ -100,6 +101,16 @@ def test_motion_off_keeps_the_picture_still(tmp_path):
     graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False), 1, None)
     assert graph.split(";\n")[0] == ("[0:v]scale=960:540:force_original_aspect_ratio=increase:flags=bicubic,"
                                       "crop=960:540,setsar=1,format=yuv420p,fps=30[vout]")
+
+
+def test_pan_expressions_stay_shallow_for_long_videos():
+    starts, frames = [180 * i for i in range(300)], [180] * 300
+    x = pan_exprs(starts, frames)["x"]
+    depth = max_depth = 0
+    for char in x:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        max_depth = max(max_depth, depth)
+    assert x.count("if(") == 299 and max_depth <= 2 * 10 + 3  # log2(300) < 9 levels of if(lt(),…)
 
 
 def test_stills_are_listed_once_each_for_their_frames(tmp_path):

@@ -51,16 +51,19 @@ def scaled_size(width: int, height: int) -> tuple[int, int]:
 def pan_exprs(frame_starts: list[int], frames: list[int]) -> dict[str, str]:
     """``x`` and ``y`` for ``crop``: segment ``i`` (frames ``frame_starts[i]`` onwards) runs ``move_for(i)``.
 
-    Each is a sum of ``between(n,first,last)*position`` terms, one per segment (av_expr has no
-    arrays); the move spans the segment whatever its length.
+    av_expr has no arrays, so the segment is found by a balanced tree of ``if(lt(n,start),…)``:
+    its depth grows with the log of the segment count (a flat sum of one term per segment was
+    refused by FFmpeg's parser beyond about 80 segments). The move spans the segment whatever its length.
     """
-    def axis(attr: str, slack: str) -> str:
-        terms = []
-        for i, (start, count) in enumerate(zip(frame_starts, frames)):
-            a, b = getattr(move_for(i), attr)
-            progress = f"(n-{start})/{max(1, count - 1)}"
-            position = f"{a:g}" if a == b else f"({a:g}{b - a:+g}*{progress})"
-            terms.append(f"between(n,{start},{start + count - 1})*{position}")
-        return f"{slack}*(" + "+".join(terms) + ")"
+    def position(i: int, attr: str) -> str:
+        a, b = getattr(move_for(i), attr)
+        return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*(n-{frame_starts[i]})/{max(1, frames[i] - 1)})"
 
-    return {"x": axis("x", "(iw-ow)"), "y": axis("y", "(ih-oh)")}
+    def tree(first: int, last: int, attr: str) -> str:
+        if first == last:
+            return position(first, attr)
+        middle = (first + last + 1) // 2
+        return f"if(lt(n,{frame_starts[middle]}),{tree(first, middle - 1, attr)},{tree(middle, last, attr)})"
+
+    last = len(frame_starts) - 1
+    return {"x": f"(iw-ow)*{tree(0, last, 'x')}", "y": f"(ih-oh)*{tree(0, last, 'y')}"}
