@@ -51,3 +51,11 @@ def test_the_frame_picked_from_a_video_is_not_the_black_opening(tmp_path):
     make_thumbnail(video, 4.0, "Title", out)
     with Image.open(out) as image:
         assert image.size == (1280, 720)
+
+
+def test_frame_command_seeks_before_the_input_and_takes_one_frame(tmp_path):
+    from ytmaker.media.thumbnail import frame_command
+
+    command = frame_command(tmp_path / "v.mp4", 12.3456, tmp_path / "f.png")
+    assert command[1:] == ["-hide_banner", "-nostdin", "-y", "-ss", "12.346", "-i", str(tmp_path / "v.mp4"),
+                           "-vframes", "1", str(tmp_path / "f.png")]

@@ -65,14 +65,6 @@ class Settings(BaseSettings):
     metrics: bool | None = None
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9191
-    # "instant": render and thumbnail write a tiny pre-made clip and picture without FFmpeg, so an
-    # orchestration benchmark measures the stages' bookkeeping, not encoding (bench/orchestration).
-    renderer: Literal["ffmpeg", "instant"] = "ffmpeg"
-
-    # Prometheus metrics served by each worker instance (ytmaker.metrics); None: on in distributed mode.
-    metrics: bool | None = None
-    metrics_host: str = "0.0.0.0"
-    metrics_port: int = 9191
 
     # Project defaults.
     language: str = "en"

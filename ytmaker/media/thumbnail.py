@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import ffmpeg
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 from ytmaker.errors import MediaError
@@ -26,11 +27,17 @@ VERTICAL_SIZE = (1080, 1920)
 MAX_BYTES = 2 * 1024 * 1024
 
 
+def frame_command(video: Path, at_s: float, out: Path) -> list[str]:
+    """The command that grabs one frame, built as a typed-ffmpeg graph (seek before the input: fast)."""
+    graph = ffmpeg.input(str(video), ss=round(at_s, 3)).output(filename=str(out), vframes=1)
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *graph.compile()[1:]]
+
+
 def extract_frame(video: Path, at_s: float, timeout_s: float = 120) -> Image.Image:
     """One frame of ``video`` at ``at_s`` seconds, as an RGB image."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "frame.png"
-        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", str(out)]
+        command = frame_command(video, at_s, out)
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
         if result.returncode != 0 or not out.exists():
             raise MediaError("could not extract a frame for the thumbnail", command=command, stderr=result.stderr[-4000:])
