@@ -135,12 +135,6 @@ def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatu
     return project, (StageStatus(status) if status else None), False
 
 
-def _current_status(rt: Runtime, project_id: str, stage: str) -> StageStatus | None:
-    with rt.db.session() as session:
-        status = session.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
-    return StageStatus(status) if status else None
-
-
 def _start(rt: Runtime, project_id: str, stage: str) -> bool:
     """Take the stage's lease: only a queued run, or one whose worker stopped beating, can start.
 
