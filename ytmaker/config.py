@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     # Providers per stage (the offline ones do real work without network).
     script_provider: Literal["offline", "gemini"] = "offline"
     image_provider: Literal["offline", "instant", "stability"] = "offline"
+    # One message per segment's image, spread over every assets worker thread and process, instead of a
+    # loop in one thread. "auto": on for the remote provider (its latency is waiting, not work), off for
+    # the local ones (drawing a slide is CPU in the worker's own process; a message per slide only adds overhead).
+    image_fanout: Literal["auto", "on", "off"] = "auto"
+    # The instant image provider waits this long per image: a remote provider's latency, for benchmarks.
+    instant_image_delay_s: float = Field(default=0.0, ge=0)
     speech_provider: Literal["espeak", "instant", "google"] = "espeak"
     render_quality: Literal["final", "draft", "tiny"] = "final"
     # Background music: a file, or a folder to pick one from (per project); none by default.
@@ -164,6 +170,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir.resolve() / 'ytmaker.db'}"
+
+    @property
+    def fans_out_images(self) -> bool:
+        return self.image_fanout == "on" or (self.image_fanout == "auto" and self.image_provider == "stability")
 
     def policy(self, stage: str) -> StagePolicy:
         group = STAGE_POLICY_GROUP[stage]

@@ -15,7 +15,7 @@ configure_logging()
 if dramatiq.broker.global_broker is None:
     dramatiq.set_broker(build_broker(Settings()))
 
-from ytmaker.actors.assets import generate_audio, generate_avatars, generate_images  # noqa: E402
+from ytmaker.actors.assets import generate_audio, generate_avatars, generate_images, generate_segment_image  # noqa: E402
 from ytmaker.actors.avatars import poll_avatar  # noqa: E402,F401
 from ytmaker.actors.periodic import recover_stalled  # noqa: E402
 from ytmaker.actors.render import generate_thumbnail, render_video  # noqa: E402
@@ -32,5 +32,5 @@ STAGE_ACTORS = {
     "upload": upload_to_youtube,
 }
 
-__all__ = ["STAGE_ACTORS", "generate_audio", "generate_avatars", "generate_images", "generate_script",
+__all__ = ["STAGE_ACTORS", "generate_audio", "generate_avatars", "generate_images", "generate_script", "generate_segment_image",
            "generate_thumbnail", "recover_stalled", "render_video", "upload_to_youtube"]

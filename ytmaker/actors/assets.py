@@ -4,6 +4,7 @@ import dramatiq
 
 from ytmaker import stages
 from ytmaker.runtime import get_runtime
+from ytmaker.stages import image_parts
 
 
 @dramatiq.actor(queue_name="assets", stage="images")
@@ -19,3 +20,9 @@ def generate_audio(project_id: str) -> None:
 @dramatiq.actor(queue_name="assets", stage="avatars")
 def generate_avatars(project_id: str) -> None:
     stages.generate_avatars(get_runtime(), project_id)
+
+
+@dramatiq.actor(queue_name="assets", stage="images", part=True)
+def generate_segment_image(project_id: str, index: int) -> None:
+    """One segment's image of a fanned-out images stage (``ytmaker.stages.image_parts``)."""
+    image_parts.make_part(get_runtime(), project_id, index)

@@ -31,7 +31,8 @@ class StageRetries(Middleware):
 
     @property
     def actor_options(self):
-        return {"stage"}
+        # "part": one piece of a fanned-out stage; its retry must not send the whole stage back to queued.
+        return {"stage", "part"}
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
@@ -58,7 +59,7 @@ class StageRetries(Middleware):
                 delay = backoff_ms(policy.backoff_ms, retries, policy.max_backoff_ms)
             message.options["retries"] = retries + 1
             log.info("stage_retry", project_id=project_id, stage=stage, attempt=retries + 1, delay_ms=delay, reason=reason)
-            _safely(flow.note_retry, rt, project_id, stage, reason, delay, retries + 1)
+            _safely(flow.note_retry, rt, project_id, stage, reason, delay, retries + 1, not actor.options.get("part"))
             broker.enqueue(message, delay=delay)
             return
         if isinstance(error, TransientError):

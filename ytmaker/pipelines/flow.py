@@ -141,8 +141,12 @@ def finish_stage(rt: Runtime, project_id: str, stage: str, status: StageStatus =
     return True
 
 
-def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int) -> None:
-    """Record that a stage failed transiently and will run again after ``delay_ms``."""
+def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int,
+               requeue: bool = True) -> None:
+    """Record that a stage (or, without ``requeue``, one part of it) failed transiently and runs again after ``delay_ms``."""
+    if not requeue:
+        rt.progress.update(project_id, message=f"{stage}: a part failed ({reason}); retrying in {delay_ms / 1000:.1f} s")
+        return
     with rt.db.session() as session:
         session.execute(
             update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 import wave
 import zlib
 from pathlib import Path
@@ -25,7 +26,12 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 class InstantImages:
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s  # stands in for a remote provider's latency (the image fan-out benchmark)
+
     def generate(self, request: ImageRequest, out: Path) -> str | None:
+        if self.delay_s:
+            time.sleep(self.delay_s)
         shade = (40 * request.index) % 200
         out.write_bytes(_png(64, 36 if request.width >= request.height else 114, (shade, 60, 120)))
         return None

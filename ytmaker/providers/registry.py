@@ -77,7 +77,7 @@ class Providers:
         if self.settings.image_provider == "instant":
             from ytmaker.providers.instant import InstantImages
 
-            return InstantImages()
+            return InstantImages(delay_s=self.settings.instant_image_delay_s)
         from ytmaker.providers.slides import SlideImages
 
         return SlideImages()

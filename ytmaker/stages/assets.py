@@ -12,17 +12,17 @@ import wave
 
 from ytmaker.db.models import StageStatus
 from ytmaker.errors import MediaError
-from ytmaker.media.render import SIZES
-from ytmaker.providers.base import ImageRequest
-from ytmaker.providers.slides import headline
 from ytmaker.runtime import Runtime
-from ytmaker.stages import avatars
+from ytmaker.stages import avatars, image_parts
 from ytmaker.stages.common import StageContext, existing_assets, record_asset, run_stage, temp_path
 from ytmaker.stages.script import load_script
 
 
 def generate_images(rt: Runtime, project_id: str) -> StageStatus | None:
-    return run_stage(rt, "images", project_id, _images)
+    status = run_stage(rt, "images", project_id, _images)
+    if status == StageStatus.RUNNING:  # fanned out: one message per missing image (image_parts)
+        image_parts.send_parts(rt, project_id)
+    return status
 
 
 def generate_audio(rt: Runtime, project_id: str) -> StageStatus | None:
@@ -39,27 +39,15 @@ def generate_avatars(rt: Runtime, project_id: str) -> StageStatus | None:
 def _images(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
     script = load_script(rt, project.id)
-    done = existing_assets(rt, project.id, "image")
-    width, height = SIZES[(project.video_format, "final")]
-    folder = ctx.workdir() / "images"
-    folder.mkdir(exist_ok=True)
-    total = len(script.segments)
-    for index, segment in enumerate(script.segments):
-        if index in done:
-            continue
+    missing = [i for i in range(len(script.segments)) if i not in existing_assets(rt, project.id, "image")]
+    if len(missing) > 1 and rt.settings.fans_out_images:
+        # Left running: the segments' messages make the images and the last one finishes the stage.
+        ctx.report(100 * (1 - len(missing) / len(script.segments)), f"images: {len(missing)} to make, in parallel")
+        return StageStatus.RUNNING
+    for done, index in enumerate(missing, start=len(script.segments) - len(missing) + 1):
         ctx.check_cancelled()
-        final = folder / f"{index:03d}.png"
-        tmp = temp_path(final)
-        request = ImageRequest(index=index, description=segment["image_description"],
-                               caption=headline(segment["narration"]), topic=script.title,
-                               width=width, height=height, aspect_ratio=project.video_format)
-        try:
-            warning = rt.providers.images.generate(request, tmp)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-        record_asset(rt, project.id, "image", index, final, warning=warning)
-        ctx.report(100 * (index + 1) / total, f"image {index + 1} of {total}")
+        image_parts.make_image(rt, project, script, index)
+        ctx.report(100 * done / len(script.segments), f"image {done} of {len(script.segments)}")
     return StageStatus.SUCCEEDED
 
 

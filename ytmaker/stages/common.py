@@ -91,12 +91,17 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
     except BaseException as exc:
         _release(rt, project.id, stage, exc)
         raise
+    if result == StageStatus.RUNNING:  # handed on (fan-out, polling): whoever finishes it advances
+        return result
     with rt.db.session() as session:
-        session.execute(
-            update(StageRun).where(StageRun.project_id == project.id, StageRun.stage == stage)
+        # Only the lease holder's run: a cancel (or a re-drive after a lost lease) meanwhile is not overwritten.
+        finished = session.execute(
+            update(StageRun).where(StageRun.project_id == project.id, StageRun.stage == stage,
+                                   StageRun.status == StageStatus.RUNNING)
             .values(status=result, finished_at=datetime.now(UTC), error=None)
-        )
-    ctx.report(100, f"{stage} {'skipped' if result == StageStatus.SKIPPED else 'done'}")
+        ).rowcount == 1
+    if finished:
+        ctx.report(100, f"{stage} {'skipped' if result == StageStatus.SKIPPED else 'done'}")
     flow.advance(rt, project.id)
     return result
 

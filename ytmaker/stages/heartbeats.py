@@ -20,14 +20,16 @@ from ytmaker.db.models import StageRun
 log = structlog.get_logger(__name__)
 
 _lock = threading.Lock()
-_running: dict[tuple[int, str, str], object] = {}
+_running: dict[tuple[int, str, str, object], object] = {}
 _thread: threading.Thread | None = None
 _wake = threading.Event()
 
 
 @contextmanager
 def beating(rt, project_id: str, stage: str):
-    key = (id(rt), project_id, stage)
+    # A token per holder: several threads may work on one stage at once (the image fan-out's segments),
+    # and the first to finish must not stop the beat of the others.
+    key = (id(rt), project_id, stage, object())
     with _lock:
         _running[key] = rt
         _ensure_thread(rt.settings.stage_heartbeat_s)
@@ -49,8 +51,8 @@ def _beat_forever(interval: float) -> None:
     while True:
         _wake.wait(interval)
         with _lock:
-            running = list(_running.items())
-        for (_, project_id, stage), rt in running:
+            running = {(project_id, stage): rt for (_, project_id, stage, _token), rt in _running.items()}
+        for (project_id, stage), rt in running.items():
             try:
                 with rt.db.session() as session:
                     session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)

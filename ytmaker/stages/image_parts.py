@@ -1,0 +1,106 @@
+"""The images stage fanned out: one message per segment, so a project's images are made in parallel.
+
+A remote image provider spends its time waiting, so one thread looping over
+20 segments takes 20 round trips in a row. Instead the stage is left
+``running`` and sends ``generate_segment_image`` per missing segment; any
+assets worker thread or process takes them. Each part stamps the stage's
+heartbeat while it works (so the lease is not taken over), writes its image
+like the loop does (temporary file, rename, record), and the part that finds
+every image recorded finishes the stage. :func:`flow.finish_stage` moves
+only a ``running`` run, so exactly one part hands over to render, however
+the parts interleave or are delivered twice.
+
+If parts are lost (Redis lost them, a worker died), the heartbeat stops and
+the re-drive sends the stage again after the lease; it sends parts only for
+the images still missing.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import dramatiq
+from sqlalchemy import func, select, update
+
+from ytmaker.db.models import Asset, Project, Script, StageRun, StageStatus
+from ytmaker.errors import Cancelled
+from ytmaker.media.render import SIZES
+from ytmaker.pipelines import flow
+from ytmaker.providers.base import ImageRequest
+from ytmaker.providers.slides import headline
+from ytmaker.runtime import Runtime
+from ytmaker.stages import heartbeats
+from ytmaker.stages.common import existing_assets, record_asset, temp_path
+from ytmaker.stages.script import load_script
+
+STAGE = "images"
+PART_ACTOR = "generate_segment_image"
+
+
+def make_image(rt: Runtime, project: Project, script: Script, index: int) -> None:
+    """Draw or fetch one segment's image into place and record it."""
+    segment = script.segments[index]
+    width, height = SIZES[(project.video_format, "final")]
+    folder = rt.project_dir(project.id) / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{index:03d}.png"
+    tmp = temp_path(final)
+    request = ImageRequest(index=index, description=segment["image_description"],
+                           caption=headline(segment["narration"]), topic=script.title,
+                           width=width, height=height, aspect_ratio=project.video_format)
+    try:
+        warning = rt.providers.images.generate(request, tmp)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    record_asset(rt, project.id, "image", index, final, warning=warning)
+
+
+def send_parts(rt: Runtime, project_id: str) -> list[int]:
+    """One message per segment whose image is missing (sent once the stage is recorded as running)."""
+    total = len(load_script(rt, project_id).segments)
+    done = existing_assets(rt, project_id, "image")
+    missing = [i for i in range(total) if i not in done]
+    actor = dramatiq.get_broker().get_actor(PART_ACTOR)
+    for index in missing:
+        actor.send(project_id, index)
+    if not missing:  # every image appeared meanwhile (a part of an earlier run): finish here
+        flow.finish_stage(rt, project_id, STAGE)
+    return missing
+
+
+def make_part(rt: Runtime, project_id: str, index: int) -> bool:
+    """Make segment ``index``'s image unless it exists; finish the stage if it was the last. Returns whether it made it."""
+    project = flow.load_project(rt, project_id)
+    if project.status in flow._TERMINAL or not _beat(rt, project.id):
+        return False  # the project ended, or the stage is no longer running (finished, failed, or sent again)
+    if flow.is_cancelled(rt, project.id):
+        raise Cancelled("the project was cancelled")
+    script = load_script(rt, project.id)
+    made = False
+    if index not in existing_assets(rt, project.id, "image"):
+        with heartbeats.beating(rt, project.id, STAGE):
+            make_image(rt, project, script, index)
+        made = True
+    total = len(script.segments)
+    done = _count_images(rt, project.id)
+    if done >= total:
+        flow.finish_stage(rt, project.id, STAGE)
+    else:
+        rt.progress.update(project.id, stage=STAGE, stage_progress=100 * done / total, message=f"image {done} of {total}")
+    return made
+
+
+def _beat(rt: Runtime, project_id: str) -> bool:
+    with rt.db.session() as session:
+        result = session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == STAGE,
+                                                        StageRun.status == StageStatus.RUNNING)
+                                 .values(heartbeat_at=datetime.now(UTC)))
+        return result.rowcount == 1
+
+
+def _count_images(rt: Runtime, project_id: str) -> int:
+    with rt.db.session() as session:
+        return session.scalar(select(func.count(func.distinct(Asset.segment_index)))
+                              .where(Asset.project_id == project_id, Asset.kind == "image")) or 0
