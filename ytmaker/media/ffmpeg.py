@@ -24,6 +24,9 @@ from functools import lru_cache
 
 from ytmaker.errors import Cancelled, MediaError, StageTimeout
 
+#: how much of FFmpeg's log ``run_ffmpeg`` returns
+LOG_TAIL = 65536
+
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
@@ -58,8 +61,11 @@ def run_ffmpeg(
     timeout_s: float | None = None,
     on_progress: Callable[[float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
-) -> None:
-    """Run ``ffmpeg <args>``; ``on_progress`` gets the output time in seconds as it advances."""
+) -> str:
+    """Run ``ffmpeg <args>``; ``on_progress`` gets the output time in seconds as it advances.
+
+    Returns FFmpeg's log (stderr, its last ``LOG_TAIL`` bytes), where analysis filters print their results.
+    """
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
     deadline = time.monotonic() + timeout_s if timeout_s else None
     with tempfile.TemporaryFile() as stderr:
@@ -70,11 +76,14 @@ def run_ffmpeg(
         finally:
             if process.poll() is None:
                 _kill_group(process)
+        stderr.seek(0, os.SEEK_END)
+        stderr.seek(max(0, stderr.tell() - LOG_TAIL))
+        log = stderr.read().decode("utf-8", "replace")
         if process.returncode != 0:
-            stderr.seek(0)
-            tail = stderr.read()[-4000:].decode("utf-8", "replace")
+            tail = log[-4000:]
             last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
             raise MediaError(f"FFmpeg failed (exit {process.returncode}): {last}", command=command, stderr=tail)
+        return log
 
 
 def _follow(process, deadline, on_progress, should_cancel) -> None:
