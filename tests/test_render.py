@@ -17,13 +17,14 @@ from ytmaker.errors import MediaError, StageTimeout
 from ytmaker.media.avatar import AvatarLayout, avatar_list
 from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media.motion import pan_exprs
+from ytmaker.media import audio, captions, stills
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import SlideImages, headline
-from ytmaker.media.subtitles import SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
+from ytmaker.media.subtitles import Cue, SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
 from ytmaker.stages.render import _with_subtitles, pick_music, uniform_stills
 
 SMALL = (320, 180)
@@ -53,54 +54,149 @@ def test_segment_durations_add_pause_and_tail():
 
 def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0, 1.5])
-    args = media.build_args(spec)
-    assert args[:6] == ["-f", "concat", "-safe", "0", "-i", str(media.list_path(spec))]
-    assert args[6:12] == ["-i", str(tmp_path / "0.wav"), "-i", str(tmp_path / "1.wav"), "-i", str(tmp_path / "2.wav")]
+    args = media.build_args(spec, gain_db=3.5)
+    # One input: the soundtrack the audio pass mixed (not one per narration); the stills are read by a source filter.
+    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.mix.wav"), "-filter_complex"]
     assert "-shortest" not in args and "-loop" not in args
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
     chains = graph.split(";\n")
-    # Each still scaled once, 10 % larger than the frame, held by fps; a crop pans across it, per segment;
+    # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment;
     # each dip is a fade enabled only over its own frames.
     assert chains[0] == (
-        "[0:v]scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
-        "fps=30,crop=960:540"
+        f"movie=filename={tmp_path}/.out.mp4.stills.ffconcat:format_name=concat:format_opts=safe=0,fps=30,crop=640:360"
         ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*(n-0)/59),if(lt(n,150),0.5,(0.9-0.8*(n-150)/44)))'"
         ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*(n-60)/89),(0.3+0.4*(n-150)/44)))'"
         ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
         ",fade=t=out:st=4.800000:d=0.200000:enable='between(n,144,149)',fade=t=in:st=5.000000:d=0.200000:enable='between(n,150,155)'"
         "[vout]")
-    assert chains[1].startswith("[1:a]aresample=48000,") and "apad=whole_len=96000,atrim=end_sample=96000" in chains[1]
-    assert chains[-1] == "[narration]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]"
+    # No loudnorm: the measured gain, then a limiter holding the peaks under -1.5 dBFS.
+    assert chains[1:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
         "-movflags", "+faststart", "-f", "mp4", str(tmp_path / "out.mp4")]
 
 
+def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
+    spec = _spec(tmp_path, [2.0, 3.0, 1.5])
+    spec = dataclasses.replace(spec, segments=[spec.segments[0], spec.segments[1],
+                                               dataclasses.replace(spec.segments[2], image=tmp_path / "0.png")])
+    prefix = tmp_path / ".out.mp4"
+    assert media.convert_args(spec) == [
+        "-f", "concat", "-safe", "0", "-i", str(tmp_path / ".out.mp4.pictures.ffconcat"),
+        "-vf", "scale=704:396:force_original_aspect_ratio=increase:flags=bicubic,crop=704:396,setsar=1,format=yuv420p,"
+               "settb=1/30,setpts=N,fps=30",
+        "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
+        str(tmp_path / ".out.mp4.still%04d.y4m")]
+    # The third segment shows the first picture again: it is converted once and listed twice.
+    assert media.raw_stills(spec) == [stills.raw_name(prefix, 0), stills.raw_name(prefix, 1), stills.raw_name(prefix, 0)]
+    media.write_list(spec)
+    assert (tmp_path / ".out.mp4.pictures.ffconcat").read_text() == (
+        f"ffconcat version 1.0\nfile '{tmp_path / '0.png'}'\nduration 1\nfile '{tmp_path / '1.png'}'\nduration 1\n")
+    assert media.convert_args(dataclasses.replace(spec, motion=False))[7].startswith("scale=640:360:")
+
+
+def test_audio_pass_mixes_measures_and_writes_the_soundtrack(tmp_path):
+    narrations = [tmp_path / "0.wav", tmp_path / "1.wav"]
+    args = audio.mix_args(narrations, [96000, 144000], tmp_path / "m.mp3", tmp_path / "mix.wav")
+    assert args[:8] == ["-i", str(narrations[0]), "-i", str(narrations[1]), "-stream_loop", "-1", "-i", str(tmp_path / "m.mp3")]
+    chains = args[args.index("-filter_complex") + 1].split(";\n")
+    # Each narration padded and cut to its segment's samples, so the sound stays in step with the pictures.
+    assert chains[0] == ("[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
+                         "apad=whole_len=96000,atrim=end_sample=96000,asetpts=PTS-STARTPTS[a0]")
+    assert chains[1].startswith("[1:a]") and "apad=whole_len=144000,atrim=end_sample=144000" in chains[1]
+    assert chains[-1] == "[mix]ebur128=framelog=quiet[measured]"
+    assert args[args.index("-map"):] == ["-map", "[measured]", "-c:a", "pcm_f32le", "-f", "wav", str(tmp_path / "mix.wav")]
+    without_music = audio.mix_args(narrations, [96000, 144000], None, tmp_path / "mix.wav")
+    assert "-stream_loop" not in without_music
+    assert "[a0][a1]concat=n=2:v=0:a=1[mix]" in without_music[without_music.index("-filter_complex") + 1]
+
+
+def test_gain_brings_the_measured_loudness_to_minus_14():
+    log = ("[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -23.4 LUFS\n"
+           "    Threshold: -33.9 LUFS\n\n  Loudness range:\n    LRA:         2.1 LU\n")
+    assert audio.parse_integrated(log) == -23.4
+    assert audio.gain_for(-23.4) == 9.4
+    assert audio.gain_for(-9.0) == -5.0
+    assert audio.gain_for(-70.0) == audio.MAX_GAIN_DB  # near silence is not boosted by 56 dB
+    assert audio.gain_for(float("-inf")) == 0.0
+    with pytest.raises(MediaError):
+        audio.parse_integrated("no summary here")
+
+
 def test_music_is_looped_faded_ducked_then_normalised(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0], music=tmp_path / "music.mp3")
-    args = media.build_args(spec)
+    args = audio.mix_args([s.audio for s in spec.segments], spec.timeline.samples, spec.music, tmp_path / "mix.wav")
     assert args[args.index("-stream_loop"):args.index("-stream_loop") + 4] == ["-stream_loop", "-1", "-i", str(tmp_path / "music.mp3")]
-    graph = args[args.index("-filter_complex") + 1]
-    assert "[3:a]aresample=48000" in graph and "atrim=end_sample=240000" in graph
+    render_args = media.build_args(spec, gain_db=-2.0)
+    graph = args[args.index("-filter_complex") + 1] + ";\n" + render_args[render_args.index("-filter_complex") + 1]
+    assert "[2:a]aresample=48000" in graph and "atrim=end_sample=240000" in graph
     assert "afade=t=in:d=1.500" in graph and "afade=t=out:st=2.500:d=2.500" in graph
-    positions = [graph.index(s) for s in ("[narration]asplit=2[voice][key]", "[music][key]sidechaincompress=",
-                                          "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]", "[mix]loudnorm=I=-14")]
+    positions = [graph.index(s) for s in ("[a0][a1]concat=n=2:v=0:a=1[narration]", "[narration]asplit=2[voice][key]",
+                                          "[music][key]sidechaincompress=",
+                                          "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
+                                          "[mix]ebur128=", "[0:a]volume=-2.00dB,alimiter=")]
     assert positions == sorted(positions)
 
 
-def test_subtitle_path_is_escaped_for_the_filtergraph(tmp_path):
-    spec = _spec(tmp_path, [2.0], subtitles=Path("/data/it's:here/subtitles.ass"), fonts_dir=Path("/fonts"))
-    graph = media.build_args(spec)[media.build_args(spec).index("-filter_complex") + 1]
-    assert r",ass=filename=/data/it\\\'s\\:here/subtitles.ass:fontsdir=/fonts[vout]" in graph
+def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
+    style = SubtitleStyle(640, 360)
+    cues = build_cues([(0.0, 2.0, "Hello there."), (2.4, 1.0, "A second, longer line of text.")], style)
+    spec = _spec(tmp_path, [2.4, 1.4], captions=media.Captions(tuple(cues), font_path()))
+    args = media.build_args(spec)
+    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.mix.wav"), "-filter_complex"]
+    band = captions.band_for(spec.captions, style)
+    # As wide as the longest line (centred), two lines tall, its bottom at the safe margin.
+    assert band.width < 640 - 2 * style.margin_x and band.x == 2 * ((640 - band.width) // 4)
+    assert band.y + band.height <= 360 - style.margin_bottom and band.y + band.height > 360 - style.margin_bottom - 2
+    assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
+    chains = args[args.index("-filter_complex") + 1].split(";\n")
+    assert chains[0].endswith("[dipped]")
+    assert chains[1:3] == [f"movie=filename={tmp_path}/.out.mp4.captions.ffconcat:format_name=concat:format_opts=safe=0,"
+                           "format=yuva420p[captions]",
+                           f"[dipped][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
+
+
+def test_subtitle_pictures_cover_their_cues_in_short_entries(tmp_path):
+    cues = (Cue(0.0, 0.5, ("a",)), Cue(0.5, 1.0, ("b",)), Cue(1.2, 1.3, ("c",)))
+    assert captions.cue_frames(cues, 30) == [(0, 15), (15, 30), (36, 39)]
+    a, b, c, blank = (tmp_path / f"{n}.png" for n in "abc_")
+    text = captions.band_list([a, b, c], blank, captions.cue_frames(cues, 30), 45, 30)
+    entries = re.findall(r"file '(.*)'\nduration (\S+)", text)
+    frames = [(Path(p).name, round(float(d) * 30)) for p, d in entries]
+    assert frames == [("a.png", 10), ("a.png", 5), ("b.png", 10), ("b.png", 5), ("_.png", 6), ("c.png", 3),
+                      ("_.png", 6), ("_.png", 30)]
+    assert sum(n for _, n in frames[:-1]) == 45  # the last entry only closes the list
+
+
+def test_subtitle_picture_is_legible_text_with_an_outline(tmp_path):
+    style = SubtitleStyle(640, 360)
+    cue = Cue(0.0, 1.0, ("Two lines of", "subtitle text"))
+    spec = media.Captions((cue,), font_path())
+    band = captions.band_for(spec, style)
+    image = captions.draw_cue(cue, band, spec, style)
+    assert image.size == (band.width, band.height) and image.mode == "RGBA"
+    pixels = list(image.getdata())
+    white = sum(1 for p in pixels if p[:3] == (255, 255, 255) and p[3] == 255)
+    dark = sum(1 for p in pixels if max(p[:3]) < 40 and p[3] == 255)
+    assert white > 200 and dark > 200  # fill and outline
+    assert image.getpixel((0, 0))[3] == 0  # transparent around the text
+    # A one-line cue sits where the second line of a two-line one goes.
+    one = captions.draw_cue(Cue(0.0, 1.0, ("subtitle text",)), band, spec, style)
+    assert one.getbbox()[3] == image.getbbox()[3] and one.getbbox()[1] > image.getbbox()[1]
 
 
 def test_motion_off_keeps_the_picture_still(tmp_path):
-    graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False), 1, None)
-    assert graph.split(";\n")[0] == ("[0:v]scale=960:540:force_original_aspect_ratio=increase:flags=bicubic,"
-                                      "crop=960:540,setsar=1,format=yuv420p,fps=30[vout]")
+    graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False))
+    assert graph.split(";\n")[0].endswith(":format_name=concat:format_opts=safe=0,fps=30[vout]")
+
+
+def test_list_paths_are_escaped_for_the_filtergraph(tmp_path):
+    spec = _spec(Path("/data/it's:here"), [2.0])
+    graph = media.build_filtergraph(spec)
+    assert graph.startswith(r"movie=filename=/data/it\\\'s\\:here/.out.mp4.stills.ffconcat:format_name=concat")
 
 
 def test_pan_expressions_stay_shallow_for_long_videos():
@@ -114,13 +210,15 @@ def test_pan_expressions_stay_shallow_for_long_videos():
 
 
 def test_stills_are_listed_once_each_for_their_frames(tmp_path):
-    spec = _spec(tmp_path, [1.5, 1.017])
+    spec = _spec(tmp_path, [0.5, 0.372])
     media.write_list(spec)
     text = media.list_path(spec).read_text()
-    # In entries of at most CHUNK_FRAMES (30) frames: 45 frames, then 31 (rounded on the whole timeline).
-    zero, one = f"file '{tmp_path / '0.png'}'\n", f"file '{tmp_path / '1.png'}'\n"
-    assert text == ("ffconcat version 1.0\n" + zero + "duration 1.000000\n" + zero + "duration 0.500000\n"
-                    + one + "duration 1.000000\n" + one + "duration 0.033333\n" + one + "duration 1.000000\n")
+    # The raw stills, in entries of at most CHUNK_FRAMES (10) frames: 15 frames, then 11 (rounded on the whole timeline).
+    zero = f"file '{tmp_path / '.out.mp4.still0000.y4m'}'\n"
+    one = f"file '{tmp_path / '.out.mp4.still0001.y4m'}'\n"
+    assert media.CHUNK_FRAMES == 10
+    assert text == ("ffconcat version 1.0\n" + zero + "duration 0.333333\n" + zero + "duration 0.166667\n"
+                    + one + "duration 0.333333\n" + one + "duration 0.033333\n" + one + "duration 1.000000\n")
 
 
 # --- subtitles --------------------------------------------------------------------------------
@@ -167,8 +265,12 @@ def test_chinese_subtitles_use_the_cjk_font(tmp_path):
     spec = media.RenderSpec([media.RenderSegment(tmp_path / "a.png", tmp_path / "a.wav", 2.4, "太阳能很便宜。")],
                             tmp_path / "o.mp4", quality="draft")
     spec = _with_subtitles(spec, [2.0], tmp_path)
-    assert spec.fonts_dir == Path(cjk).parent
-    assert "Style: Default,WenQuanYi" in spec.subtitles.read_text(encoding="utf-8") or "Noto" in spec.subtitles.read_text()
+    assert spec.captions.font == cjk
+    # Drawn with that font, the characters have strokes inside them (an empty box would be a hollow rectangle).
+    style = SubtitleStyle(*spec.size)
+    image = captions.draw_cue(spec.captions.cues[0], captions.band_for(spec.captions, style), spec.captions, style)
+    box = image.getbbox()
+    assert box is not None and box[2] - box[0] > style.font_size * 5
 
 
 # --- slides ---------------------------------------------------------------------------------
@@ -241,7 +343,8 @@ def test_render_small_video_with_motion_and_subtitles(tmp_path, assets):
     assert (info.width, info.height, info.fps, info.sample_rate) == (320, 180, 30.0, 48000)
     assert info.duration_s == pytest.approx(sum(durations), abs=0.1)
     assert progress and progress[-1] == pytest.approx(100, abs=5)
-    assert not media.list_path(spec).exists()
+    # The helper files (lists, raw stills, the soundtrack, subtitle pictures) are gone.
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     # Motion: two frames inside the first segment differ; the fade dips between segments.
     a, b = _frame(spec.output, 0.1), _frame(spec.output, 1.2)
     assert ImageChops.difference(a, b).getbbox() is not None
@@ -328,9 +431,10 @@ def test_uniform_stills_redraws_mixed_sizes(tmp_path):
 
 def test_write_subtitles_beside_the_video(tmp_path):
     style = SubtitleStyle(320, 180)
-    files = write_subtitles(build_cues([(0.0, 1.0, "Hi {there}.")], style), style, tmp_path, cjk=False)
-    assert files.srt == tmp_path / "subtitles.srt" and files.vtt.exists()
-    assert "Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Hi (there)." in files.ass.read_text()
+    files = write_subtitles(build_cues([(0.0, 1.0, "Hi {there}.")], style), tmp_path)
+    assert files.srt == tmp_path / "subtitles.srt" and files.vtt == tmp_path / "subtitles.vtt"
+    assert files.srt.read_text() == "1\n00:00:00,000 --> 00:00:01,000\nHi {there}.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["subtitles.srt", "subtitles.vtt"]
 
 
 # --- what the rendered picture and sound measure ----------------------------------------------
@@ -412,16 +516,15 @@ def test_avatar_clips_join_the_graph_as_one_stream_with_a_mask(tmp_path):
     spec = dataclasses.replace(spec, segments=[dataclasses.replace(s, avatar=tmp_path / f"{i}.mp4")
                                                for i, s in enumerate(spec.segments)])
     args = media.build_args(spec)
-    assert args[10:20] == ["-stream_loop", "-1", "-i", str(tmp_path / "m.wav"),
-                          "-f", "concat", "-safe", "0", "-i", str(media.list_path(spec, "avatars"))]
-    assert args[20:26] == ["-loop", "1", "-framerate", "30", "-i", str(media.list_path(spec, "mask"))]
+    assert args[2:8] == ["-f", "concat", "-safe", "0", "-i", str(media.list_path(spec, "avatars"))]
+    assert args[8:14] == ["-loop", "1", "-framerate", "30", "-i", str(media.list_path(spec, "mask"))]
     chains = args[args.index("-filter_complex") + 1].split(";\n")
     assert chains[0].endswith("[base]")
     assert chains[1:5] == [
-        "[4:v]fps=30,scale=162:162:force_original_aspect_ratio=increase,crop=162:162,setsar=1,format=yuva420p[avatar_rgb]",
-        "[5:v]format=gray,scale=162:162[avatar_mask]",
+        "[1:v]fps=30,scale=108:108:force_original_aspect_ratio=increase,crop=108:108,setsar=1,format=yuva420p[avatar_rgb]",
+        "[2:v]format=gray,scale=108:108[avatar_mask]",
         "[avatar_rgb][avatar_mask]alphamerge[avatar]",
-        "[base][avatar]overlay=x=22:y=H-h-22:eof_action=pass:format=yuv420[framed]"]
+        "[base][avatar]overlay=x=14:y=H-h-14:eof_action=pass:format=yuv420[framed]"]
     assert chains[5].startswith("[framed]null,fade=t=out")
     assert avatar_list([tmp_path / "0.mp4"], [61], 30) == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.mp4'}'\noutpoint 2.033333\nduration 2.033333\n")

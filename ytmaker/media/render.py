@@ -1,20 +1,25 @@
 """The render as data: a spec, a pure function that builds its FFmpeg arguments, and a thin runner.
 
-One FFmpeg process per video, no frames through Python, memory flat in the
-video's length (measured: bench/render/README.md):
+One FFmpeg process renders the video, after two cheap ones (the stills stored
+raw, the soundtrack mixed and measured); no frames pass through Python, and memory is flat
+in the video's length (measured: bench/render/README.md):
 
-* the stills come in as one stream through a ``concat`` demuxer list, so
-  FFmpeg decodes one picture at a time instead of holding every input open
-  (forty image inputs took 2 GB);
-* each still is scaled once, slightly larger than the frame, held for its
-  segment's frames by ``fps`` (which repeats references, not pixels) and a
-  ``crop`` moving with the frame number pans across it (ytmaker.media.motion):
-  the motion costs nothing and x264 encodes the translation cheaply;
-* the ``segment`` filter cuts the stream per picture, each piece gets its
-  short fade out and in, and ``concat`` joins them: every frame passes at most
-  two fades. ``xfade`` crossfades were tried and dropped: it converts every
-  frame to yuv444p, and chained over a long video it buffered (1.3 GB at forty
-  segments);
+* the stills come in as one stream through a ``concat`` list read by a source
+  filter (``concat_source``), so FFmpeg reads one picture at a time instead
+  of holding every input open (forty image inputs took 2 GB); a pass before
+  the render has scaled each once, slightly larger than the frame, and stored
+  it raw (ytmaker.media.stills);
+* ``fps`` holds each for its segment's frames (repeating references, not
+  pixels) and a ``crop`` moving with the frame number pans across it
+  (ytmaker.media.motion): the motion costs nothing and x264 encodes the
+  translation cheaply;
+* subtitles are pictures drawn once per cue, overlaid on the rows they cover
+  (ytmaker.media.captions); the soundtrack's loudness is measured by an
+  audio-only pass and set by a fixed gain (ytmaker.media.audio);
+* the dips between segments are fades on the one stream, each enabled over
+  its own frames (``dips``). ``xfade`` crossfades were tried and dropped: it
+  converts every frame to yuv444p, and chained over a long video it buffered
+  (1.3 GB at forty segments);
 * segment boundaries are rounded once, on the whole timeline, to frames for
   the video and to samples for the audio, so rounding never accumulates and
   picture and sound stay within half a frame;
@@ -24,43 +29,46 @@ video's length (measured: bench/render/README.md):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ytmaker.media import captions as burn
+from ytmaker.media import stills
+from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_and_measure
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
+from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.motion import pan_exprs, scaled_size
+from ytmaker.media.stills import CHUNK_FRAMES
+from ytmaker.media.subtitles import SubtitleStyle
+
+__all__ = ["CHUNK_FRAMES", "FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
+           "build_args", "build_filtergraph", "render", "segment_durations", "timeline"]
 
 #: (width, height) per format and quality
 SIZES = {
     ("16:9", "final"): (1920, 1080),
     ("9:16", "final"): (1080, 1920),
-    ("16:9", "draft"): (960, 540),
-    ("9:16", "draft"): (540, 960),
+    ("16:9", "draft"): (640, 360),
+    ("9:16", "draft"): (360, 640),
     ("16:9", "tiny"): (64, 36),
     ("9:16", "tiny"): (36, 64),
 }
 #: x264 preset and CRF per quality. Moving pictures cost x264 twice what stills did; ``final`` uses
 #: ultrafast (about 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute
-#: video's render at the CPU time the still slideshow took with veryfast.
-PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 28), "tiny": ("ultrafast", 35)}
+#: video's render at the CPU time the still slideshow took with veryfast. ``draft`` is a preview:
+#: 360p (a ninth of 1080p's pixels; 540p took twice its CPU time) at a CRF that still reads text.
+PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 26), "tiny": ("ultrafast", 35)}
 #: x264 options beyond the preset, for every quality
 X264_EXTRA: list[str] = []
 FPS = 30
-#: frames per entry of the stills' concat list (what bounds the render's memory: see concat_list)
-CHUNK_FRAMES = 30
-SAMPLE_RATE = 48000
 #: silence after each segment's narration, and after the last one
 PAUSE_S = 0.4
 TAIL_S = 0.8
 #: the dip between segments: the picture fades out over the pause and in as the narration starts
 FADE_S = 0.2
-#: YouTube's reference loudness, and the music's level under the narration
-LOUDNESS_LUFS = -14
-MUSIC_GAIN = 0.3
-MUSIC_FADE_IN_S = 1.5
-MUSIC_FADE_OUT_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,7 @@ class RenderSpec:
     video_format: str = "16:9"
     quality: str = "final"
     motion: bool = True
-    subtitles: Path | None = None  # an ASS script to burn in
-    fonts_dir: Path | None = None
+    captions: Captions | None = None  # subtitles to burn in
     music: Path | None = None
     frame_size: tuple[int, int] | None = None  # overrides the format's size (tests, previews)
     avatar_layout: AvatarLayout = AvatarLayout()
@@ -141,35 +148,36 @@ def timeline(durations_s: list[float]) -> Timeline:
     return Timeline(starts_s=starts, frames=frames, samples=samples, fade_frames=fade)
 
 
-def _option(value: str) -> str:
-    """Escape a file name for a filter option inside a filtergraph (two levels: option, then graph)."""
-    level1 = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
-    return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
-
-
 def concat_list(images: list[Path], frames: list[int]) -> str:
-    """An ``ffconcat`` list that feeds ``images`` as one stream, each for its number of frames.
+    """The stills' ``ffconcat`` list (ytmaker.media.stills.concat_list) at the video's frame rate."""
+    return stills.concat_list(images, frames, FPS)
 
-    Each picture is listed once per ``CHUNK_FRAMES``: ``fps`` emits all the frames of an entry at
-    once and the fades and subtitles copy each, so the entry's length bounds the frames in
-    flight (a 6 s entry held 180 copied 1080p frames, 630 MB; 1 s holds 30). The last picture
-    is listed once more: the concat demuxer gives the last entry no duration.
-    """
-    def quote(path: Path) -> str:
-        return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
 
-    entries = []
-    for image, count in zip(images, frames):
-        for first in range(0, count, CHUNK_FRAMES):
-            entries.append((image, min(CHUNK_FRAMES, count - first) / FPS))
-    entries.append((images[-1], 1.0))
-    return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration {d:.6f}\n" for image, d in entries)
+def helper_prefix(spec: RenderSpec) -> Path:
+    """The render's helper files are named after the output, hidden, beside it: ``.video.mp4.*``."""
+    return spec.output.with_name(f".{spec.output.name}")
 
 
 def list_path(spec: RenderSpec, kind: str = "stills") -> Path:
-    """Where the render writes its helper files (``stills`` and ``avatars`` lists, the ``mask``): beside the output."""
+    """Where the render writes a helper file: the ``stills`` and ``avatars`` lists, the ``mask``."""
     suffix = ".png" if kind == "mask" else ".ffconcat"
-    return spec.output.with_name(f".{spec.output.name}.{kind}{suffix}")
+    return helper_prefix(spec).with_name(f"{helper_prefix(spec).name}.{kind}{suffix}")
+
+
+def mix_path(spec: RenderSpec) -> Path:
+    """Where the audio pass writes the soundtrack the render reads."""
+    return helper_prefix(spec).with_name(f"{helper_prefix(spec).name}.mix.wav")
+
+
+def raw_stills(spec: RenderSpec) -> list[Path]:
+    """Segment ``i``'s still as the pre-pass stores it (raw, scaled for the pan)."""
+    order = {image: k for k, image in enumerate(stills.distinct([s.image for s in spec.segments]))}
+    return [stills.raw_name(helper_prefix(spec), order[s.image]) for s in spec.segments]
+
+
+def still_size(spec: RenderSpec) -> tuple[int, int]:
+    """The stills' size: slightly larger than the frame for the pan, the frame's without motion."""
+    return scaled_size(*spec.size) if spec.motion else spec.size
 
 
 def dips(boundaries: list[int], fade: int) -> list[str]:
@@ -188,74 +196,69 @@ def dips(boundaries: list[int], fade: int) -> list[str]:
     return out
 
 
-def build_filtergraph(spec: RenderSpec, first_audio: int, music_input: int | None,
-                      avatar_input: int | None = None, mask_input: int | None = None) -> str:
-    """The ``-filter_complex`` text: stills from ``[0:v]``, narrations from input ``first_audio`` on."""
+def _filter_path(path: Path) -> str:
+    """Escape a file name for a filter option inside a filtergraph (two levels: option, then graph)."""
+    level1 = str(path).replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
+
+
+def concat_source(listing: Path) -> str:
+    """A ``movie`` source reading an ``ffconcat`` list inside the graph.
+
+    A source filter reads when the graph asks for its next frame. As an input (``-i``) the
+    list is read by its own threads, which queue what they read ahead (eight raw 1080p stills,
+    30 MB) and, when they fall behind, make the other inputs' frames queue (the subtitles'
+    stream made 70 MB of video frames wait at the overlay).
+    """
+    return f"movie=filename={_filter_path(listing)}:format_name=concat:format_opts=safe=0"
+
+
+def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | None = None,
+                      mask_input: int | None = None, gain_db: float = 0.0) -> str:
+    """The ``-filter_complex`` text: the stills and subtitle pictures read by sources, the audio pass's mix from ``[mix_input:a]``."""
     width, height = spec.size
     plan = spec.timeline
-    n, fade = len(spec.segments), plan.fade_frames
+    fade = plan.fade_frames
     starts = plan.frame_starts
+    move = ""
     if spec.motion:
-        # Scaled once per picture, slightly larger than the frame; the crop pans over it.
-        scaled_w, scaled_h = scaled_size(width, height)
         pan = pan_exprs(starts, plan.frames)
         move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
-    else:
-        (scaled_w, scaled_h), move = (width, height), ""
-    video = (f"[0:v]scale={scaled_w}:{scaled_h}:force_original_aspect_ratio=increase:flags=bicubic,"
-             f"crop={scaled_w}:{scaled_h},setsar=1,format=yuv420p,fps={FPS}{move}")
+    video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
     if avatar_input is not None:
         chains += [video + "[base]", *overlay_chains("base", "framed", avatar_input, mask_input, spec.avatar_layout,
                                                       spec.size, FPS)]
         video = "[framed]null"
     video += "".join(dips(starts[1:], fade))
-    if spec.subtitles:
-        fonts = f":fontsdir={_option(str(spec.fonts_dir))}" if spec.fonts_dir else ""
-        video += f",ass=filename={_option(str(spec.subtitles))}{fonts}"
-    chains.append(video + "[vout]")
-
-    for i, samples in enumerate(plan.samples):
-        chains.append(f"[{first_audio + i}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-                      f"apad=whole_len={samples},atrim=end_sample={samples},asetpts=PTS-STARTPTS[a{i}]")
-    chains.append("".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1[narration]")
-    mix = "narration"
-    if music_input is not None:
-        total = sum(plan.samples)
-        fade_in = min(MUSIC_FADE_IN_S, plan.duration_s / 2)
-        fade_out = min(MUSIC_FADE_OUT_S, plan.duration_s / 2)
-        chains += [
-            f"[{music_input}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-            f"atrim=end_sample={total},asetpts=PTS-STARTPTS,volume={MUSIC_GAIN},"
-            f"afade=t=in:d={fade_in:.3f},afade=t=out:st={plan.duration_s - fade_out:.3f}:d={fade_out:.3f}[music]",
-            "[narration]asplit=2[voice][key]",
-            "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]",
-            "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
-        ]
-        mix = "mix"
-    chains.append(f"[{mix}]loudnorm=I={LOUDNESS_LUFS}:TP=-1.5:LRA=11,aresample={SAMPLE_RATE}[aout]")
+    if spec.captions and spec.captions.cues:
+        band = burn.band_for(spec.captions, SubtitleStyle(width, height))
+        source = concat_source(burn.list_name(helper_prefix(spec)))
+        chains += [video + "[dipped]", *burn.overlay_chains("dipped", "vout", source, band)]
+    else:
+        chains.append(video + "[vout]")
+    chains.append(master_chain(mix_input, gain_db))
     return ";\n".join(chains)
 
 
-def build_args(spec: RenderSpec) -> list[str]:
-    """FFmpeg's argument list for ``spec`` (without the executable); the stills' concat list is at ``list_path``."""
-    args = ["-f", "concat", "-safe", "0", "-i", str(list_path(spec))]
-    for segment in spec.segments:
-        args += ["-i", str(segment.audio)]
-    music_input = None
-    if spec.music:
-        music_input = 1 + len(spec.segments)
-        args += ["-stream_loop", "-1", "-i", str(spec.music)]
+def build_args(spec: RenderSpec, gain_db: float = 0.0) -> list[str]:
+    """FFmpeg's argument list for ``spec`` (without the executable), the soundtrack raised by ``gain_db``.
+
+    The helper files it names (``write_list``) and the raw stills (``convert_args``) must exist when it runs.
+    """
+    args = ["-i", str(mix_path(spec))]
+    next_input = 1
     avatar_input = mask_input = None
     if spec.with_avatars:
-        avatar_input = 1 + len(spec.segments) + (1 if spec.music else 0)
+        avatar_input, next_input = next_input, next_input + 1
         args += ["-f", "concat", "-safe", "0", "-i", str(list_path(spec, "avatars"))]
         if spec.avatar_layout.circle:
-            mask_input = avatar_input + 1
+            mask_input, next_input = next_input, next_input + 1
             args += ["-loop", "1", "-framerate", str(FPS), "-i", str(list_path(spec, "mask"))]
     preset, crf = PRESETS[spec.quality]
+    graph = build_filtergraph(spec, 0, avatar_input, mask_input, gain_db)
     return args + [
-        "-filter_complex", build_filtergraph(spec, 1, music_input, avatar_input, mask_input),
+        "-filter_complex", graph,
         "-map", "[vout]", "-map", "[aout]",
         "-t", f"{spec.duration_s:.3f}",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), *X264_EXTRA, "-profile:v", "high", "-pix_fmt", "yuv420p",
@@ -265,31 +268,55 @@ def build_args(spec: RenderSpec) -> list[str]:
     ]
 
 
+def convert_args(spec: RenderSpec) -> list[str]:
+    """The pre-pass storing each distinct still raw at ``still_size`` (its list is written by ``write_list``)."""
+    images = stills.distinct([s.image for s in spec.segments])
+    return stills.convert_args(images, still_size(spec), helper_prefix(spec), FPS)
+
+
 def write_list(spec: RenderSpec) -> list[Path]:
-    """Write the helper files ``build_args`` refers to (the stills' list, the avatars' and the mask); the caller removes them."""
+    """Write the helper files the passes refer to (lists, mask, subtitle pictures); the caller removes them."""
     plan = spec.timeline
+    prefix = helper_prefix(spec)
+    pictures = stills.list_name(prefix)
+    pictures.write_text(stills.pictures_list(stills.distinct([s.image for s in spec.segments])), encoding="utf-8")
     path = list_path(spec)
-    path.write_text(concat_list([s.image for s in spec.segments], plan.frames), encoding="utf-8")
-    written = [path]
+    path.write_text(concat_list(raw_stills(spec), plan.frames), encoding="utf-8")
+    written = [pictures, path]
     if spec.with_avatars:
         avatars = list_path(spec, "avatars")
         avatars.write_text(avatar_list([s.avatar for s in spec.segments], plan.frames, FPS), encoding="utf-8")
         written.append(avatars)
         if spec.avatar_layout.circle:
             written.append(write_mask(list_path(spec, "mask"), box(*spec.size)[0]))
+    if spec.captions and spec.captions.cues:
+        written += burn.write_captions(spec.captions, SubtitleStyle(*spec.size), prefix, sum(plan.frames), FPS)
     return written
 
 
 def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Callable[[float], None] | None = None,
            should_cancel: Callable[[], bool] | None = None) -> None:
-    """Render ``spec`` to ``spec.output`` (the caller writes to a temporary name and moves it)."""
+    """Render ``spec`` to ``spec.output`` (the caller writes to a temporary name and moves it).
+
+    Three FFmpeg runs, each under what is left of ``timeout_s``: the stills stored raw, the
+    soundtrack mixed and measured (audio only), then the render.
+    """
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+
+    def remaining() -> float | None:
+        return max(0.001, deadline - time.monotonic()) if deadline else None
+
     def report(seconds: float) -> None:
         if on_progress:
             on_progress(min(100.0, 100.0 * seconds / max(spec.duration_s, 0.001)))
 
     helpers = write_list(spec)
+    raw = stills.distinct(raw_stills(spec))
     try:
-        run_ffmpeg(build_args(spec), timeout_s=timeout_s, on_progress=report, should_cancel=should_cancel)
+        run_ffmpeg(convert_args(spec), timeout_s=remaining(), should_cancel=should_cancel)
+        gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
+                               timeout_s=remaining(), should_cancel=should_cancel)
+        run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel)
     finally:
-        for path in helpers:
+        for path in [*helpers, *raw, mix_path(spec)]:
             path.unlink(missing_ok=True)

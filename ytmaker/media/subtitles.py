@@ -1,11 +1,11 @@
-"""Subtitles from the narration: cues timed per sentence, written as SRT, WebVTT and ASS.
+"""Subtitles from the narration: cues timed per sentence, written as SRT and WebVTT for caption upload.
 
 Each segment's narration is split into sentences, and the segment's real audio
 duration is shared out by character count. A sentence is wrapped to the
-picture's safe width with the same font the burn-in uses (measured with
-Pillow, which draws slightly wider than libass, so lines never overflow), and
-one that needs more than two lines becomes several cues. The lines are broken
-here, not by libass, which breaks only at spaces and so cannot wrap Chinese.
+picture's safe width, measured with the font the burn-in draws with
+(ytmaker.media.captions), and one that needs more than two lines becomes
+several cues. Chinese breaks between any two characters, not after a
+punctuation mark's opening side.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *
         if not said or narration_s <= 0:
             continue
         cjk = is_cjk(text)
-        file = font_file or font_path(cjk=cjk) or font_path()
+        file = font_file or subtitle_font(cjk=cjk)
         measure = _measure(file, style.font_size)
         at = start
         for sentence, span in zip(said, _share(narration_s, [_weight(s) for s in said])):
@@ -143,62 +143,20 @@ def to_vtt(cues: list[Cue]) -> str:
     return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
 
 
-def _ass_clock(seconds: float) -> str:
-    centis = round(seconds * 100)
-    hours, centis = divmod(centis, 360_000)
-    minutes, centis = divmod(centis, 6000)
-    return f"{hours}:{minutes:02d}:{centis // 100:02d}.{centis % 100:02d}"
-
-
-def _ass_text(line: str) -> str:
-    # Braces open override tags and a backslash starts an escape in ASS: neither may reach libass raw.
-    return line.replace("\\", "/").replace("{", "(").replace("}", ")")
-
-
-def to_ass(cues: list[Cue], style: SubtitleStyle, font_name: str) -> str:
-    """An ASS script: white bold text with a dark outline, bottom-centred in the safe area.
-
-    No shadow: libass blends every layer onto every frame, and the shadow cost a quarter of
-    the burn-in (0.5 CPU-s per 12 s at 1080p) for little legibility over the outline.
-    """
-    header = (
-        "[Script Info]\nScriptType: v4.00+\n"
-        f"PlayResX: {style.width}\nPlayResY: {style.height}\n"
-        "WrapStyle: 2\nScaledBorderAndShadow: yes\n\n"
-        "[V4+ Styles]\n"
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
-        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
-        "MarginL, MarginR, MarginV, Encoding\n"
-        f"Style: Default,{font_name},{style.font_size},&H00FFFFFF,&H000000FF,&H00101010,&H80000000,-1,0,0,0,"
-        f"100,100,0,0,1,{style.outline},0,2,{style.margin_x},{style.margin_x},{style.margin_bottom},1\n\n"
-        "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
-    )
-    events = [f"Dialogue: 0,{_ass_clock(c.start_s)},{_ass_clock(c.end_s)},Default,,0,0,0,,"
-              + "\\N".join(_ass_text(line) for line in c.lines) for c in cues]
-    return header + "\n".join(events) + "\n"
-
-
-def font_family(path: str | None) -> str:
-    """The family name libass looks the font up by."""
-    if not path:
-        return "Sans"
-    return ImageFont.truetype(path, 12).getname()[0] or Path(path).stem
-
-
 @dataclass(frozen=True)
 class SubtitleFiles:
     srt: Path
     vtt: Path
-    ass: Path
-    fonts_dir: Path | None
 
 
-def write_subtitles(cues: list[Cue], style: SubtitleStyle, directory: Path, *, cjk: bool) -> SubtitleFiles:
-    """Write subtitles.srt / .vtt (for caption upload) and subtitles.ass (for the burn-in) into ``directory``."""
-    font = font_path(cjk=cjk) or font_path()
-    files = SubtitleFiles(directory / "subtitles.srt", directory / "subtitles.vtt", directory / "subtitles.ass",
-                          Path(font).parent if font else None)
+def subtitle_font(*, cjk: bool) -> str | None:
+    """The font file subtitles are measured and drawn with: a CJK-capable one for Chinese."""
+    return font_path(cjk=cjk) or font_path()
+
+
+def write_subtitles(cues: list[Cue], directory: Path) -> SubtitleFiles:
+    """Write subtitles.srt and subtitles.vtt (for caption upload) into ``directory``."""
+    files = SubtitleFiles(directory / "subtitles.srt", directory / "subtitles.vtt")
     files.srt.write_text(to_srt(cues), encoding="utf-8")
     files.vtt.write_text(to_vtt(cues), encoding="utf-8")
-    files.ass.write_text(to_ass(cues, style, font_family(font)), encoding="utf-8")
     return files

@@ -1,7 +1,7 @@
 """Stage 3: one FFmpeg process composes slides, motion, subtitles, narration and music into an H.264/AAC MP4.
 
 Subtitles are written beside the video (subtitles.srt and .vtt, for caption
-upload) and burned in from subtitles.ass.
+upload) and burned in from the same cues.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ytmaker.media import render as media
 from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
-from ytmaker.media.subtitles import SubtitleStyle, build_cues, write_subtitles
+from ytmaker.media.subtitles import SubtitleStyle, build_cues, subtitle_font, write_subtitles
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
@@ -110,7 +110,7 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
 
 
 def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path) -> media.RenderSpec:
-    """Write subtitles.srt/.vtt/.ass for ``spec`` into ``directory`` and burn in the ASS script."""
+    """Write subtitles.srt/.vtt for ``spec`` into ``directory`` and burn the same cues in."""
     width, height = spec.size
     style = SubtitleStyle(width, height)
     text = " ".join(s.text for s in spec.segments)
@@ -118,9 +118,10 @@ def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory:
     if cjk and font_path(cjk=True) is None:
         log.warning("no_cjk_font", hint="Chinese subtitles need a CJK font: install fonts-noto-cjk or fonts-wqy-zenhei")
     starts = spec.timeline.starts_s
-    cues = build_cues([(starts[i], narration_s[i], s.text) for i, s in enumerate(spec.segments)], style)
-    files = write_subtitles(cues, style, directory, cjk=cjk)
-    return dataclasses.replace(spec, subtitles=files.ass, fonts_dir=files.fonts_dir)
+    font = subtitle_font(cjk=cjk)
+    cues = build_cues([(starts[i], narration_s[i], s.text) for i, s in enumerate(spec.segments)], style, font_file=font)
+    write_subtitles(cues, directory)
+    return dataclasses.replace(spec, captions=media.Captions(tuple(cues), font))
 
 
 def uniform_stills(images: list[Path], size: tuple[int, int], directory: Path) -> list[Path]:

@@ -1,0 +1,107 @@
+"""The soundtrack: narrations in step with the pictures, music looped, faded and ducked, loudness set by measuring first.
+
+``loudnorm`` was dropped from the render: it resamples to 192 kHz (3.3 CPU-s
+per minute of video, more than the rest of the audio together) and delays the
+sound by its 3 s window, so FFmpeg held 3 s of 1080p frames meanwhile (90 MB).
+Instead, an audio-only pass makes the mix (about 0.4 CPU-s per minute), writes
+it to a WAV file beside the output and measures its integrated loudness with
+``ebur128`` on the way; the render reads that one file (not one input per
+narration: a hundred open inputs cost FFmpeg 40 MB), applies the fixed gain that
+brings it to -14 LUFS and a limiter that keeps the peaks a gain may have raised
+below -1.5 dBFS. The mix is 32-bit float, so the gain loses nothing.
+
+The functions building arguments are pure; ``mix_and_measure`` runs the pass with
+the same runner as the render (deadline, process group, errors with the command).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ytmaker.errors import MediaError
+from ytmaker.media.ffmpeg import run_ffmpeg
+
+SAMPLE_RATE = 48000
+#: YouTube's reference loudness, and the ceiling the limiter holds the peaks under
+LOUDNESS_LUFS = -14
+PEAK_DBFS = -1.5
+#: a silent or near-silent mix is not boosted by more than this (it would only raise the noise)
+MAX_GAIN_DB = 20.0
+#: the music's level under the narration, and its fades
+MUSIC_GAIN = 0.3
+MUSIC_FADE_IN_S = 1.5
+MUSIC_FADE_OUT_S = 2.5
+
+_INTEGRATED = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf) LUFS")
+
+
+def mix_chains(samples: list[int], first_audio: int, music_input: int | None) -> list[str]:
+    """Filter chains making ``[mix]``: narration ``i`` (input ``first_audio + i``) padded to ``samples[i]``, then the ducked music."""
+    n = len(samples)
+    chains = [f"[{first_audio + i}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+              f"apad=whole_len={count},atrim=end_sample={count},asetpts=PTS-STARTPTS[a{i}]"
+              for i, count in enumerate(samples)]
+    narration = "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1"
+    if music_input is None:
+        return chains + [narration + "[mix]"]
+    total = sum(samples)
+    duration_s = total / SAMPLE_RATE
+    fade_in = min(MUSIC_FADE_IN_S, duration_s / 2)
+    fade_out = min(MUSIC_FADE_OUT_S, duration_s / 2)
+    return chains + [
+        narration + "[narration]",
+        f"[{music_input}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"atrim=end_sample={total},asetpts=PTS-STARTPTS,volume={MUSIC_GAIN},"
+        f"afade=t=in:d={fade_in:.3f},afade=t=out:st={duration_s - fade_out:.3f}:d={fade_out:.3f}[music]",
+        "[narration]asplit=2[voice][key]",
+        "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]",
+        "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
+    ]
+
+
+def master_chain(mix_input: int, gain_db: float) -> str:
+    """The mix (input ``mix_input``) to ``[aout]``: the measured gain, then a limiter (no auto-level; no added delay)."""
+    limit = 10 ** (PEAK_DBFS / 20)
+    return f"[{mix_input}:a]volume={gain_db:.2f}dB,alimiter=limit={limit:.4f}:level=false:latency=true[aout]"
+
+
+def audio_inputs(narrations: list[Path], music: Path | None) -> list[str]:
+    """The narrations, then the music looped (``-stream_loop``: the mix cuts it to the video)."""
+    args: list[str] = []
+    for path in narrations:
+        args += ["-i", str(path)]
+    if music:
+        args += ["-stream_loop", "-1", "-i", str(music)]
+    return args
+
+
+def mix_args(narrations: list[Path], samples: list[int], music: Path | None, out: Path) -> list[str]:
+    """The audio-only pass: the mix, measured by ``ebur128`` as it passes, written to ``out`` (float WAV)."""
+    music_input = len(narrations) if music else None
+    graph = ";\n".join(mix_chains(samples, 0, music_input) + ["[mix]ebur128=framelog=quiet[measured]"])
+    return [*audio_inputs(narrations, music), "-filter_complex", graph, "-map", "[measured]",
+            "-c:a", "pcm_f32le", "-f", "wav", str(out)]
+
+
+def parse_integrated(log: str) -> float:
+    """The integrated loudness (LUFS) from ``ebur128``'s summary in FFmpeg's log."""
+    found = _INTEGRATED.findall(log)
+    if not found:
+        raise MediaError("the loudness pass printed no integrated loudness", stderr=log[-4000:])
+    return float("-inf") if found[-1] == "-inf" else float(found[-1])
+
+
+def gain_for(integrated_lufs: float) -> float:
+    """The gain (dB) bringing ``integrated_lufs`` to the target, at most ``MAX_GAIN_DB`` up."""
+    if integrated_lufs == float("-inf"):
+        return 0.0
+    return round(max(-MAX_GAIN_DB, min(MAX_GAIN_DB, LOUDNESS_LUFS - integrated_lufs)), 2)
+
+
+def mix_and_measure(narrations: list[Path], samples: list[int], music: Path | None, out: Path, *,
+                    timeout_s: float | None = None, should_cancel: Callable[[], bool] | None = None) -> float:
+    """Run the audio pass (the mix written to ``out``) and return the gain the render applies to it."""
+    log = run_ffmpeg(mix_args(narrations, samples, music, out), timeout_s=timeout_s, should_cancel=should_cancel)
+    return gain_for(parse_integrated(log))

@@ -1,0 +1,144 @@
+"""Burned-in subtitles as pictures: each cue drawn once by Pillow into a band, the band overlaid on the rows it covers.
+
+The band is as wide as the longest line and as tall as two lines, bottom-centred
+in the safe area (ytmaker.media.subtitles.SubtitleStyle); its pictures reach
+FFmpeg as one stream through a concat list, in entries of at most
+``CHUNK_FRAMES`` frames so that ``overlay`` never waits long for the next one
+(while it waits, the video's frames queue), and a transparent picture fills the
+pauses between cues. The list is read by a ``movie`` source inside the graph,
+which reads when ``overlay`` asks: as a separate input, FFmpeg's threads read it
+ahead or behind and the video's frames queued meanwhile (70 MB). libass was dropped for this: it blends every glyph's
+outline and fill onto every frame, which cost 2.5–4.5 CPU-s per minute of 1080p;
+``overlay`` blends a yuva420p band with SIMD code for about 0.5 (measured:
+bench/render/README.md). The text is white with a dark outline, the lines
+broken by ytmaker.media.subtitles (Chinese between any two characters) and drawn
+with the same font they were measured with, a CJK one for Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ytmaker.media.stills import CHUNK_FRAMES, quote
+from ytmaker.media.subtitles import MAX_LINES, Cue, SubtitleStyle
+
+TEXT = (255, 255, 255, 255)
+OUTLINE = (16, 16, 16, 255)
+
+
+@dataclass(frozen=True)
+class Captions:
+    """What the render burns in: the cues and the font file to draw them with (None: Pillow's own)."""
+
+    cues: tuple[Cue, ...]
+    font: str | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """The rectangle of the frame the subtitles are drawn in (even sizes and offsets, for yuv420p)."""
+
+    width: int
+    height: int
+    x: int
+    y: int
+
+
+@lru_cache(maxsize=8)
+def _font(file: str | None, size: int):
+    return ImageFont.truetype(file, size) if file else ImageFont.load_default(size=size)
+
+
+def _metrics(captions: Captions, style: SubtitleStyle) -> tuple[int, int]:
+    """(outline width, line height) in pixels."""
+    ascent, descent = _font(captions.font, style.font_size).getmetrics()
+    return max(1, round(style.outline)), ascent + descent
+
+
+def band_for(captions: Captions, style: SubtitleStyle) -> Band:
+    """The band holding every cue's lines: the longest line wide, ``MAX_LINES`` lines tall, above the bottom margin."""
+    font = _font(captions.font, style.font_size)
+    stroke, line = _metrics(captions, style)
+    pad = stroke + 2
+    longest = max((font.getlength(text) for cue in captions.cues for text in cue.lines), default=0)
+    width = min(style.width, 2 * ((round(longest) + 2 * pad + 1) // 2))
+    height = 2 * ((MAX_LINES * line + 2 * pad + 1) // 2)
+    x = 2 * ((style.width - width) // 4)
+    y = 2 * (max(0, style.height - style.margin_bottom - height) // 2)
+    return Band(width, height, x, y)
+
+
+def draw_cue(cue: Cue, band: Band, captions: Captions, style: SubtitleStyle) -> Image.Image:
+    """The cue's lines, centred and sitting on the band's bottom (one line where a second one would go)."""
+    font = _font(captions.font, style.font_size)
+    stroke, line = _metrics(captions, style)
+    image = Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    top = band.height - (stroke + 2) - len(cue.lines) * line
+    for i, text in enumerate(cue.lines):
+        draw.text((band.width / 2, top + i * line), text, font=font, anchor="ma", fill=TEXT,
+                  stroke_width=stroke, stroke_fill=OUTLINE)
+    return image
+
+
+def cue_frames(cues: tuple[Cue, ...], fps: int) -> list[tuple[int, int]]:
+    """Each cue's first frame and the frame after its last, rounded on the whole timeline like the pictures."""
+    out, previous_end = [], 0
+    for cue in cues:
+        start = max(previous_end, round(cue.start_s * fps))
+        end = max(start, round(cue.end_s * fps))
+        out.append((start, end))
+        previous_end = end
+    return out
+
+
+def band_list(pictures: list[Path], blank: Path, frames: list[tuple[int, int]], total_frames: int, fps: int) -> str:
+    """An ``ffconcat`` list playing ``pictures[i]`` over ``frames[i]`` and ``blank`` elsewhere, up to ``total_frames``."""
+    spans: list[tuple[Path, int]] = []
+    at = 0
+    for picture, (start, end) in zip(pictures, frames):
+        if start > at:
+            spans.append((blank, start - at))
+        if end > start:
+            spans.append((picture, end - start))
+        at = max(at, end)
+    if total_frames > at:
+        spans.append((blank, total_frames - at))
+    entries = [(picture, min(CHUNK_FRAMES, count - first)) for picture, count in spans
+               for first in range(0, count, CHUNK_FRAMES)]
+    entries.append((blank, fps))  # the concat demuxer gives the last entry no duration
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(p)}\nduration {n / fps:.6f}\n" for p, n in entries)
+
+
+def picture_name(prefix: Path, index: int | None) -> Path:
+    """Cue ``index``'s picture (None: the blank one), named after the render's helper ``prefix``."""
+    return prefix.with_name(f"{prefix.name}.caption{'-blank' if index is None else f'{index:04d}'}.png")
+
+
+def list_name(prefix: Path) -> Path:
+    return prefix.with_name(f"{prefix.name}.captions.ffconcat")
+
+
+def write_captions(captions: Captions, style: SubtitleStyle, prefix: Path, total_frames: int, fps: int) -> list[Path]:
+    """Draw every cue and the blank band and write their list (``list_name(prefix)``); returns the files written."""
+    band = band_for(captions, style)
+    blank = picture_name(prefix, None)
+    Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0)).save(blank, format="PNG")
+    pictures = []
+    for i, cue in enumerate(captions.cues):
+        path = picture_name(prefix, i)
+        draw_cue(cue, band, captions, style).save(path, format="PNG", compress_level=1)
+        pictures.append(path)
+    listing = list_name(prefix)
+    listing.write_text(band_list(pictures, blank, cue_frames(captions.cues, fps), total_frames, fps), encoding="utf-8")
+    return [blank, *pictures, listing]
+
+
+def overlay_chains(base: str, out: str, source: str, band: Band) -> list[str]:
+    """Filter chains putting the band stream (read by the filter ``source``) over ``[base]`` as ``[out]``."""
+    return [f"{source},format=yuva420p[captions]",
+            f"[{base}][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[{out}]"]

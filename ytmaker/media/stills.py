@@ -1,0 +1,76 @@
+"""The stills as one stream FFmpeg reads cheaply and in short pieces.
+
+A pass before the render scales each distinct picture once to the size the
+pan needs and stores it as a raw yuv420p frame (a one-frame YUV4MPEG file):
+reading it back is a file read, where a PNG cost a decode, a colour conversion
+and a scale every time it was listed. That is what lets the list repeat each
+picture every ``CHUNK_FRAMES`` frames: ``fps`` emits all the frames of an entry
+at once and the first filter that writes (a dip, the subtitles) copies each, so
+an entry's length bounds the frames in flight. Measured at 1080p
+(bench/render/README.md): 30-frame entries of PNGs held about 90 MB of copied
+frames; 10-frame entries of PNGs held 40 MB less but decoded three times as
+often (+1.5 CPU-s per minute); 10-frame entries of raw stills cost less than
+the 30-frame PNGs did.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: frames per entry of the stills' concat list (what bounds the render's memory)
+CHUNK_FRAMES = 10
+
+
+def distinct(images: list[Path]) -> list[Path]:
+    """The pictures in order of first use, each once (a picture shown twice is converted once)."""
+    return list(dict.fromkeys(images))
+
+
+def raw_name(prefix: Path, index: int) -> Path:
+    """Where distinct picture ``index`` is stored raw (``prefix`` names the render's helper files)."""
+    return prefix.with_name(f"{prefix.name}.still{index:04d}.y4m")
+
+
+def convert_args(images: list[Path], size: tuple[int, int], prefix: Path, fps: int) -> list[str]:
+    """FFmpeg's arguments writing each of ``images`` (distinct) scaled to cover ``size`` as ``raw_name(prefix, i)``.
+
+    One FFmpeg run for all of them: the pictures come in through a concat list
+    (written at ``list_name(prefix)``) one frame each, and the segment muxer
+    starts a file at every frame. The files' time base is the video's frame (the concat
+    demuxer keeps its first file's), so the list's durations stay exact.
+    """
+    width, height = size
+    args = ["-f", "concat", "-safe", "0", "-i", str(list_name(prefix)),
+            "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
+                   f"crop={width}:{height},setsar=1,format=yuv420p,settb=1/{fps},setpts=N,fps={fps}",
+            "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe"]
+    if len(images) > 1:
+        args += ["-segment_frames", ",".join(str(i) for i in range(1, len(images)))]
+    return args + [str(prefix.with_name(f"{prefix.name}.still%04d.y4m"))]
+
+
+def list_name(prefix: Path) -> Path:
+    return prefix.with_name(f"{prefix.name}.pictures.ffconcat")
+
+
+def pictures_list(images: list[Path]) -> str:
+    """The conversion's input: each picture once, one frame each."""
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration 1\n" for image in images)
+
+
+def quote(path: Path) -> str:
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+
+def concat_list(images: list[Path], frames: list[int], fps: int) -> str:
+    """An ``ffconcat`` list that feeds ``images`` as one stream, each for its number of frames.
+
+    Each picture is listed once per ``CHUNK_FRAMES`` (see the module's docstring). The last
+    picture is listed once more: the concat demuxer gives the last entry no duration.
+    """
+    entries = []
+    for image, count in zip(images, frames):
+        for first in range(0, count, CHUNK_FRAMES):
+            entries.append((image, min(CHUNK_FRAMES, count - first) / fps))
+    entries.append((images[-1], 1.0))
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration {d:.6f}\n" for image, d in entries)
