@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import dramatiq
 import pytest
-from sqlalchemy import select
 
 from tests.helpers import Flaky, Rejecting, counts
 from tests.test_pipeline import drain

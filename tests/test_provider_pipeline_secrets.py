@@ -60,6 +60,7 @@ def runtime(tmp_path, fakes, *, gemini_key=GEMINI_KEY):
         image_provider="stability", stability_api_key=STABILITY_KEY, stability_base_url=stability.url,
         speech_provider="google", google_tts_api_key=TTS_KEY, google_tts_base_url=tts.url,
         provider_quick_max_wait_s=1.0,
+        image_fanout="off",  # the stages are called one after another here, without a worker for the parts
     )
     rt = build_runtime(settings, redis=fakeredis.FakeRedis())
     upgrade(rt.db)

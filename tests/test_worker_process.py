@@ -28,7 +28,7 @@ def test_procfile_declares_a_worker_per_queue_group_and_the_scheduler():
     commands = procfile_commands()
     for queue in ("scripts", "assets", "render", "upload"):
         assert f"--queues {queue}" in commands[queue]
-    assert commands["render"].endswith("--threads 1")
+    assert commands["render"].endswith("--threads 2")
     assert commands["scheduler"] == "periodiq ytmaker.actors"
 
 
