@@ -11,15 +11,30 @@ Hash ``ytmaker:progress:<project_id>`` fields:
     p:<stage>       per-stage progress, from which ``progress`` is computed
 
 Every update is published as JSON of the whole hash on the pub/sub channel
-of the same name, for live consumers. Updates run one Lua script, so a tick
-is one round trip and parallel asset stages cannot interleave half-written
-figures.
+of the same name, for live consumers. Updates run one Lua script, so
+parallel asset stages cannot interleave half-written figures.
+
+Ticks are written behind the stage, not in its way: ``update`` queues the
+script call and one writer thread per process sends everything queued in a
+single pipeline (one round trip for many ticks, none on the stage's path).
+A finished, failed or cancelled status, ``flush`` and every read of this
+process wait for the queue to be written, so this process always reads its
+own writes and a project's end is on record before anyone is told. Progress
+is a view: a tick lost with a dying process is repaired by the next one;
+the database holds what matters.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import deque
 from datetime import UTC, datetime
+
+import structlog
+from redis.exceptions import NoScriptError
+
+log = structlog.get_logger(__name__)
 
 #: Share of the whole project each stage accounts for (sums to 100).
 STAGE_WEIGHTS: dict[str, int] = {
@@ -33,6 +48,7 @@ STAGE_WEIGHTS: dict[str, int] = {
 }
 
 PREFIX = "ytmaker:progress:"
+_WEIGHTS = json.dumps(STAGE_WEIGHTS)
 
 # KEYS[1] hash; ARGV[1] channel, ARGV[2] ttl, ARGV[3] stage, ARGV[4] stage progress (or ""),
 # ARGV[5] weights JSON, ARGV[6] "1" to allow leaving a terminal status, ARGV[7..] field/value pairs.
@@ -74,6 +90,11 @@ class ProgressStore:
         self.redis = redis
         self.ttl_s = ttl_s
         self._script = redis.register_script(_UPDATE)
+        self._pending: deque[tuple[str, list]] = deque()
+        self._send_lock = threading.Lock()  # one batch on the wire at a time: ticks keep their order
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
 
     def update(
         self,
@@ -102,18 +123,66 @@ class ProgressStore:
         if stage is not None and stage_progress is None:
             fields["stage"] = stage
         key = progress_key(project_id)
-        if reset:
-            self.redis.delete(key)
-        args = [key, self.ttl_s, stage or "", "" if stage_progress is None else str(int(round(stage_progress))), json.dumps(STAGE_WEIGHTS),
-                "1" if force or status in ("completed", "failed", "cancelled") else "0"]
+        final = force or status in ("completed", "failed", "cancelled")
+        args = [key, self.ttl_s, stage or "", "" if stage_progress is None else str(int(round(stage_progress))), _WEIGHTS,
+                "1" if final else "0"]
         for name, value in fields.items():
             args += [name, value]
-        self._script(keys=[key], args=args)
+        if reset or final:  # on record before the caller goes on (and after every earlier tick)
+            self.flush()
+            if reset:
+                self.redis.delete(key)
+            self._script(keys=[key], args=args)
+            return
+        self._pending.append((key, args))
+        self._start_writer()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Write every queued tick now (in one pipeline)."""
+        with self._send_lock:
+            batch = []
+            while self._pending:
+                batch.append(self._pending.popleft())
+            if not batch:
+                return
+            # EVALSHA straight into the pipeline: redis-py's Script would add a SCRIPT EXISTS round trip per batch.
+            for attempt in range(2):
+                pipe = self.redis.pipeline(transaction=False)
+                for key, args in batch:
+                    pipe.evalsha(self._script.sha, 1, key, *args)
+                results = pipe.execute(raise_on_error=False)
+                if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
+                    self.redis.script_load(_UPDATE)  # a restarted Redis forgot it; nothing of the batch ran
+                    continue
+                failed = next((r for r in results if isinstance(r, Exception)), None)
+                if failed is not None:
+                    raise failed
+                return
+
+    def _start_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._writer_lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_forever, name="ytmaker-progress", daemon=True)
+                self._writer.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            self._wake.wait(1.0)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - progress is a view; the next tick repairs it
+                log.warning("progress_not_written", error=type(exc).__name__)
 
     def clear_error(self, project_id: str) -> None:
+        self.flush()
         self.redis.hdel(progress_key(project_id), "error")
 
     def get(self, project_id: str) -> dict[str, str]:
+        self.flush()
         raw = self.redis.hgetall(progress_key(project_id))
         return {_text(k): _text(v) for k, v in raw.items()}
 
