@@ -73,29 +73,68 @@ def start_generation(project_id: str, rt: Runtime | None = None) -> str:
     return project.id
 
 
-def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False) -> list[str]:
+def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False,
+            finish: tuple[str, StageStatus] | None = None) -> list[str]:
     """Claim and enqueue every stage that has become ready; complete the project when all are done.
 
+    ``finish`` = (stage, status) first records that a running stage ended, in
+    the same transaction (one round trip set per hand-over, not three).
     ``resend_queued`` also re-sends claimed stages that never started: a
     redelivered message of a finished stage uses it to repair a lost follow-up.
     Returns the stages sent.
     """
-    with rt.db.session() as session:
-        status = session.scalar(select(Project.status).where(Project.id == project_id))
-        runs = {r.stage: r.status for r in session.scalars(select(StageRun).where(StageRun.project_id == project_id))}
-    if status is None or status in _TERMINAL:
-        return []
-    done = {stage for stage, s in runs.items() if StageStatus(s).done}
-    if len(done) == len(STAGES):
-        if set_status(rt, project_id, ProjectStatus.COMPLETED, error=None, failed_stage=None):
-            rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
-        return []
-    to_send = [stage for stage in ready(done, set(runs)) if claim(rt, project_id, stage)]
-    if resend_queued:
-        to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
+    finished, completed, to_send = _advance(rt, project_id, finish, resend_queued)
+    if finish is not None and finished:
+        stage, status = finish
+        rt.progress.update(project_id, stage=stage, stage_progress=100,
+                           message=f"{stage} {'skipped' if status == StageStatus.SKIPPED else 'done'}")
+    if completed:
+        rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
     for stage in to_send:
         send(stage, project_id)
     return to_send
+
+
+def _advance(rt: Runtime, project_id: str, finish, resend_queued: bool) -> tuple[bool, bool, list[str]]:
+    """The one transaction of a hand-over: (the finish was recorded, the project completed, stages to send)."""
+    now = datetime.now(UTC)
+    with rt.db.session() as session:
+        # The project's row lock orders the hand-overs of one project: the asset stage finishing
+        # second waits here and then sees the first one's finish, so render is never missed.
+        status = session.scalar(select(Project.status).where(Project.id == project_id).with_for_update())
+        finished = False
+        if finish is not None and status is not None:
+            stage, result = finish
+            finished = session.execute(
+                update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                       StageRun.status == StageStatus.RUNNING)
+                .values(status=result, finished_at=now, error=None)
+            ).rowcount == 1
+        if status is None or status in _TERMINAL:
+            return finished, False, []
+        runs = dict(session.execute(select(StageRun.stage, StageRun.status).where(StageRun.project_id == project_id)).all())
+        done = {stage for stage, s in runs.items() if StageStatus(s).done}
+        if len(done) == len(STAGES):
+            completed = session.execute(
+                update(Project).where(Project.id == project_id, Project.status.not_in(_TERMINAL))
+                .values(status=ProjectStatus.COMPLETED, error=None, failed_stage=None, updated_at=now)
+            ).rowcount == 1
+            return finished, completed, []
+        to_send = [stage for stage in ready(done, set(runs)) if _insert_run(rt, session, project_id, stage, now)]
+    if resend_queued:
+        to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
+    return finished, False, to_send
+
+
+def _insert_run(rt: Runtime, session, project_id: str, stage: str, now: datetime) -> bool:
+    """Claim inside the caller's transaction: the insert that creates the row wins, a concurrent one does nothing."""
+    if rt.db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    statement = (insert(StageRun).values(project_id=project_id, stage=stage, status=StageStatus.QUEUED, attempts=0,
+                                         queued_at=now).on_conflict_do_nothing().returning(StageRun.stage))
+    return session.execute(statement).scalar() is not None  # (rowcount is -1 here on psycopg)
 
 
 def claim(rt: Runtime, project_id: str, stage: str) -> bool:
@@ -128,17 +167,14 @@ def finish_stage(rt: Runtime, project_id: str, stage: str, status: StageStatus =
 
     Only a run still ``running`` is finished, so a cancelled or failed stage stays so. Returns whether it was.
     """
-    with rt.db.session() as session:
-        result = session.execute(
-            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
-                                   StageRun.status == StageStatus.RUNNING)
-            .values(status=status, finished_at=datetime.now(UTC), error=None)
-        )
-    if result.rowcount != 1:
-        return False
-    rt.progress.update(project_id, stage=stage, stage_progress=100, message=f"{stage} done")
-    advance(rt, project_id)
-    return True
+    finished, completed, to_send = _advance(rt, project_id, (stage, status), False)
+    if finished:
+        rt.progress.update(project_id, stage=stage, stage_progress=100, message=f"{stage} done")
+    if completed:
+        rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
+    for next_stage in to_send:
+        send(next_stage, project_id)
+    return finished
 
 
 def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int,

@@ -93,16 +93,8 @@ def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStat
         raise
     if result == StageStatus.RUNNING:  # handed on (fan-out, polling): whoever finishes it advances
         return result
-    with rt.db.session() as session:
-        # Only the lease holder's run: a cancel (or a re-drive after a lost lease) meanwhile is not overwritten.
-        finished = session.execute(
-            update(StageRun).where(StageRun.project_id == project.id, StageRun.stage == stage,
-                                   StageRun.status == StageStatus.RUNNING)
-            .values(status=result, finished_at=datetime.now(UTC), error=None)
-        ).rowcount == 1
-    if finished:
-        ctx.report(100, f"{stage} {'skipped' if result == StageStatus.SKIPPED else 'done'}")
-    flow.advance(rt, project.id)
+    # Finishes only the run still held (a cancel, or a take-over after a lost lease, is not overwritten).
+    flow.advance(rt, project.id, finish=(stage, result))
     return result
 
 
