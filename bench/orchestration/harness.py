@@ -103,6 +103,9 @@ class Workers:
                 found.append(int(entry.name))
         return found
 
+    def cpu_s(self) -> float:
+        return cpu_seconds(self.pids())
+
     def rss_mb(self) -> float:
         total = 0
         for pid in self.pids():
@@ -131,6 +134,31 @@ class Workers:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
         self.processes.clear()
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU of the processes, plus that of their children already reaped (Celery recycles its own)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(needle: str) -> list[int]:
+    """Processes whose command line contains ``needle`` (PostgreSQL's backends, the private redis-server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def sql_counts(directory: Path) -> dict[str, int]:

@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.orchestration.harness import RedisServer, command_delta, median, percentile  # noqa: E402
+from bench.orchestration.harness import RedisServer, command_delta, cpu_seconds, median, percentile, pids_named  # noqa: E402
 
 SYSTEMS = ("ytmaker", "celery", "dramatiq")
 REDIS_DB = {"ytmaker": 0, "celery": 1, "dramatiq": 2}
@@ -58,6 +58,8 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
             ids = [system.new_project(i) for i in range(n)]
             time.sleep(0.5)
             calls_before, db_before = command_calls(), system.db_counts()
+            redis_pids = pids_named(f"redis-server 127.0.0.1:{redis_url.rsplit(':', 1)[1].split('/')[0]}")
+            cpu_before = (system.workers.cpu_s(), cpu_seconds(pids_named("postgres:")), cpu_seconds(redis_pids))
             sent_at = {}
             start = time.time()
             for pid in ids:
@@ -65,6 +67,7 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
                 system.send(pid)
             systems.wait_done(system, ids, timeout_s=timeout_s, interval_s=0.05)
             calls_after = command_calls()
+            cpu_after = (system.workers.cpu_s(), cpu_seconds(pids_named("postgres:")), cpu_seconds(redis_pids))
             time.sleep(0.6)  # the workers' SQL counters are written four times a second
             db_after = system.db_counts()
             done = system.done_times(ids)
@@ -77,6 +80,8 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
                 "redis_per_project": sum(commands.values()) / n,
                 "redis_top": sorted(commands.items(), key=lambda kv: -kv[1])[:8],
                 "db_per_project": {k: (db_after.get(k, 0) - db_before.get(k, 0)) / n for k in db_after},
+                # CPU ms per project: the workers' processes, every PostgreSQL backend on the machine, the private Redis.
+                "cpu_ms": [1000 * (a - b) / n for a, b in zip(cpu_after, cpu_before, strict=True)],
             })
             time.sleep(0.5)
         rss_after = system.workers.rss_mb()
@@ -99,17 +104,19 @@ def summarise(result: dict) -> dict:
         "redis": median([r["redis_per_project"] for r in runs]),
         "db": (db.get("statements", 0), db.get("commits", 0) + db.get("rollbacks", 0), db.get("checkouts", 0)) if db else None,
         "rss": (result["rss_before"], result["rss_after"]),
+        "cpu_ms": [median([r["cpu_ms"][i] for r in runs]) for i in range(3)] if "cpu_ms" in runs[0] else None,
     }
 
 
 def table(rows: list[dict]) -> str:
     head = ("system", "projects/s", "p50 ms", "p95 ms", "idle 1-project ms", "Redis cmds/project",
-            "DB stmts/tx/checkouts per project", "worker RSS MB before->after")
+            "DB stmts/tx/checkouts per project", "CPU ms/project workers+PG+Redis", "worker RSS MB before->after")
     lines = [head]
     for r in rows:
         db = "-" if r["db"] is None else "{:.1f} / {:.1f} / {:.1f}".format(*r["db"])
+        cpu = "-" if not r.get("cpu_ms") else "{:.1f} + {:.1f} + {:.1f}".format(*r["cpu_ms"])
         lines.append((r["system"], f"{r['projects_s']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", f"{r['idle_ms']:.0f}",
-                      f"{r['redis']:.0f}", db, "{:.0f} -> {:.0f} ({:+.0f})".format(*r["rss"], r["rss"][1] - r["rss"][0])))
+                      f"{r['redis']:.0f}", db, cpu, "{:.0f} -> {:.0f} ({:+.0f})".format(*r["rss"], r["rss"][1] - r["rss"][0])))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
