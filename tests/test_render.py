@@ -107,7 +107,7 @@ def test_audio_pass_mixes_measures_and_writes_the_soundtrack(tmp_path):
     assert chains[0] == ("[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
                          "apad=whole_len=96000,atrim=end_sample=96000,asetpts=PTS-STARTPTS[a0]")
     assert chains[1].startswith("[1:a]") and "apad=whole_len=144000,atrim=end_sample=144000" in chains[1]
-    assert chains[-1] == "[mix]ebur128=framelog=quiet[measured]"
+    assert chains[-1] == "[mix]ebur128=framelog=quiet:peak=sample[measured]"
     assert args[args.index("-map"):] == ["-map", "[measured]", "-c:a", "pcm_f32le", "-f", "wav", str(tmp_path / "mix.wav")]
     without_music = audio.mix_args(narrations, [96000, 144000], None, tmp_path / "mix.wav")
     assert "-stream_loop" not in without_music
@@ -116,12 +116,21 @@ def test_audio_pass_mixes_measures_and_writes_the_soundtrack(tmp_path):
 
 def test_gain_brings_the_measured_loudness_to_minus_14():
     log = ("[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -23.4 LUFS\n"
-           "    Threshold: -33.9 LUFS\n\n  Loudness range:\n    LRA:         2.1 LU\n")
-    assert audio.parse_integrated(log) == -23.4
+           "    Threshold: -33.9 LUFS\n\n  Loudness range:\n    LRA:         2.1 LU\n    Threshold: -43.6 LUFS\n"
+           "    LRA low:   -24.6 LUFS\n    LRA high:  -22.5 LUFS\n\n  Sample peak:\n    Peak:       -3.1 dBFS\n")
+    assert audio.parse_integrated(log) == -23.4 and audio.parse_peak(log) == -3.1
     assert audio.gain_for(-23.4) == 9.4
     assert audio.gain_for(-9.0) == -5.0
     assert audio.gain_for(-70.0) == audio.MAX_GAIN_DB  # near silence is not boosted by 56 dB
     assert audio.gain_for(float("-inf")) == 0.0
+    # The check pass corrects the gain it measured under by what the limiter took away.
+    assert audio.gain_for(-14.7, current_gain_db=9.4) == 10.1
+    # Then secant steps: 9.3 dB gave -18.8 LUFS, 14.1 gave -15.4, so 1.4 LU more needs about 2 dB more.
+    assert audio.next_gain([(9.3, -18.8)]) == 14.1
+    assert audio.next_gain([(9.3, -18.8), (14.1, -15.4)]) == 16.08
+    assert audio.check_args(Path("/m.wav"), 10.1) == [
+        "-i", "/m.wav", "-af", "volume=10.10dB,alimiter=limit=0.8414:level=false:latency=true,ebur128=framelog=quiet",
+        "-f", "null", "-"]
     with pytest.raises(MediaError):
         audio.parse_integrated("no summary here")
 
@@ -561,3 +570,17 @@ def test_render_with_avatar_in_the_corner(tmp_path, circle):
         corner = frame.getpixel((left + 2, top + 2))
         outside_circle = max(abs(c - g) for c, g in zip(corner, grey)) < 12
         assert outside_circle == circle
+
+
+def test_loudness_holds_when_the_gain_drives_peaks_into_the_limiter(tmp_path):
+    # A quiet narration with loud clicks: lifting it to -14 LUFS puts the clicks far over the ceiling.
+    voice = tmp_path / "peaky.wav"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "aevalsrc='0.05*sin(2*PI*300*t)+0.95*lt(mod(t\\,0.5)\\,0.005)*sin(2*PI*300*t)':s=22050:d=3", str(voice)],
+                   check=True)
+    slide = _slide(tmp_path / "s.png", (60, 60, 60))
+    spec = media.RenderSpec([media.RenderSegment(slide, voice, 3.4)], tmp_path / "v.mp4", quality="draft", frame_size=SMALL)
+    media.render(spec, timeout_s=60)
+    log = _analyse(spec.output, "-i", str(spec.output), "-vn", "-af", "ebur128=framelog=quiet:peak=sample")
+    assert float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1]) == pytest.approx(media.LOUDNESS_LUFS, abs=0.5)
+    assert float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1]) < 0.0  # limited: a fixed gain alone would clip

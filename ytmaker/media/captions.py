@@ -24,7 +24,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ytmaker.media.stills import CHUNK_FRAMES, quote
-from ytmaker.media.subtitles import MAX_LINES, Cue, SubtitleStyle
+from ytmaker.media.subtitles import MAX_LINES, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
+from ytmaker.text import is_cjk
 
 TEXT = (255, 255, 255, 255)
 OUTLINE = (16, 16, 16, 255)
@@ -46,6 +47,19 @@ class Band:
     height: int
     x: int
     y: int
+
+
+def make_captions(texts: list[str], starts_s: list[float], narration_s: list[float], size: tuple[int, int],
+                  directory: Path) -> Captions:
+    """Cue the narration (``texts[i]`` said from ``starts_s[i]`` for ``narration_s[i]``) for a ``size`` picture.
+
+    Writes subtitles.srt and subtitles.vtt into ``directory`` and returns the same cues to burn in,
+    drawn with a CJK-capable font when the text is Chinese.
+    """
+    font = subtitle_font(cjk=is_cjk(" ".join(texts)))
+    cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size), font_file=font)
+    write_subtitles(cues, directory)
+    return Captions(tuple(cues), font)
 
 
 @lru_cache(maxsize=8)

@@ -21,7 +21,7 @@ from ytmaker.media import render as media
 from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
-from ytmaker.media.subtitles import SubtitleStyle, build_cues, subtitle_font, write_subtitles
+from ytmaker.media.captions import make_captions
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
@@ -111,17 +111,11 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
 
 def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path) -> media.RenderSpec:
     """Write subtitles.srt/.vtt for ``spec`` into ``directory`` and burn the same cues in."""
-    width, height = spec.size
-    style = SubtitleStyle(width, height)
-    text = " ".join(s.text for s in spec.segments)
-    cjk = is_cjk(text)
-    if cjk and font_path(cjk=True) is None:
+    texts = [s.text for s in spec.segments]
+    if is_cjk(" ".join(texts)) and font_path(cjk=True) is None:
         log.warning("no_cjk_font", hint="Chinese subtitles need a CJK font: install fonts-noto-cjk or fonts-wqy-zenhei")
-    starts = spec.timeline.starts_s
-    font = subtitle_font(cjk=cjk)
-    cues = build_cues([(starts[i], narration_s[i], s.text) for i, s in enumerate(spec.segments)], style, font_file=font)
-    write_subtitles(cues, directory)
-    return dataclasses.replace(spec, captions=media.Captions(tuple(cues), font))
+    captions = make_captions(texts, spec.timeline.starts_s, narration_s, spec.size, directory)
+    return dataclasses.replace(spec, captions=captions)
 
 
 def uniform_stills(images: list[Path], size: tuple[int, int], directory: Path) -> list[Path]:
