@@ -168,15 +168,14 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
                            f"[dipped][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
 
 
-def test_subtitle_pictures_cover_their_cues_in_short_entries(tmp_path):
+def test_subtitle_pictures_cover_their_cues(tmp_path):
     cues = (Cue(0.0, 0.5, ("a",)), Cue(0.5, 1.0, ("b",)), Cue(1.2, 1.3, ("c",)))
     assert captions.cue_frames(cues, 30) == [(0, 15), (15, 30), (36, 39)]
     a, b, c, blank = (tmp_path / f"{n}.png" for n in "abc_")
     text = captions.band_list([a, b, c], blank, captions.cue_frames(cues, 30), 45, 30)
     entries = re.findall(r"file '(.*)'\nduration (\S+)", text)
     frames = [(Path(p).name, round(float(d) * 30)) for p, d in entries]
-    assert frames == [("a.png", 10), ("a.png", 5), ("b.png", 10), ("b.png", 5), ("_.png", 6), ("c.png", 3),
-                      ("_.png", 6), ("_.png", 30)]
+    assert frames == [("a.png", 15), ("b.png", 15), ("_.png", 6), ("c.png", 3), ("_.png", 6), ("_.png", 30)]
     assert sum(n for _, n in frames[:-1]) == 45  # the last entry only closes the list
 
 
@@ -222,12 +221,11 @@ def test_stills_are_listed_once_each_for_their_frames(tmp_path):
     spec = _spec(tmp_path, [0.5, 0.372])
     media.write_list(spec)
     text = media.list_path(spec).read_text()
-    # The raw stills, in entries of at most CHUNK_FRAMES (10) frames: 15 frames, then 11 (rounded on the whole timeline).
+    # The raw stills, once per segment: 15 frames, then 11 (rounded on the whole timeline), then the closing entry.
     zero = f"file '{tmp_path / '.out.mp4.still0000.y4m'}'\n"
     one = f"file '{tmp_path / '.out.mp4.still0001.y4m'}'\n"
-    assert media.CHUNK_FRAMES == 10
-    assert text == ("ffconcat version 1.0\n" + zero + "duration 0.333333\n" + zero + "duration 0.166667\n"
-                    + one + "duration 0.333333\n" + one + "duration 0.033333\n" + one + "duration 1.000000\n")
+    assert text == ("ffconcat version 1.0\n" + zero + "duration 0.500000\n" + one + "duration 0.366667\n"
+                    + one + "duration 1.000000\n")
 
 
 # --- subtitles --------------------------------------------------------------------------------

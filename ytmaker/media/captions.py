@@ -2,12 +2,11 @@
 
 The band is as wide as the longest line and as tall as two lines, bottom-centred
 in the safe area (ytmaker.media.subtitles.SubtitleStyle); its pictures reach
-FFmpeg as one stream through a concat list, in entries of at most
-``CHUNK_FRAMES`` frames so that ``overlay`` never waits long for the next one
-(while it waits, the video's frames queue), and a transparent picture fills the
-pauses between cues. The list is read by a ``movie`` source inside the graph,
-which reads when ``overlay`` asks: as a separate input, FFmpeg's threads read it
-ahead or behind and the video's frames queued meanwhile (70 MB). libass was dropped for this: it blends every glyph's
+FFmpeg as one stream through a concat list, one entry per cue, a transparent
+picture filling the pauses between cues. The list is read by a ``movie`` source
+inside the graph, which reads when ``overlay`` asks: as a separate input,
+FFmpeg's threads read it ahead or behind and the video's frames queued at the
+overlay meanwhile (70 MB at 1080p). libass was dropped for this: it blends every glyph's
 outline and fill onto every frame, which cost 2.5–4.5 CPU-s per minute of 1080p;
 ``overlay`` blends a yuva420p band with SIMD code for about 0.5 (measured:
 bench/render/README.md). The text is white with a dark outline, the lines
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ytmaker.media.stills import CHUNK_FRAMES, quote
+from ytmaker.media.stills import quote
 from ytmaker.media.subtitles import MAX_LINES, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
 from ytmaker.text import is_cjk
 
@@ -122,10 +121,8 @@ def band_list(pictures: list[Path], blank: Path, frames: list[tuple[int, int]], 
         at = max(at, end)
     if total_frames > at:
         spans.append((blank, total_frames - at))
-    entries = [(picture, min(CHUNK_FRAMES, count - first)) for picture, count in spans
-               for first in range(0, count, CHUNK_FRAMES)]
-    entries.append((blank, fps))  # the concat demuxer gives the last entry no duration
-    return "ffconcat version 1.0\n" + "".join(f"file {quote(p)}\nduration {n / fps:.6f}\n" for p, n in entries)
+    spans.append((blank, fps))  # the concat demuxer gives the last entry no duration
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(p)}\nduration {n / fps:.6f}\n" for p, n in spans)
 
 
 def picture_name(prefix: Path, index: int | None) -> Path:

@@ -41,10 +41,9 @@ from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains,
 from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.motion import pan_exprs, scaled_size
-from ytmaker.media.stills import CHUNK_FRAMES
 from ytmaker.media.subtitles import SubtitleStyle
 
-__all__ = ["CHUNK_FRAMES", "FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
+__all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
            "build_args", "build_filtergraph", "render", "segment_durations", "timeline"]
 
 #: (width, height) per format and quality

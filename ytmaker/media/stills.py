@@ -1,25 +1,22 @@
-"""The stills as one stream FFmpeg reads cheaply and in short pieces.
+"""The stills as one stream FFmpeg reads cheaply: scaled once, stored raw, one list entry per segment.
 
 A pass before the render scales each distinct picture once to the size the
 pan needs and stores it as a raw yuv420p frame (a one-frame YUV4MPEG file):
-reading it back is a file read, where a PNG cost a decode, a colour conversion
-and a scale every time it was listed. That is what lets the list repeat each
-picture every ``CHUNK_FRAMES`` frames: ``fps`` emits all the frames of an entry
-at once and the first filter that writes (a dip, the subtitles) copies each, so
-an entry's length bounds the frames in flight. Measured at 1080p
-(bench/render/README.md): 30-frame entries of PNGs held about 90 MB of copied
-frames; 10-frame entries of PNGs held 40 MB less but decoded three times as
-often (+1.5 CPU-s per minute); 10-frame entries of raw stills cost less than
-the 30-frame PNGs did.
+the render reads it back without a decode, a colour conversion or a scale,
+and holds no RGB picture (measured at 1080p, bench/render/README.md: 25 MB and
+0.3 CPU-s per minute less than reading the PNGs).
+
+Each picture is listed once, for its segment's frames. The list is read by a
+``movie`` source inside the graph (ytmaker.media.render.concat_source), which
+the graph pulls one frame at a time; read as an input (``-i``), FFmpeg pushed
+each entry through the graph at once, ``fps`` emitted all its frames and the
+first filter that writes copied every one (a 1 s entry held 90 MB at 1080p),
+so the list had to repeat each picture every second.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-#: frames per entry of the stills' concat list (what bounds the render's memory)
-CHUNK_FRAMES = 10
-
 
 def distinct(images: list[Path]) -> list[Path]:
     """The pictures in order of first use, each once (a picture shown twice is converted once)."""
@@ -65,12 +62,8 @@ def quote(path: Path) -> str:
 def concat_list(images: list[Path], frames: list[int], fps: int) -> str:
     """An ``ffconcat`` list that feeds ``images`` as one stream, each for its number of frames.
 
-    Each picture is listed once per ``CHUNK_FRAMES`` (see the module's docstring). The last
-    picture is listed once more: the concat demuxer gives the last entry no duration.
+    The last picture is listed once more: the concat demuxer gives the last entry no duration.
     """
-    entries = []
-    for image, count in zip(images, frames):
-        for first in range(0, count, CHUNK_FRAMES):
-            entries.append((image, min(CHUNK_FRAMES, count - first) / fps))
+    entries = [(image, count / fps) for image, count in zip(images, frames)]
     entries.append((images[-1], 1.0))
     return "ffconcat version 1.0\n" + "".join(f"file {quote(image)}\nduration {d:.6f}\n" for image, d in entries)
