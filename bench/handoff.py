@@ -6,8 +6,9 @@ time (an idle system, the worst case for polling consumers), and reads the
 gaps from the stage records (``finished_at`` of a stage, ``started_at`` of its
 successor; render waits for the last of the three asset stages).
 
-Baseline in the same run: Dramatiq's default consumer wait (1 s) against the
-Procfile's ``dramatiq_worker_timeout=100``.
+Baselines in the same run: Dramatiq's own RedisBroker with its default
+consumer wait (1 s) and with a 100 ms wait, against ytmaker's wake-up broker
+(the Procfile's setting; ``YTMAKER_WAKEUP=0`` turns it off).
 
     python bench/handoff.py [--projects 20]
 """
@@ -30,7 +31,15 @@ EDGES = [("script", "images"), ("script", "audio"), ("script", "avatars"), ("ass
          ("render", "thumbnail"), ("thumbnail", "upload")]
 
 
-def run(worker_timeout_ms: int, projects: int) -> dict:
+CONFIGS = {  # name: (YTMAKER_WAKEUP, dramatiq_worker_timeout ms)
+    "RedisBroker, 1 s wait (Dramatiq default)": ("0", 1000),
+    "RedisBroker, 100 ms wait": ("0", 100),
+    "wake-up broker (Procfile)": ("1", 1000),
+}
+
+
+def run(config: str, projects: int) -> dict:
+    wakeup, worker_timeout_ms = CONFIGS[config]
     from sqlalchemy import create_engine, text
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -41,7 +50,8 @@ def run(worker_timeout_ms: int, projects: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
     env.update(YTMAKER_REDIS_URL=REDIS_URL, YTMAKER_DATABASE_URL=f"{POSTGRES}?options=-csearch_path%3D{schema}",
                YTMAKER_DATA_DIR=str(data), YTMAKER_IMAGE_PROVIDER="instant", YTMAKER_SPEECH_PROVIDER="instant",
-               YTMAKER_RENDER_QUALITY="tiny", dramatiq_worker_timeout=str(worker_timeout_ms))
+               YTMAKER_RENDER_QUALITY="tiny", YTMAKER_RENDERER="instant", YTMAKER_WAKEUP=wakeup,
+               dramatiq_worker_timeout=str(worker_timeout_ms))
     os.environ.update(env)
     import redis
 
@@ -88,23 +98,24 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=20)
     args = parser.parse_args()
     rows = []
-    for timeout in (1000, 100, 10):
-        result = subprocess.run([sys.executable, __file__, "--one", str(timeout), str(args.projects)],
+    for config in CONFIGS:
+        result = subprocess.run([sys.executable, __file__, "--one", config, str(args.projects)],
                                 capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(result.stderr[-3000:])
-        rows.append((timeout, eval(result.stdout.strip().splitlines()[-1])))  # noqa: S307 - our own output
-    print(f"{'consumer wait':>14} | {'hand-off median ms':>18} | {'p95 ms':>7} | {'project wall median s':>21}")
-    for timeout, result in rows:
+        rows.append((config, eval(result.stdout.strip().splitlines()[-1])))  # noqa: S307 - our own output
+    print("| broker | hand-off median ms | p95 ms | one project, wall median ms |")
+    print("|---|---|---|---|")
+    for config, result in rows:
         all_gaps = sorted(g for gs in result["gaps"].values() for g in gs)
         p95 = all_gaps[int(0.95 * (len(all_gaps) - 1))]
-        print(f"{timeout:>11} ms | {statistics.median(all_gaps):>18.1f} | {p95:>7.1f} | {statistics.median(result['totals']):>21.3f}")
-        for edge, gs in result["gaps"].items():
-            print(f"{'':>14}   {edge:<18} median {statistics.median(gs):7.1f} ms")
+        print(f"| {config} | {statistics.median(all_gaps):.1f} | {p95:.1f} | {1000 * statistics.median(result['totals']):.0f} |")
+    for config, result in rows:
+        print(f"{config}: " + ", ".join(f"{edge} {statistics.median(gs):.1f}" for edge, gs in result["gaps"].items()))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        print(repr(run(int(sys.argv[2]), int(sys.argv[3]))))
+        print(repr(run(sys.argv[2], int(sys.argv[3]))))
     else:
         main()

@@ -42,8 +42,11 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
 def _build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url:
-        # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup).
-        from ytmaker.wakeup import WakeupRedisBroker as RedisBroker
+        # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup); off: Dramatiq's own, for comparison.
+        if settings.wakeup:
+            from ytmaker.wakeup import WakeupRedisBroker as RedisBroker
+        else:
+            from dramatiq.brokers.redis import RedisBroker
 
         # Workers stamp their heartbeat while busy (RecoveryLoop), so seconds of silence do mean death.
         return RedisBroker(url=settings.redis_url, middleware=middleware(),

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     upload_time_limit_ms: int = 30 * MINUTE_MS
     max_backoff_ms: int = 60 * MINUTE_MS
 
+    # Idle workers are woken by each enqueue instead of polling every dramatiq_worker_timeout (ytmaker.wakeup).
+    wakeup: bool = True
+
     # Recovery (docs/reliability.md): a queued stage with no worker after this long is sent again.
     redrive_after_s: int = 120
     # A running stage writes a heartbeat this often; one silent for the lease is taken over.
