@@ -99,34 +99,35 @@ def _advance(rt: Runtime, project_id: str, finish, resend_queued: bool) -> tuple
     """The one transaction of a hand-over: (the finish was recorded, the project completed, stages to send)."""
     now = datetime.now(UTC)
     with rt.db.session() as session:
+        db = session.connection()  # Core statements: the ORM's bulk-DML layer cost more CPU than the SQL itself
         # The project's row lock orders the hand-overs of one project: the asset stage finishing
         # second waits here and then sees the first one's finish, so render is never missed.
-        status = session.scalar(select(Project.status).where(Project.id == project_id).with_for_update())
+        status = db.scalar(select(Project.status).where(Project.id == project_id).with_for_update())
         finished = False
         if finish is not None and status is not None:
             stage, result = finish
-            finished = session.execute(
+            finished = db.execute(
                 update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
                                        StageRun.status == StageStatus.RUNNING)
                 .values(status=result, finished_at=now, error=None)
             ).rowcount == 1
         if status is None or status in _TERMINAL:
             return finished, False, []
-        runs = dict(session.execute(select(StageRun.stage, StageRun.status).where(StageRun.project_id == project_id)).all())
+        runs = dict(db.execute(select(StageRun.stage, StageRun.status).where(StageRun.project_id == project_id)).all())
         done = {stage for stage, s in runs.items() if StageStatus(s).done}
         if len(done) == len(STAGES):
-            completed = session.execute(
+            completed = db.execute(
                 update(Project).where(Project.id == project_id, Project.status.not_in(_TERMINAL))
                 .values(status=ProjectStatus.COMPLETED, error=None, failed_stage=None, updated_at=now)
             ).rowcount == 1
             return finished, completed, []
-        to_send = [stage for stage in ready(done, set(runs)) if _insert_run(rt, session, project_id, stage, now)]
+        to_send = [stage for stage in ready(done, set(runs)) if _insert_run(rt, db, project_id, stage, now)]
     if resend_queued:
         to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
     return finished, False, to_send
 
 
-def _insert_run(rt: Runtime, session, project_id: str, stage: str, now: datetime) -> bool:
+def _insert_run(rt: Runtime, db, project_id: str, stage: str, now: datetime) -> bool:
     """Claim inside the caller's transaction: the insert that creates the row wins, a concurrent one does nothing."""
     if rt.db.is_sqlite:
         from sqlalchemy.dialects.sqlite import insert
@@ -134,7 +135,7 @@ def _insert_run(rt: Runtime, session, project_id: str, stage: str, now: datetime
         from sqlalchemy.dialects.postgresql import insert
     statement = (insert(StageRun).values(project_id=project_id, stage=stage, status=StageStatus.QUEUED, attempts=0,
                                          queued_at=now).on_conflict_do_nothing().returning(StageRun.stage))
-    return session.execute(statement).scalar() is not None  # (rowcount is -1 here on psycopg)
+    return db.execute(statement).scalar() is not None  # (rowcount is -1 here on psycopg)
 
 
 def claim(rt: Runtime, project_id: str, stage: str) -> bool:
