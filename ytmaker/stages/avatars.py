@@ -25,11 +25,12 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ytmaker.db.models import AvatarTalk, StageRun, StageStatus
+from ytmaker.db.models import AvatarTalk, StageStatus
 from ytmaker.errors import PermanentError, TransientError
 from ytmaker.pipelines import flow
 from ytmaker.providers.did import FINISHED, talk_failure
 from ytmaker.runtime import Runtime
+from ytmaker.stages import heartbeats
 from ytmaker.stages.common import StageContext, existing_assets, record_asset
 from ytmaker.stages.script import load_script
 
@@ -80,7 +81,7 @@ def poll(rt: Runtime, project_id: str, chain: str, attempt: int, started: float)
     project = flow.load_project(rt, project_id)
     if project.status in flow._TERMINAL or _text(rt.redis.get(chain_key(project_id))) != chain:
         return  # the project ended, or a newer run of the stage polls instead
-    if not _beat(rt, project_id):
+    if not heartbeats.stamp_if_running(rt, project_id, STAGE):
         return  # the stage is no longer running (finished, failed or cancelled)
     client = rt.providers.avatars
     try:
@@ -169,14 +170,6 @@ def _start_talk(rt: Runtime, project_id: str, client, index: int, segment: dict,
         log.warning("avatar_talk_duplicate", project_id=project_id, index=index, talk_id=talk_id)
         return
     log.info("avatar_talk_started", project_id=project_id, index=index, talk_id=talk_id)
-
-
-def _beat(rt: Runtime, project_id: str) -> bool:
-    with rt.db.session() as session:
-        result = session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == STAGE,
-                                                        StageRun.status == StageStatus.RUNNING)
-                                 .values(heartbeat_at=datetime.now(UTC)))
-        return result.rowcount == 1
 
 
 def _text(value) -> str | None:

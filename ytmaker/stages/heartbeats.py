@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import update
 
-from ytmaker.db.models import StageRun
+from ytmaker.db.models import StageRun, StageStatus
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +23,16 @@ _lock = threading.Lock()
 _running: dict[tuple[int, str, str, object], object] = {}
 _thread: threading.Thread | None = None
 _wake = threading.Event()
+
+
+def stamp_if_running(rt, project_id: str, stage: str) -> bool:
+    """One beat for a stage handed on to other messages (fan-out parts, polls); False if it no longer runs."""
+    with rt.db.session() as session:
+        result = session.connection().execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status == StageStatus.RUNNING)
+            .values(heartbeat_at=datetime.now(UTC)))
+        return result.rowcount == 1
 
 
 @contextmanager

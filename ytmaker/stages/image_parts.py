@@ -18,12 +18,11 @@ the images still missing.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import dramatiq
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from ytmaker.db.models import Asset, Project, Script, StageRun, StageStatus
+from ytmaker.db.models import Asset, Project, Script
 from ytmaker.errors import Cancelled
 from ytmaker.media.render import SIZES
 from ytmaker.pipelines import flow
@@ -73,7 +72,7 @@ def send_parts(rt: Runtime, project_id: str) -> list[int]:
 def make_part(rt: Runtime, project_id: str, index: int) -> bool:
     """Make segment ``index``'s image unless it exists; finish the stage if it was the last. Returns whether it made it."""
     project = flow.load_project(rt, project_id)
-    if project.status in flow._TERMINAL or not _beat(rt, project.id):
+    if project.status in flow._TERMINAL or not heartbeats.stamp_if_running(rt, project.id, STAGE):
         return False  # the project ended, or the stage is no longer running (finished, failed, or sent again)
     if flow.is_cancelled(rt, project.id):
         raise Cancelled("the project was cancelled")
@@ -90,14 +89,6 @@ def make_part(rt: Runtime, project_id: str, index: int) -> bool:
     else:
         rt.progress.update(project.id, stage=STAGE, stage_progress=100 * done / total, message=f"image {done} of {total}")
     return made
-
-
-def _beat(rt: Runtime, project_id: str) -> bool:
-    with rt.db.session() as session:
-        result = session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == STAGE,
-                                                        StageRun.status == StageStatus.RUNNING)
-                                 .values(heartbeat_at=datetime.now(UTC)))
-        return result.rowcount == 1
 
 
 def _count_images(rt: Runtime, project_id: str) -> int:
