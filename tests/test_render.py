@@ -64,7 +64,7 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment;
     # each dip is a fade enabled only over its own frames.
     assert chains[0] == (
-        f"movie=filename={tmp_path}/.out.mp4.stills.ffconcat:format_name=concat:format_opts=safe=0,fps=30,crop=640:360"
+        f"movie=filename={tmp_path}/.out.mp4.stills.ffconcat:format_name=concat:format_opts=safe=0,fps=30,crop=960:540"
         ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*(n-0)/59),if(lt(n,150),0.5,(0.9-0.8*(n-150)/44)))'"
         ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*(n-60)/89),(0.3+0.4*(n-150)/44)))'"
         ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
@@ -74,7 +74,7 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert chains[1:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
         "-movflags", "+faststart", "-f", "mp4", str(tmp_path / "out.mp4")]
 
@@ -86,7 +86,7 @@ def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
     prefix = tmp_path / ".out.mp4"
     assert media.convert_args(spec) == [
         "-f", "concat", "-safe", "0", "-i", str(tmp_path / ".out.mp4.pictures.ffconcat"),
-        "-vf", "scale=704:396:force_original_aspect_ratio=increase:flags=bicubic,crop=704:396,setsar=1,format=yuv420p,"
+        "-vf", "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
                "settb=1/30,setpts=N,fps=30",
         "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
         str(tmp_path / ".out.mp4.still%04d.y4m")]
@@ -95,7 +95,7 @@ def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
     media.write_list(spec)
     assert (tmp_path / ".out.mp4.pictures.ffconcat").read_text() == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.png'}'\nduration 1\nfile '{tmp_path / '1.png'}'\nduration 1\n")
-    assert media.convert_args(dataclasses.replace(spec, motion=False))[7].startswith("scale=640:360:")
+    assert media.convert_args(dataclasses.replace(spec, motion=False))[7].startswith("scale=960:540:")
 
 
 def test_audio_pass_mixes_measures_and_writes_the_soundtrack(tmp_path):
@@ -151,15 +151,15 @@ def test_music_is_looped_faded_ducked_then_normalised(tmp_path):
 
 
 def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
-    style = SubtitleStyle(640, 360)
+    style = SubtitleStyle(960, 540)
     cues = build_cues([(0.0, 2.0, "Hello there."), (2.4, 1.0, "A second, longer line of text.")], style)
     spec = _spec(tmp_path, [2.4, 1.4], captions=media.Captions(tuple(cues), font_path()))
     args = media.build_args(spec)
     assert args[:3] == ["-i", str(tmp_path / ".out.mp4.mix.wav"), "-filter_complex"]
     band = captions.band_for(spec.captions, style)
     # As wide as the longest line (centred), two lines tall, its bottom at the safe margin.
-    assert band.width < 640 - 2 * style.margin_x and band.x == 2 * ((640 - band.width) // 4)
-    assert band.y + band.height <= 360 - style.margin_bottom and band.y + band.height > 360 - style.margin_bottom - 2
+    assert band.width < 960 - 2 * style.margin_x and band.x == 2 * ((960 - band.width) // 4)
+    assert band.y + band.height <= 540 - style.margin_bottom and band.y + band.height > 540 - style.margin_bottom - 2
     assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
     chains = args[args.index("-filter_complex") + 1].split(";\n")
     assert chains[0].endswith("[dipped]")
@@ -528,10 +528,10 @@ def test_avatar_clips_join_the_graph_as_one_stream_with_a_mask(tmp_path):
     chains = args[args.index("-filter_complex") + 1].split(";\n")
     assert chains[0].endswith("[base]")
     assert chains[1:5] == [
-        "[1:v]fps=30,scale=108:108:force_original_aspect_ratio=increase,crop=108:108,setsar=1,format=yuva420p[avatar_rgb]",
-        "[2:v]format=gray,scale=108:108[avatar_mask]",
+        "[1:v]fps=30,scale=162:162:force_original_aspect_ratio=increase,crop=162:162,setsar=1,format=yuva420p[avatar_rgb]",
+        "[2:v]format=gray,scale=162:162[avatar_mask]",
         "[avatar_rgb][avatar_mask]alphamerge[avatar]",
-        "[base][avatar]overlay=x=14:y=H-h-14:eof_action=pass:format=yuv420[framed]"]
+        "[base][avatar]overlay=x=22:y=H-h-22:eof_action=pass:format=yuv420[framed]"]
     assert chains[5].startswith("[framed]null,fade=t=out")
     assert avatar_list([tmp_path / "0.mp4"], [61], 30) == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.mp4'}'\noutpoint 2.033333\nduration 2.033333\n")

@@ -50,16 +50,16 @@ __all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "
 SIZES = {
     ("16:9", "final"): (1920, 1080),
     ("9:16", "final"): (1080, 1920),
-    ("16:9", "draft"): (640, 360),
-    ("9:16", "draft"): (360, 640),
+    ("16:9", "draft"): (960, 540),
+    ("9:16", "draft"): (540, 960),
     ("16:9", "tiny"): (64, 36),
     ("9:16", "tiny"): (36, 64),
 }
 #: x264 preset and CRF per quality. Moving pictures cost x264 twice what stills did; ``final`` uses
 #: ultrafast (about 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute
-#: video's render at the CPU time the still slideshow took with veryfast. ``draft`` is a preview:
-#: 360p (a ninth of 1080p's pixels; 540p took twice its CPU time) at a CRF that still reads text.
-PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 26), "tiny": ("ultrafast", 35)}
+#: video's render at the CPU time the still slideshow took with veryfast. ``draft`` (540p) renders a
+#: minute in about 5 CPU-s (bench/render/README.md); 360p would save a third of that.
+PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 28), "tiny": ("ultrafast", 35)}
 #: x264 options beyond the preset, for every quality
 X264_EXTRA: list[str] = []
 FPS = 30
