@@ -56,7 +56,7 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0, 1.5])
     args = media.build_args(spec, gain_db=3.5)
     # One input: the soundtrack the audio pass mixed (not one per narration); the stills are read by a source filter.
-    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.mix.wav"), "-filter_complex"]
+    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav"), "-filter_complex"]
     assert "-shortest" not in args and "-loop" not in args
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
@@ -64,7 +64,7 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment;
     # each dip is a fade enabled only over its own frames.
     assert chains[0] == (
-        f"movie=filename={tmp_path}/.out.mp4.stills.ffconcat:format_name=concat:format_opts=safe=0,fps=30,crop=960:540"
+        f"movie=filename={tmp_path}/.out.mp4.render/stills.ffconcat:format_name=concat,fps=30,crop=960:540"
         ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*(n-0)/59),if(lt(n,150),0.5,(0.9-0.8*(n-150)/44)))'"
         ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*(n-60)/89),(0.3+0.4*(n-150)/44)))'"
         ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
@@ -83,17 +83,17 @@ def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0, 1.5])
     spec = dataclasses.replace(spec, segments=[spec.segments[0], spec.segments[1],
                                                dataclasses.replace(spec.segments[2], image=tmp_path / "0.png")])
-    prefix = tmp_path / ".out.mp4"
+    helpers = tmp_path / ".out.mp4.render"
     assert media.convert_args(spec) == [
-        "-f", "concat", "-safe", "0", "-i", str(tmp_path / ".out.mp4.pictures.ffconcat"),
+        "-f", "concat", "-safe", "0", "-i", str(helpers / "pictures.ffconcat"),
         "-vf", "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
                "settb=1/30,setpts=N,fps=30",
         "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
-        str(tmp_path / ".out.mp4.still%04d.y4m")]
+        str(helpers / "still%04d.y4m")]
     # The third segment shows the first picture again: it is converted once and listed twice.
-    assert media.raw_stills(spec) == [stills.raw_name(prefix, 0), stills.raw_name(prefix, 1), stills.raw_name(prefix, 0)]
+    assert media.raw_stills(spec) == [helpers / "still0000.y4m", helpers / "still0001.y4m", helpers / "still0000.y4m"]
     media.write_list(spec)
-    assert (tmp_path / ".out.mp4.pictures.ffconcat").read_text() == (
+    assert (helpers / "pictures.ffconcat").read_text() == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.png'}'\nduration 1\nfile '{tmp_path / '1.png'}'\nduration 1\n")
     assert media.convert_args(dataclasses.replace(spec, motion=False))[7].startswith("scale=960:540:")
 
@@ -155,7 +155,7 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     cues = build_cues([(0.0, 2.0, "Hello there."), (2.4, 1.0, "A second, longer line of text.")], style)
     spec = _spec(tmp_path, [2.4, 1.4], captions=media.Captions(tuple(cues), font_path()))
     args = media.build_args(spec)
-    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.mix.wav"), "-filter_complex"]
+    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav"), "-filter_complex"]
     band = captions.band_for(spec.captions, style)
     # As wide as the longest line (centred), two lines tall, its bottom at the safe margin.
     assert band.width < 960 - 2 * style.margin_x and band.x == 2 * ((960 - band.width) // 4)
@@ -163,7 +163,7 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
     chains = args[args.index("-filter_complex") + 1].split(";\n")
     assert chains[0].endswith("[dipped]")
-    assert chains[1:3] == [f"movie=filename={tmp_path}/.out.mp4.captions.ffconcat:format_name=concat:format_opts=safe=0,"
+    assert chains[1:3] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
                            "format=yuva420p[captions]",
                            f"[dipped][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
 
@@ -174,7 +174,7 @@ def test_subtitle_pictures_cover_their_cues(tmp_path):
     a, b, c, blank = (tmp_path / f"{n}.png" for n in "abc_")
     text = captions.band_list([a, b, c], blank, captions.cue_frames(cues, 30), 45, 30)
     entries = re.findall(r"file '(.*)'\nduration (\S+)", text)
-    frames = [(Path(p).name, round(float(d) * 30)) for p, d in entries]
+    frames = [(p, round(float(d) * 30)) for p, d in entries]
     assert frames == [("a.png", 15), ("b.png", 15), ("_.png", 6), ("c.png", 3), ("_.png", 6), ("_.png", 30)]
     assert sum(n for _, n in frames[:-1]) == 45  # the last entry only closes the list
 
@@ -198,13 +198,13 @@ def test_subtitle_picture_is_legible_text_with_an_outline(tmp_path):
 
 def test_motion_off_keeps_the_picture_still(tmp_path):
     graph = media.build_filtergraph(_spec(tmp_path, [2.0], motion=False))
-    assert graph.split(";\n")[0].endswith(":format_name=concat:format_opts=safe=0,fps=30[vout]")
+    assert graph.split(";\n")[0].endswith(".out.mp4.render/stills.ffconcat:format_name=concat,fps=30[vout]")
 
 
 def test_list_paths_are_escaped_for_the_filtergraph(tmp_path):
     spec = _spec(Path("/data/it's:here"), [2.0])
     graph = media.build_filtergraph(spec)
-    assert graph.startswith(r"movie=filename=/data/it\\\'s\\:here/.out.mp4.stills.ffconcat:format_name=concat")
+    assert graph.startswith(r"movie=filename=/data/it\\\'s\\:here/.out.mp4.render/stills.ffconcat:format_name=concat")
 
 
 def test_pan_expressions_stay_shallow_for_long_videos():
@@ -222,8 +222,8 @@ def test_stills_are_listed_once_each_for_their_frames(tmp_path):
     media.write_list(spec)
     text = media.list_path(spec).read_text()
     # The raw stills, once per segment: 15 frames, then 11 (rounded on the whole timeline), then the closing entry.
-    zero = f"file '{tmp_path / '.out.mp4.still0000.y4m'}'\n"
-    one = f"file '{tmp_path / '.out.mp4.still0001.y4m'}'\n"
+    # Bare names of files beside the list: what the concat demuxer reads in its safe mode.
+    zero, one = "file 'still0000.y4m'\n", "file 'still0001.y4m'\n"
     assert text == ("ffconcat version 1.0\n" + zero + "duration 0.500000\n" + one + "duration 0.366667\n"
                     + one + "duration 1.000000\n")
 

@@ -110,7 +110,10 @@ def cue_frames(cues: tuple[Cue, ...], fps: int) -> list[tuple[int, int]]:
 
 
 def band_list(pictures: list[Path], blank: Path, frames: list[tuple[int, int]], total_frames: int, fps: int) -> str:
-    """An ``ffconcat`` list playing ``pictures[i]`` over ``frames[i]`` and ``blank`` elsewhere, up to ``total_frames``."""
+    """An ``ffconcat`` list playing ``pictures[i]`` over ``frames[i]`` and ``blank`` elsewhere, up to ``total_frames``.
+
+    The pictures are named as files beside the list (bare names: see ytmaker.media.stills.quote).
+    """
     spans: list[tuple[Path, int]] = []
     at = 0
     for picture, (start, end) in zip(pictures, frames):
@@ -122,29 +125,29 @@ def band_list(pictures: list[Path], blank: Path, frames: list[tuple[int, int]], 
     if total_frames > at:
         spans.append((blank, total_frames - at))
     spans.append((blank, fps))  # the concat demuxer gives the last entry no duration
-    return "ffconcat version 1.0\n" + "".join(f"file {quote(p)}\nduration {n / fps:.6f}\n" for p, n in spans)
+    return "ffconcat version 1.0\n" + "".join(f"file {quote(Path(p.name))}\nduration {n / fps:.6f}\n" for p, n in spans)
 
 
-def picture_name(prefix: Path, index: int | None) -> Path:
-    """Cue ``index``'s picture (None: the blank one), named after the render's helper ``prefix``."""
-    return prefix.with_name(f"{prefix.name}.caption{'-blank' if index is None else f'{index:04d}'}.png")
+def picture_name(directory: Path, index: int | None) -> Path:
+    """Cue ``index``'s picture (None: the blank one) in the render's helper ``directory``."""
+    return directory / f"caption{'-blank' if index is None else f'{index:04d}'}.png"
 
 
-def list_name(prefix: Path) -> Path:
-    return prefix.with_name(f"{prefix.name}.captions.ffconcat")
+def list_name(directory: Path) -> Path:
+    return directory / "captions.ffconcat"
 
 
-def write_captions(captions: Captions, style: SubtitleStyle, prefix: Path, total_frames: int, fps: int) -> list[Path]:
-    """Draw every cue and the blank band and write their list (``list_name(prefix)``); returns the files written."""
+def write_captions(captions: Captions, style: SubtitleStyle, directory: Path, total_frames: int, fps: int) -> list[Path]:
+    """Draw every cue and the blank band and write their list (``list_name(directory)``); returns the files written."""
     band = band_for(captions, style)
-    blank = picture_name(prefix, None)
+    blank = picture_name(directory, None)
     Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0)).save(blank, format="PNG")
     pictures = []
     for i, cue in enumerate(captions.cues):
-        path = picture_name(prefix, i)
+        path = picture_name(directory, i)
         draw_cue(cue, band, captions, style).save(path, format="PNG", compress_level=1)
         pictures.append(path)
-    listing = list_name(prefix)
+    listing = list_name(directory)
     listing.write_text(band_list(pictures, blank, cue_frames(captions.cues, fps), total_frames, fps), encoding="utf-8")
     return [blank, *pictures, listing]
 

@@ -29,6 +29,7 @@ in the video's length (measured: bench/render/README.md):
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,26 +153,25 @@ def concat_list(images: list[Path], frames: list[int]) -> str:
     return stills.concat_list(images, frames, FPS)
 
 
-def helper_prefix(spec: RenderSpec) -> Path:
-    """The render's helper files are named after the output, hidden, beside it: ``.video.mp4.*``."""
-    return spec.output.with_name(f".{spec.output.name}")
+def helper_dir(spec: RenderSpec) -> Path:
+    """The render's helper files (lists, raw stills, soundtrack, subtitle pictures) live in a hidden folder beside the output."""
+    return spec.output.with_name(f".{spec.output.name}.render")
 
 
 def list_path(spec: RenderSpec, kind: str = "stills") -> Path:
     """Where the render writes a helper file: the ``stills`` and ``avatars`` lists, the ``mask``."""
-    suffix = ".png" if kind == "mask" else ".ffconcat"
-    return helper_prefix(spec).with_name(f"{helper_prefix(spec).name}.{kind}{suffix}")
+    return helper_dir(spec) / (f"{kind}.png" if kind == "mask" else f"{kind}.ffconcat")
 
 
 def mix_path(spec: RenderSpec) -> Path:
     """Where the audio pass writes the soundtrack the render reads."""
-    return helper_prefix(spec).with_name(f"{helper_prefix(spec).name}.mix.wav")
+    return helper_dir(spec) / "mix.wav"
 
 
 def raw_stills(spec: RenderSpec) -> list[Path]:
     """Segment ``i``'s still as the pre-pass stores it (raw, scaled for the pan)."""
     order = {image: k for k, image in enumerate(stills.distinct([s.image for s in spec.segments]))}
-    return [stills.raw_name(helper_prefix(spec), order[s.image]) for s in spec.segments]
+    return [stills.raw_name(helper_dir(spec), order[s.image]) for s in spec.segments]
 
 
 def still_size(spec: RenderSpec) -> tuple[int, int]:
@@ -209,7 +209,7 @@ def concat_source(listing: Path) -> str:
     30 MB) and, when they fall behind, make the other inputs' frames queue (the subtitles'
     stream made 70 MB of video frames wait at the overlay).
     """
-    return f"movie=filename={_filter_path(listing)}:format_name=concat:format_opts=safe=0"
+    return f"movie=filename={_filter_path(listing)}:format_name=concat"
 
 
 def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | None = None,
@@ -232,7 +232,7 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     video += "".join(dips(starts[1:], fade))
     if spec.captions and spec.captions.cues:
         band = burn.band_for(spec.captions, SubtitleStyle(width, height))
-        source = concat_source(burn.list_name(helper_prefix(spec)))
+        source = concat_source(burn.list_name(helper_dir(spec)))
         chains += [video + "[dipped]", *burn.overlay_chains("dipped", "vout", source, band)]
     else:
         chains.append(video + "[vout]")
@@ -270,17 +270,21 @@ def build_args(spec: RenderSpec, gain_db: float = 0.0) -> list[str]:
 def convert_args(spec: RenderSpec) -> list[str]:
     """The pre-pass storing each distinct still raw at ``still_size`` (its list is written by ``write_list``)."""
     images = stills.distinct([s.image for s in spec.segments])
-    return stills.convert_args(images, still_size(spec), helper_prefix(spec), FPS)
+    return stills.convert_args(images, still_size(spec), helper_dir(spec), FPS)
 
 
 def write_list(spec: RenderSpec) -> list[Path]:
-    """Write the helper files the passes refer to (lists, mask, subtitle pictures); the caller removes them."""
+    """Write the helper files the passes refer to (lists, mask, subtitle pictures) into ``helper_dir``.
+
+    The caller removes the folder (``render`` does, with what the passes wrote there).
+    """
     plan = spec.timeline
-    prefix = helper_prefix(spec)
-    pictures = stills.list_name(prefix)
+    directory = helper_dir(spec)
+    directory.mkdir(exist_ok=True)
+    pictures = stills.list_name(directory)
     pictures.write_text(stills.pictures_list(stills.distinct([s.image for s in spec.segments])), encoding="utf-8")
     path = list_path(spec)
-    path.write_text(concat_list(raw_stills(spec), plan.frames), encoding="utf-8")
+    path.write_text(concat_list([Path(p.name) for p in raw_stills(spec)], plan.frames), encoding="utf-8")
     written = [pictures, path]
     if spec.with_avatars:
         avatars = list_path(spec, "avatars")
@@ -289,7 +293,7 @@ def write_list(spec: RenderSpec) -> list[Path]:
         if spec.avatar_layout.circle:
             written.append(write_mask(list_path(spec, "mask"), box(*spec.size)[0]))
     if spec.captions and spec.captions.cues:
-        written += burn.write_captions(spec.captions, SubtitleStyle(*spec.size), prefix, sum(plan.frames), FPS)
+        written += burn.write_captions(spec.captions, SubtitleStyle(*spec.size), directory, sum(plan.frames), FPS)
     return written
 
 
@@ -309,13 +313,11 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
         if on_progress:
             on_progress(min(100.0, 100.0 * seconds / max(spec.duration_s, 0.001)))
 
-    helpers = write_list(spec)
-    raw = stills.distinct(raw_stills(spec))
     try:
+        write_list(spec)
         run_ffmpeg(convert_args(spec), timeout_s=remaining(), should_cancel=should_cancel)
         gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
                                timeout_s=remaining(), should_cancel=should_cancel)
         run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel)
     finally:
-        for path in [*helpers, *raw, mix_path(spec)]:
-            path.unlink(missing_ok=True)
+        shutil.rmtree(helper_dir(spec), ignore_errors=True)

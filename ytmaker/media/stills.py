@@ -23,31 +23,31 @@ def distinct(images: list[Path]) -> list[Path]:
     return list(dict.fromkeys(images))
 
 
-def raw_name(prefix: Path, index: int) -> Path:
-    """Where distinct picture ``index`` is stored raw (``prefix`` names the render's helper files)."""
-    return prefix.with_name(f"{prefix.name}.still{index:04d}.y4m")
+def raw_name(directory: Path, index: int) -> Path:
+    """Where distinct picture ``index`` is stored raw, in the render's helper ``directory``."""
+    return directory / f"still{index:04d}.y4m"
 
 
-def convert_args(images: list[Path], size: tuple[int, int], prefix: Path, fps: int) -> list[str]:
-    """FFmpeg's arguments writing each of ``images`` (distinct) scaled to cover ``size`` as ``raw_name(prefix, i)``.
+def convert_args(images: list[Path], size: tuple[int, int], directory: Path, fps: int) -> list[str]:
+    """FFmpeg's arguments writing each of ``images`` (distinct) scaled to cover ``size`` as ``raw_name(directory, i)``.
 
     One FFmpeg run for all of them: the pictures come in through a concat list
-    (written at ``list_name(prefix)``) one frame each, and the segment muxer
+    (written at ``list_name(directory)``) one frame each, and the segment muxer
     starts a file at every frame. The files' time base is the video's frame (the concat
     demuxer keeps its first file's), so the list's durations stay exact.
     """
     width, height = size
-    args = ["-f", "concat", "-safe", "0", "-i", str(list_name(prefix)),
+    args = ["-f", "concat", "-safe", "0", "-i", str(list_name(directory)),
             "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
                    f"crop={width}:{height},setsar=1,format=yuv420p,settb=1/{fps},setpts=N,fps={fps}",
             "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe"]
     if len(images) > 1:
         args += ["-segment_frames", ",".join(str(i) for i in range(1, len(images)))]
-    return args + [str(prefix.with_name(f"{prefix.name}.still%04d.y4m"))]
+    return args + [str(directory / "still%04d.y4m")]
 
 
-def list_name(prefix: Path) -> Path:
-    return prefix.with_name(f"{prefix.name}.pictures.ffconcat")
+def list_name(directory: Path) -> Path:
+    return directory / "pictures.ffconcat"
 
 
 def pictures_list(images: list[Path]) -> str:
@@ -56,12 +56,20 @@ def pictures_list(images: list[Path]) -> str:
 
 
 def quote(path: Path) -> str:
-    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+    """A file for an ``ffconcat`` list: absolute, or (a helper beside the list) its bare name.
+
+    Bare names of letters, digits, ``.``, ``_`` and ``-`` are what the concat demuxer reads
+    in its default safe mode, which is all a ``movie`` source gets (its ``format_opts``,
+    which could turn it off, is missing from older FFmpeg).
+    """
+    text = path.name if len(path.parts) == 1 else str(path.resolve())
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def concat_list(images: list[Path], frames: list[int], fps: int) -> str:
     """An ``ffconcat`` list that feeds ``images`` as one stream, each for its number of frames.
 
+    ``images`` are bare names of files beside the list (``quote``), or paths.
     The last picture is listed once more: the concat demuxer gives the last entry no duration.
     """
     entries = [(image, count / fps) for image, count in zip(images, frames)]
