@@ -59,7 +59,7 @@ SIZES = {
 #: x264 preset and CRF per quality. Moving pictures cost x264 twice what stills did; ``final`` uses
 #: ultrafast (about 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute
 #: video's render at the CPU time the still slideshow took with veryfast. ``draft`` (540p) renders a
-#: minute in about 5 CPU-s (bench/render/README.md); 360p would save a third of that.
+#: minute in about 4.5 CPU-s (bench/render/README.md); 360p would save a quarter of that.
 PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 28), "tiny": ("ultrafast", 35)}
 #: x264 options beyond the preset, for every quality
 X264_EXTRA: list[str] = []
