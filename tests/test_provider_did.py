@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import fast_settings
 from tests.fakes.did import VIDEO, FakeDID, failure
-from tests.fakes.loopback import Reply as LoopReply
+from tests.fakes.server import Reply
 from ytmaker import stages
 from ytmaker.db.models import Asset, Project, StageRun
 from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
@@ -235,7 +235,7 @@ def test_refusals_are_permanent(did, reply, expected, match):
 
 
 def test_a_429_is_transient_with_its_retry_after(did):
-    did.refuse.append(LoopReply.json(429, {"kind": "TooManyRequestsError", "description": "slow down"}, **{"Retry-After": "12"}))
+    did.refuse.append(Reply.json(429, {"kind": "TooManyRequestsError", "description": "slow down"}, **{"Retry-After": "12"}))
 
     with pytest.raises(ProviderUnavailable, match="429") as caught:
         DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
@@ -244,14 +244,14 @@ def test_a_429_is_transient_with_its_retry_after(did):
 
 @pytest.mark.parametrize("status", [200, 201])
 def test_malformed_json_is_transient(did, status):
-    did.refuse.append(LoopReply(status, b'{"id": "tlk_', {"Content-Type": "application/json"}))
+    did.refuse.append(Reply(status, b'{"id": "tlk_', {"Content-Type": "application/json"}))
 
     with pytest.raises(ProviderUnavailable, match="malformed JSON"):
         DIDClient(api_key=did.key, base_url=did.url).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
 
 
 def test_a_slow_answer_past_the_timeout_is_transient(did):
-    did.refuse.append(LoopReply(200, b"{}", {}, delay_s=1.0))
+    did.refuse.append(Reply(200, b"{}", {}, delay_s=1.0))
 
     started = time.monotonic()
     with pytest.raises(ProviderUnavailable, match="in time"):
@@ -262,7 +262,7 @@ def test_a_slow_answer_past_the_timeout_is_transient(did):
 def test_a_check_that_times_out_while_polling_is_waited_out(rt, project, did, stub_broker, stub_worker):
     rt.settings.did_timeout_s = 0.3
     stages.generate_avatars(rt, project.id)
-    did.refuse.extend([LoopReply(200, b"{}", {}, delay_s=0.8), LoopReply(200, b"{not json", {})])
+    did.refuse.extend([Reply(200, b"{}", {}, delay_s=0.8), Reply(200, b"{not json", {})])
 
     wait_until(lambda: stage_status(rt, project.id) == "succeeded")
 

@@ -68,7 +68,7 @@ def test_the_key_can_travel_as_a_query_parameter(fake, tmp_path):
     speech(fake, key_in="query").synthesize("Hello.", language="en", voice="", out=tmp_path / "a.wav")
 
     [call] = fake.syntheses()
-    assert call.query["key"] == [KEY] and "x-goog-api-key" not in call.headers
+    assert call.query["key"] == KEY and "x-goog-api-key" not in call.headers
 
 
 def test_a_long_narration_is_split_between_sentences_and_joined_into_one_wav(fake, tmp_path):

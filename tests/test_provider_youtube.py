@@ -508,7 +508,7 @@ def test_a_garbled_answer_to_the_last_chunk_is_asked_for_again_not_uploaded_agai
 
 
 def test_a_5xx_on_the_start_is_transient_and_a_malformed_error_body_still_gives_the_status(tmp_path, youtube):
-    from tests.fakes.loopback import Reply
+    from tests.fakes.server import Reply
 
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x" * 1000)

@@ -1,5 +1,5 @@
 """Local fakes of the external APIs, speaking their wire formats on loopback."""
 
-from tests.fakes.server import FakeServer, Received, Reply
+from tests.fakes.server import FakeServer, Reply, Request
 
-__all__ = ["FakeServer", "Received", "Reply"]
+__all__ = ["FakeServer", "Reply", "Request"]

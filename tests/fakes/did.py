@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import itertools
-from email.parser import BytesParser
-from email.policy import HTTP
 
-from tests.fakes.loopback import LoopbackServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"fake-talk-video" * 100
 
@@ -21,7 +19,7 @@ def failure(status: int, kind: str, description: str) -> Reply:
     return Reply.json(status, {"kind": kind, "description": description})
 
 
-class FakeDID(LoopbackServer):
+class FakeDID(FakeServer):
     def __init__(self, *, key: str = "dXNlcjpkaWQ=:did-secret-123", polls_to_finish: int = 2) -> None:
         super().__init__()
         self.key = key
@@ -40,7 +38,7 @@ class FakeDID(LoopbackServer):
         value = request.headers.get("authorization", "")
         return value in (f"Basic {self.key}", f"Basic {base64.b64encode(self.key.encode()).decode()}")
 
-    def handle(self, request: Request) -> Reply:
+    def respond(self, request: Request) -> Reply:
         if request.method == "GET" and request.path.startswith("/results/"):
             with self.lock:
                 self.downloads.append(dict(request.headers))
@@ -62,8 +60,7 @@ class FakeDID(LoopbackServer):
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("multipart/form-data"):
             return failure(400, "BadRequestError", "multipart/form-data expected")
-        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.body)
-        parts = {p.get_param("name", header="content-disposition"): p.get_payload(decode=True) for p in message.iter_parts()}
+        parts = {p.get_param("name", header="content-disposition"): p.get_payload(decode=True) for p in request.parts()}
         if "audio" not in parts:
             return failure(400, "BadRequestError", "field 'audio' is required")
         with self.lock:

@@ -6,7 +6,7 @@ import json
 import re
 from collections import deque
 
-from tests.fakes.server import FakeServer, Received, Reply
+from tests.fakes.server import FakeServer, Reply, Request
 
 _PATH = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
 
@@ -45,14 +45,14 @@ class FakeGemini(FakeServer):
         """Queue a candidate text (a dict is sent as JSON) for the next successful call."""
         self.texts.append((json.dumps(text) if isinstance(text, dict) else text, finish_reason))
 
-    def calls(self) -> list[Received]:
+    def calls(self) -> list[Request]:
         return [r for r in self.received if _PATH.match(r.path)]
 
     @staticmethod
-    def prompt_of(request: Received) -> str:
+    def prompt_of(request: Request) -> str:
         return "".join(part.get("text", "") for content in request.json()["contents"] for part in content["parts"])
 
-    def respond(self, request: Received) -> Reply:
+    def respond(self, request: Request) -> Reply:
         match = _PATH.match(request.path)
         if request.method != "POST" or not match:
             return error(404, "NOT_FOUND", f"no route {request.method} {request.path}")

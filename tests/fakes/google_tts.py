@@ -7,7 +7,7 @@ import io
 import struct
 import wave
 
-from tests.fakes.server import FakeServer, Received, Reply
+from tests.fakes.server import FakeServer, Reply, Request
 
 PATH = "/v1/text:synthesize"
 LIMIT = 5000
@@ -30,13 +30,13 @@ class FakeTextToSpeech(FakeServer):
         self.api_key = api_key
         self.served = 0
 
-    def syntheses(self) -> list[Received]:
+    def syntheses(self) -> list[Request]:
         return [r for r in self.received if r.path == PATH]
 
-    def respond(self, request: Received) -> Reply:
+    def respond(self, request: Request) -> Reply:
         if request.method != "POST" or request.path != PATH:
             return error(404, "NOT_FOUND", f"{request.method} {request.path} not found")
-        key = request.headers.get("x-goog-api-key") or (request.query.get("key") or [None])[0]
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
         if key != self.api_key:
             return error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", reason="API_KEY_INVALID")
         body = request.json()
@@ -54,7 +54,7 @@ class FakeTextToSpeech(FakeServer):
         if config.get("audioEncoding") != "LINEAR16":
             return error(400, "INVALID_ARGUMENT", "this fake speaks LINEAR16 only")
         rate = int(config.get("sampleRateHertz") or 24000)
-        with self._lock:
+        with self.lock:
             self.served += 1
             number = self.served
         frames = rate * MS_PER_BYTE * len(text.encode()) // 1000

@@ -6,10 +6,10 @@ import base64
 import itertools
 from urllib.parse import parse_qs, unquote_plus, urlencode
 
-from tests.fakes.loopback import LoopbackServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 
-class FakeOAuth(LoopbackServer):
+class FakeOAuth(FakeServer):
     def __init__(self, *, client_id: str = "client-1.apps.googleusercontent.com", client_secret: str = "client-secret-xyz",
                  refresh_token: str = "refresh-token-abcdef", access_token: str = "access-token-1") -> None:
         super().__init__()
@@ -27,7 +27,7 @@ class FakeOAuth(LoopbackServer):
                               "auth_uri": f"{self.url}/auth", "token_uri": f"{self.url}/token",
                               "redirect_uris": ["http://localhost"]}}
 
-    def handle(self, request: Request) -> Reply:
+    def respond(self, request: Request) -> Reply:
         if request.method == "GET" and request.path == "/auth":
             # The user consents at once: back to the app's local server with a code.
             with self.lock:

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.fakes.server import FakeServer, Received, Reply
+from tests.fakes.server import FakeServer, Reply, Request
 
 PATH = "/v2beta/stable-image/generate/core"
 _SIZES = {"16:9": (96, 54), "9:16": (54, 96), "1:1": (64, 64)}  # small stand-ins for 1.5 MP images
@@ -31,10 +31,10 @@ class FakeStability(FakeServer):
         super().__init__()
         self.api_key = api_key
 
-    def generations(self) -> list[Received]:
+    def generations(self) -> list[Request]:
         return [r for r in self.received if r.path == PATH]
 
-    def respond(self, request: Received) -> Reply:
+    def respond(self, request: Request) -> Reply:
         if request.method != "POST" or request.path != PATH:
             return error(404, "not_found", f"{request.method} {request.path} does not exist")
         if request.headers.get("authorization") != f"Bearer {self.api_key}":

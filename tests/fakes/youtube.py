@@ -14,10 +14,8 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 
-from tests.fakes.loopback import LoopbackServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 UNIT = 256 * 1024
 
@@ -38,7 +36,7 @@ class Session:
     video_id: str | None = None
 
 
-class FakeYouTube(LoopbackServer):
+class FakeYouTube(FakeServer):
     def __init__(self, *, token: str = "access-token-1") -> None:
         super().__init__()
         self.token = token
@@ -71,7 +69,7 @@ class FakeYouTube(LoopbackServer):
 
     # -- wire ---------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> Reply | None:
+    def respond(self, request: Request) -> Reply | None:
         with self.lock:
             self.log.append((request.method, request.path, request.headers.get("content-range", "")))
         if request.headers.get("authorization") != f"Bearer {self.token}":
@@ -190,8 +188,7 @@ class FakeYouTube(LoopbackServer):
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("multipart/related"):
             return error(400, "badContent", f"multipart/related expected, got {content_type!r}")
-        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.body)
-        parts = list(message.iter_parts())
+        parts = request.parts()
         metadata = json.loads(parts[0].get_payload(decode=True))
         if metadata["snippet"]["videoId"] not in self.videos:
             return error(404, "videoNotFound", "video not found")
