@@ -582,3 +582,27 @@ def test_loudness_holds_when_the_gain_drives_peaks_into_the_limiter(tmp_path):
     log = _analyse(spec.output, "-i", str(spec.output), "-vn", "-af", "ebur128=framelog=quiet:peak=sample")
     assert float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1]) == pytest.approx(media.LOUDNESS_LUFS, abs=0.5)
     assert float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1]) < 0.0  # limited: a fixed gain alone would clip
+
+
+def test_subtitles_are_burned_in_while_their_cue_lasts_only(tmp_path):
+    grey = (110, 110, 110)
+    slides = [tmp_path / f"{i}.png" for i in range(2)]
+    for slide in slides:
+        Image.new("RGB", (640, 360), grey).save(slide)
+    tones = [_tone(tmp_path / f"{i}.wav", 1.0, 300) for i in range(2)]
+    durations = media.segment_durations([1.0, 1.0])
+    spec = media.RenderSpec([media.RenderSegment(s, t, d, "Hello there.") for s, t, d in zip(slides, tones, durations)],
+                            tmp_path / "v.mp4", quality="draft", frame_size=SMALL, motion=False)
+    spec = _with_subtitles(spec, [1.0, 1.0], tmp_path)
+    media.render(spec, timeout_s=60)
+    band = captions.band_for(spec.captions, SubtitleStyle(*SMALL))
+
+    def white_in_band(at_s: float) -> int:
+        frame = _frame(spec.output, at_s).crop((band.x, band.y, band.x + band.width, band.y + band.height))
+        return sum(1 for p in frame.getdata() if min(p) > 200)
+
+    assert white_in_band(0.5) > 30  # the first cue, "Hello there."
+    assert white_in_band(1.2) == 0  # the pause after it: the blank picture
+    assert white_in_band(1.9) > 30  # the second cue
+    above = _frame(spec.output, 0.5).crop((0, 0, SMALL[0], band.y))
+    assert max(max(abs(c - g) for c, g in zip(p, grey)) for p in above.getdata()) < 12  # nothing drawn above the band
