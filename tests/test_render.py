@@ -17,7 +17,7 @@ from ytmaker.errors import MediaError, StageTimeout
 from ytmaker.media.avatar import AvatarLayout, avatar_list
 from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media.motion import pan_exprs
-from ytmaker.media import audio, captions, stills
+from ytmaker.media import audio, captions
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from ytmaker.media.fonts import font_path
