@@ -74,7 +74,8 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert chains[1:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "30",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-x264-params", "8x8dct=1", "-profile:v", "high",
+        "-pix_fmt", "yuv420p", "-r", "30",
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
         "-movflags", "+faststart", "-f", "mp4", str(tmp_path / "out.mp4")]
 
@@ -346,7 +347,7 @@ def test_render_small_video_with_motion_and_subtitles(tmp_path, assets):
     media.render(spec, timeout_s=60, on_progress=progress.append)
 
     info = probe(spec.output)
-    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert (info.video_codec, info.video_profile, info.audio_codec) == ("h264", "High", "aac")
     assert (info.width, info.height, info.fps, info.sample_rate) == (320, 180, 30.0, 48000)
     assert info.duration_s == pytest.approx(sum(durations), abs=0.1)
     assert progress and progress[-1] == pytest.approx(100, abs=5)

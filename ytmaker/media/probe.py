@@ -12,6 +12,7 @@ from ytmaker.media.ffmpeg import ffmpeg_exe
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)(.*)")
+_PROFILE = re.compile(r"^ \(([^)]+)\)")
 _SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
 _RATE = re.compile(r"(\d+) Hz")
 _FPS = re.compile(r"([\d.]+) fps")
@@ -21,6 +22,7 @@ _FPS = re.compile(r"([\d.]+) fps")
 class MediaInfo:
     duration_s: float
     video_codec: str | None = None
+    video_profile: str | None = None  # "High", "Constrained Baseline", ...
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -42,6 +44,8 @@ def probe(path: Path) -> MediaInfo:
         info.streams.append(kind.lower())
         if kind == "Video" and info.video_codec is None:
             info.video_codec = codec
+            profile = _PROFILE.match(rest)
+            info.video_profile = profile.group(1) if profile else None
             size = _SIZE.search(rest)
             if size:
                 info.width, info.height = int(size.group(1)), int(size.group(2))
