@@ -25,7 +25,19 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = _normalise(url)
-        kwargs: dict = {}
+        self.engine: Engine = self._engine(pool_size=10, max_overflow=20)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Connections that stay in autocommit, for single statements: a lone read or a single-row write is
+        # one round trip instead of three (psycopg sends BEGIN on its own, then the statement, then COMMIT),
+        # and one statement is atomic by itself. A pool of its own: switching a pooled connection's
+        # isolation level back and forth costs round trips of its own.
+        self._single_engine: Engine = self._engine(pool_size=4, max_overflow=4, isolation_level="AUTOCOMMIT")
+        self._single = sessionmaker(self._single_engine, expire_on_commit=False)
+        if self.url.rstrip("/").endswith(("sqlite:", ":memory:")):  # a second engine would see another empty database
+            self._single = self._sessions
+
+    def _engine(self, *, pool_size: int, max_overflow: int, **options) -> Engine:
+        kwargs: dict = dict(options)
         if self.url.startswith("sqlite"):
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
@@ -33,14 +45,14 @@ class Database:
             # Worker threads share the file; wait for the writer instead of failing.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
-        self.engine: Engine = create_engine(self.url, **kwargs)
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
+        engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            event.listen(self.engine.pool, "checkout", _ping_if_idle)
-            event.listen(self.engine.pool, "checkin", _mark_used)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+            event.listen(engine.pool, "checkout", _ping_if_idle)
+            event.listen(engine.pool, "checkin", _mark_used)
+        return engine
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,8 +68,16 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def single(self) -> Iterator[Session]:
+        """A session for ONE statement (a read, or a single-row insert or update): each statement commits on its own."""
+        with self._single() as session:
+            yield session
+            session.flush()  # an added row is sent here (it commits by itself: no BEGIN was sent)
+
     def dispose(self) -> None:
         self.engine.dispose()
+        self._single_engine.dispose()
 
 
 #: a pooled connection unused this long is pinged before use (seconds)

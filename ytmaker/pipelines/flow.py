@@ -36,7 +36,7 @@ def check_project_id(project_id: str) -> str:
 
 def load_project(rt: Runtime, project_id: str) -> Project:
     project_id = check_project_id(project_id)
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         project = session.get(Project, project_id)
         if project is None:
             raise ProjectNotFound(project_id)

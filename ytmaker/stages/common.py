@@ -194,23 +194,23 @@ def _alive(pid: int) -> bool:
 
 def existing_assets(rt: Runtime, project_id: str, kind: str) -> dict[int, Asset]:
     """Assets already recorded whose files are still there, by segment index."""
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         assets = session.scalars(select(Asset).where(Asset.project_id == project_id, Asset.kind == kind)).all()
     present = {}
     for asset in assets:
         if rt.path(asset.path).exists():
             present[asset.segment_index] = asset
         else:  # the file went missing: forget it so it is made again
-            with rt.db.session() as session:
+            with rt.db.single() as session:
                 session.execute(Asset.__table__.delete().where(Asset.id == asset.id))
     return present
 
 
 def record_asset(rt: Runtime, project_id: str, kind: str, index: int, path: Path, **extra) -> None:
     """Insert the asset row; a concurrent duplicate of the same segment is already there and wins."""
+    row = Asset(project_id=project_id, kind=kind, segment_index=index, path=rt.relative(path), checksum=sha256(path), **extra)
     try:
-        with rt.db.session() as session:
-            session.add(Asset(project_id=project_id, kind=kind, segment_index=index, path=rt.relative(path),
-                              checksum=sha256(path), **extra))
+        with rt.db.single() as session:  # one INSERT
+            session.add(row)
     except IntegrityError:
         log.info("asset_already_recorded", project_id=project_id, kind=kind, index=index)

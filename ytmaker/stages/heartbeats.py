@@ -27,7 +27,7 @@ _wake = threading.Event()
 
 def stamp_if_running(rt, project_id: str, stage: str) -> bool:
     """One beat for a stage handed on to other messages (fan-out parts, polls); False if it no longer runs."""
-    with rt.db.session() as session:
+    with rt.db.single() as session:  # one UPDATE
         result = session.connection().execute(
             update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
                                    StageRun.status == StageStatus.RUNNING)
@@ -64,7 +64,7 @@ def _beat_forever(interval: float) -> None:
             running = {(project_id, stage): rt for (_, project_id, stage, _token), rt in _running.items()}
         for (project_id, stage), rt in running.items():
             try:
-                with rt.db.session() as session:
+                with rt.db.single() as session:  # one UPDATE
                     session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
                                     .values(heartbeat_at=datetime.now(UTC)))
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried next interval

@@ -42,7 +42,7 @@ def _write(ctx: StageContext) -> StageStatus:
 
 
 def load_script(rt: Runtime, project_id: str) -> Script:
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         script = session.get(Script, project_id)
     if script is None:
         from ytmaker.errors import PermanentError
