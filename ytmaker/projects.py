@@ -84,10 +84,10 @@ def get_project(rt: Runtime, project_id: str) -> Project:
 
 
 def list_projects(rt: Runtime, limit: int = 50) -> list[Project]:
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         return list(session.scalars(select(Project).order_by(Project.created_at.desc()).limit(limit)))
 
 
 def stage_runs(rt: Runtime, project_id: str) -> list[StageRun]:
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         return list(session.scalars(select(StageRun).where(StageRun.project_id == project_id)))

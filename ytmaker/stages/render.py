@@ -41,7 +41,7 @@ def render_video(rt: Runtime, project_id: str) -> StageStatus | None:
 
 def _render(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         video = session.get(Video, project.id)
     if video is not None and rt.path(video.path).exists():
         return StageStatus.SUCCEEDED

@@ -14,7 +14,7 @@ def generate_script(rt: Runtime, project_id: str) -> StageStatus | None:
 
 def _write(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         if session.get(Script, project.id) is not None:
             return StageStatus.SUCCEEDED
     ctx.report(0, "writing the script")

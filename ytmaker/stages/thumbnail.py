@@ -19,7 +19,7 @@ def generate_thumbnail(rt: Runtime, project_id: str) -> StageStatus | None:
 
 def _thumbnail(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
-    with rt.db.session() as session:
+    with rt.db.single() as session:  # reads
         existing = session.get(Thumbnail, project.id)
         video = session.get(Video, project.id)
     if existing is not None and rt.path(existing.path).exists():

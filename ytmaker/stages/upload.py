@@ -26,11 +26,11 @@ def upload_to_youtube(rt: Runtime, project_id: str) -> StageStatus | None:
 
 def _publication(rt: Runtime, project_id: str, target: str) -> Publication:
     try:
-        with rt.db.session() as session:
+        with rt.db.single() as session:  # one INSERT
             session.add(Publication(project_id=project_id, target=target, status="pending"))
     except IntegrityError:
         pass
-    with rt.db.session() as session:
+    with rt.db.single() as session:
         return session.scalars(select(Publication).where(Publication.project_id == project_id,
                                                           Publication.target == target)).one()
 
@@ -50,7 +50,7 @@ def _upload(ctx: StageContext) -> StageStatus:
     publication = _publication(rt, project.id, project.publish_target)
     if publication.status == "published":
         return StageStatus.SUCCEEDED
-    with rt.db.session() as session:
+    with rt.db.single() as session:  # reads
         video = session.get(Video, project.id)
         thumbnail = session.get(Thumbnail, project.id)
     if video is None or not rt.path(video.path).exists():
