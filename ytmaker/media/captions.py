@@ -49,14 +49,15 @@ class Band:
 
 
 def make_captions(texts: list[str], starts_s: list[float], narration_s: list[float], size: tuple[int, int],
-                  directory: Path) -> Captions:
+                  directory: Path, words: list[list[tuple[int, float]] | None] | None = None) -> Captions:
     """Cue the narration (``texts[i]`` said from ``starts_s[i]`` for ``narration_s[i]``) for a ``size`` picture.
 
     Writes subtitles.srt and subtitles.vtt into ``directory`` and returns the same cues to burn in,
-    drawn with a CJK-capable font when the text is Chinese.
+    drawn with a CJK-capable font when the text is Chinese. ``words[i]`` are segment i's word
+    timings when the speech engine gave them (cues then start on their first word).
     """
     font = subtitle_font(cjk=is_cjk(" ".join(texts)))
-    cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size), font_file=font)
+    cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size), font_file=font, words=words)
     write_subtitles(cues, directory)
     return Captions(tuple(cues), font)
 

@@ -1,7 +1,9 @@
 """Subtitles from the narration: cues timed per sentence, written as SRT and WebVTT for caption upload.
 
-Each segment's narration is split into sentences, and the segment's real audio
-duration is shared out by character count. A sentence is wrapped to the
+Each segment's narration is split into sentences. Where the speech engine
+reported when each word starts (espeak-ng does), a cue starts at its first
+word's time in the real audio; otherwise the segment's real audio duration
+is shared out by character count. A sentence is wrapped to the
 picture's safe width, measured with the font the burn-in draws with
 (ytmaker.media.captions), and one that needs more than two lines becomes
 several cues. Chinese breaks between any two characters, not after a
@@ -105,24 +107,57 @@ def _weight(text: str) -> int:
     return max(1, len("".join(text.split())))
 
 
-def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *, font_file: str | None = None) -> list[Cue]:
-    """Cues for ``(start_s, narration_s, text)`` per segment, wrapped to at most two lines each."""
+def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *, font_file: str | None = None,
+               words: list[list[tuple[int, float]] | None] | None = None) -> list[Cue]:
+    """Cues for ``(start_s, narration_s, text)`` per segment, wrapped to at most two lines each.
+
+    ``words[i]``, when given, holds segment i's word timings, (character offset in its text,
+    seconds into its narration), and times the cues; without them, time is shared by length.
+    """
     cues: list[Cue] = []
-    for start, narration_s, text in segments:
+    for number, (start, narration_s, text) in enumerate(segments):
         said = sentences(text)
         if not said or narration_s <= 0:
             continue
         cjk = is_cjk(text)
         file = font_file or subtitle_font(cjk=cjk)
         measure = _measure(file, style.font_size)
-        at = start
+        chunks: list[tuple[list[str], float]] = []  # (lines, share of the time by length)
         for sentence, span in zip(said, _share(narration_s, [_weight(s) for s in said])):
             lines = wrap_text(sentence, style.width - 2 * style.margin_x, measure)
-            chunks = [balance(lines[i : i + MAX_LINES], measure) for i in range(0, len(lines), MAX_LINES)]
-            for chunk, piece in zip(chunks, _share(span, [_weight("".join(c)) for c in chunks])):
-                cues.append(Cue(round(at, 3), round(at + piece, 3), tuple(chunk)))
+            pieces = [balance(lines[i : i + MAX_LINES], measure) for i in range(0, len(lines), MAX_LINES)]
+            chunks += zip(pieces, _share(span, [_weight("".join(c)) for c in pieces]))
+        timed = _word_starts(text, [lines for lines, _ in chunks], words[number] if words else None, narration_s)
+        if timed is None:  # no word timings: each chunk lasts its share, one after another
+            timed, at = [], 0.0
+            for _, piece in chunks:
+                timed.append(at)
                 at += piece
+        ends = timed[1:] + [narration_s]
+        cues += [Cue(round(start + a, 3), round(start + b, 3), tuple(lines)) for (lines, _), a, b in zip(chunks, timed, ends)]
     return cues
+
+
+def _word_starts(text: str, chunks: list[list[str]], words: list[tuple[int, float]] | None, narration_s: float):
+    """Each chunk's start (s into the narration), from the time of the word it begins with; None if unusable."""
+    if not words:
+        return None
+    offsets, cursor = [], 0
+    for lines in chunks:
+        first = lines[0].split()[0] if lines[0].split() else lines[0][:1]
+        found = text.find(first[:8], cursor)
+        if found < 0:
+            return None  # the wrapped text no longer matches the narration: fall back to lengths
+        offsets.append(found)
+        cursor = found + 1
+    starts = [0.0]  # the first cue shows from the segment's start
+    for offset in offsets[1:]:
+        said_before = [t for o, t in words if o <= offset]  # the word holding the chunk's first character
+        moment = min(narration_s, said_before[-1] if said_before else 0.0)
+        if moment <= starts[-1]:
+            return None  # two cues at once: the timings do not fit this text
+        starts.append(moment)
+    return starts
 
 
 def _clock(seconds: float, sep: str) -> str:

@@ -70,9 +70,13 @@ class ImageProvider(Protocol):
         """Write an image to ``out``; return a warning to record on the asset, if any."""
 
 
+#: When each word of a narration starts: (character offset in its text, seconds into the audio).
+WordTimes = list[tuple[int, float]]
+
+
 class SpeechProvider(Protocol):
-    def synthesize(self, text: str, *, language: str, voice: str, out: Path) -> None:
-        """Write the narration of ``text`` to ``out`` as WAV."""
+    def synthesize(self, text: str, *, language: str, voice: str, out: Path) -> WordTimes | None:
+        """Write the narration of ``text`` to ``out`` as WAV; return its word timings when the engine gives them."""
 
 
 class Publisher(Protocol):

@@ -7,8 +7,10 @@ a half-written file behind a record.
 
 from __future__ import annotations
 
+import json
 import os
 import wave
+from pathlib import Path
 
 from ytmaker.db.models import StageStatus
 from ytmaker.errors import MediaError
@@ -66,8 +68,10 @@ def _audio(ctx: StageContext) -> StageStatus:
         final = folder / f"{index:03d}.wav"
         tmp = temp_path(final)
         try:
-            rt.providers.speech.synthesize(segment["narration"], language=project.language, voice=voice, out=tmp)
+            words = rt.providers.speech.synthesize(segment["narration"], language=project.language, voice=voice, out=tmp)
             duration_ms = wav_duration_ms(tmp)
+            if words:  # beside the WAV, in place before it: subtitles start on the real words (stages.render)
+                write_word_times(final, words)
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
@@ -79,6 +83,25 @@ def _audio(ctx: StageContext) -> StageStatus:
 def _avatars(ctx: StageContext) -> StageStatus:
     # Without a provider the stage is recorded as skipped rather than faked, and render goes on without one.
     return avatars.start_avatars(ctx)
+
+
+def word_times_path(wav: Path) -> Path:
+    return wav.with_suffix(".words.json")
+
+
+def write_word_times(wav: Path, words: list[tuple[int, float]]) -> None:
+    final = word_times_path(wav)
+    tmp = temp_path(final)
+    tmp.write_text(json.dumps([[offset, round(seconds, 3)] for offset, seconds in words]))
+    os.replace(tmp, final)
+
+
+def read_word_times(wav: Path) -> list[tuple[int, float]] | None:
+    """The narration's word timings, if its speech engine gave them (None when absent or unreadable)."""
+    try:
+        return [(int(offset), float(seconds)) for offset, seconds in json.loads(word_times_path(wav).read_text())]
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def wav_duration_ms(path) -> int:

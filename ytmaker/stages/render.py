@@ -22,6 +22,7 @@ from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
 from ytmaker.media.captions import make_captions
+from ytmaker.stages.assets import read_word_times
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
@@ -76,7 +77,8 @@ def _render(ctx: StageContext) -> StageStatus:
         music=pick_music(rt.settings.music, project.id),
     )
     if rt.settings.subtitles:
-        spec = _with_subtitles(spec, narration_s, ctx.workdir())
+        words = [read_word_times(rt.path(audio[i].path)) for i in range(count)]
+        spec = _with_subtitles(spec, narration_s, ctx.workdir(), words)
     if project.video_format == "9:16" and spec.duration_s > SHORTS_MAX_S:
         log.warning("shorts_too_long", project_id=project.id, duration_s=spec.duration_s,
                     hint=f"YouTube treats 9:16 videos up to {SHORTS_MAX_S} s as Shorts; this one is an ordinary video")
@@ -109,12 +111,13 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
                                  "run `ytmaker retry` to remake it")
 
 
-def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path) -> media.RenderSpec:
-    """Write subtitles.srt/.vtt for ``spec`` into ``directory`` and burn the same cues in."""
+def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path,
+                    words: list | None = None) -> media.RenderSpec:
+    """Write subtitles.srt/.vtt for ``spec`` into ``directory`` and burn the same cues in (timed on ``words`` if known)."""
     texts = [s.text for s in spec.segments]
     if is_cjk(" ".join(texts)) and font_path(cjk=True) is None:
         log.warning("no_cjk_font", hint="Chinese subtitles need a CJK font: install fonts-noto-cjk or fonts-wqy-zenhei")
-    captions = make_captions(texts, spec.timeline.starts_s, narration_s, spec.size, directory)
+    captions = make_captions(texts, spec.timeline.starts_s, narration_s, spec.size, directory, words)
     return dataclasses.replace(spec, captions=captions)
 
 
