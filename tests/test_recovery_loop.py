@@ -127,6 +127,9 @@ def test_temporary_files_of_a_dead_process_are_swept_by_the_next_attempt(tmp_pat
     other = tmp_path / f".image.{dead}.3.tmp.mp4"
     for path in [*left, ours, other]:
         path.write_bytes(b"partial")
+    helpers = tmp_path / f"..video.{dead}.1.tmp.mp4.render"  # a killed render's helper folder
+    helpers.mkdir()
+    (helpers / "mix.wav").write_bytes(b"partial")
 
     fresh = temp_path(final)
 

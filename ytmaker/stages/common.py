@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,7 +166,7 @@ def temp_path(final: Path) -> Path:
 
 
 def sweep_temp(final: Path) -> list[Path]:
-    """Remove the temporary files (and their side files) left for ``final`` by processes that no longer run."""
+    """Remove the temporary files (and their side files and folders) left for ``final`` by processes that no longer run."""
     pattern = re.compile(rf"^\.{{1,2}}{re.escape(final.stem)}\.(\d+)\.\d+\.tmp")
     removed = []
     try:
@@ -175,7 +176,10 @@ def sweep_temp(final: Path) -> list[Path]:
     for path in candidates:
         match = pattern.match(path.name)
         if match and not _alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():  # a render's helper folder (media.render.helper_dir)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 
