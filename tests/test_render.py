@@ -16,7 +16,7 @@ from PIL import Image, ImageChops, ImageDraw
 from ytmaker.errors import MediaError, StageTimeout
 from ytmaker.media.avatar import AvatarLayout, avatar_list
 from ytmaker.media.avatar import box as avatar_box
-from ytmaker.media.motion import pan_exprs
+from ytmaker.media.motion import pan_exprs, pan_moves
 from ytmaker.media import audio, captions
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
@@ -61,17 +61,26 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
     chains = graph.split(";\n")
-    # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment;
-    # each dip is a fade enabled only over its own frames.
+    # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment.
+    # Each segment but the first begins its move 12 frames early (its crossfade over the pause).
     assert chains[0] == (
         f"movie=filename={tmp_path}/.out.mp4.render/stills.ffconcat:format_name=concat,fps=30,crop=960:540"
-        ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*(n-0)/59),if(lt(n,150),0.5,(0.9-0.8*(n-150)/44)))'"
-        ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*(n-60)/89),(0.3+0.4*(n-150)/44)))'"
-        ",fade=t=out:st=1.800000:d=0.200000:enable='between(n,54,59)',fade=t=in:st=2.000000:d=0.200000:enable='between(n,60,65)'"
-        ",fade=t=out:st=4.800000:d=0.200000:enable='between(n,144,149)',fade=t=in:st=5.000000:d=0.200000:enable='between(n,150,155)'"
-        "[vout]")
+        ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*clip((n-0)/59,0,1)),if(lt(n,150),0.5,(0.9-0.8*clip((n-138)/56,0,1))))'"
+        ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1))))'"
+        "[outgoing]")
+    # The incoming stream: each next still from 12 frames before its segment, on the same move, fading in by alpha
+    # only over those frames; the overlay is enabled only there.
+    assert chains[1:4] == [
+        f"movie=filename={tmp_path}/.out.mp4.render/incoming.ffconcat:format_name=concat,fps=30,crop=960:540"
+        ":x='(iw-ow)*if(lt(n,138),0.5,(0.9-0.8*clip((n-138)/56,0,1)))'"
+        ":y='(ih-oh)*if(lt(n,138),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1)))',format=yuva420p"
+        ",fade=t=in:st=1.600000:d=0.400000:alpha=1:enable='between(n,48,59)'"
+        ",fade=t=in:st=4.600000:d=0.400000:alpha=1:enable='between(n,138,149)'[incoming]",
+        "[outgoing][incoming]overlay=format=yuv420:enable='if(lt(n,138),between(n,48,59),between(n,138,149))'[faded]",
+        "[faded]null[vout]"]
+    assert media.incoming_frames([0, 60, 150], [60, 90, 45], 12) == [138, 57]
     # No loudnorm: the measured gain, then a limiter holding the peaks under -1.5 dBFS.
-    assert chains[1:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
+    assert chains[4:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-x264-params", "8x8dct=1", "-profile:v", "high",
@@ -163,10 +172,10 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     assert band.y + band.height <= 540 - style.margin_bottom and band.y + band.height > 540 - style.margin_bottom - 2
     assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    assert chains[0].endswith("[dipped]")
-    assert chains[1:3] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
+    assert chains[3] == "[faded]null[pictures]"  # after the crossfades
+    assert chains[4:6] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
                            "format=yuva420p[captions]",
-                           f"[dipped][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
+                           f"[pictures][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
 
 
 def test_subtitle_pictures_cover_their_cues(tmp_path):
@@ -210,7 +219,7 @@ def test_list_paths_are_escaped_for_the_filtergraph(tmp_path):
 
 def test_pan_expressions_stay_shallow_for_long_videos():
     starts, frames = [180 * i for i in range(300)], [180] * 300
-    x = pan_exprs(starts, frames)["x"]
+    x = pan_exprs(starts, *pan_moves(starts, frames, 12))["x"]
     depth = max_depth = 0
     for char in x:
         depth += {"(": 1, ")": -1}.get(char, 0)
@@ -481,15 +490,28 @@ VOICE_BAND = "lowpass=f=800,lowpass=f=800"
 MUSIC_BAND = "highpass=f=2000,highpass=f=2000"
 
 
-def test_no_black_frames_but_the_short_dips_between_segments(mixed):
+def test_no_black_frames_anywhere(mixed):
     log = _analyse(mixed.output, "-i", str(mixed.output), "-an", "-vf", "blackdetect=d=0:pix_th=0.10")
-    black = [(float(a), float(d)) for a, d in re.findall(r"black_start:(\S+) black_end:\S+ black_duration:(\S+)", log)]
-    # At most one dip per boundary, each shorter than the fade, at a segment boundary; none at the start or the end.
-    assert len(black) <= len(mixed.segments) - 1
-    boundaries = mixed.timeline.starts_s[1:]
-    for start, duration in black:
-        assert duration < media.FADE_S
-        assert min(abs(start - b) for b in boundaries) < media.FADE_S
+    assert "black_start" not in log  # segments crossfade: nothing dips to black, start and end included
+
+
+def test_segments_crossfade_over_the_pause_into_the_picture_that_carries_on(mixed):
+    # red, then green, then blue slides (with white stripes): compare each frame's mean colour.
+    overlap = media.crossfade_frames(mixed.timeline) / media.FPS
+    for boundary, (before, after) in zip(mixed.timeline.starts_s[1:], [((200, 40, 40), (40, 160, 40)),
+                                                                      ((40, 160, 40), (40, 40, 200))]):
+        def mean(at_s):
+            frame = _frame(mixed.output, at_s).resize((32, 18))
+            pixels = [frame.getpixel((x, y)) for y in range(18) for x in range(32)]
+            return [sum(p[c] for p in pixels) / len(pixels) for c in range(3)]
+
+        outgoing, middle, incoming = mean(boundary - overlap - 0.1), mean(boundary - overlap / 2), mean(boundary + 0.1)
+        channel = [i for i in range(3) if after[i] > before[i]][0]  # the colour that grows
+        # Before the crossfade only the outgoing slide shows, after it only the incoming one,
+        # and half-way both are on screen at about half strength each: not black, not a cut.
+        assert outgoing[channel] < middle[channel] < incoming[channel]
+        assert abs(middle[channel] - (outgoing[channel] + incoming[channel]) / 2) < 0.25 * (incoming[channel] - outgoing[channel])
+        assert sum(middle) > 0.8 * min(sum(outgoing), sum(incoming))
 
 
 def test_music_ducks_under_the_narration(mixed):
@@ -527,13 +549,13 @@ def test_avatar_clips_join_the_graph_as_one_stream_with_a_mask(tmp_path):
     assert args[2:8] == ["-f", "concat", "-safe", "0", "-i", str(media.list_path(spec, "avatars"))]
     assert args[8:14] == ["-loop", "1", "-framerate", "30", "-i", str(media.list_path(spec, "mask"))]
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    assert chains[0].endswith("[base]")
-    assert chains[1:5] == [
+    assert chains[0].endswith("[outgoing]") and chains[3] == "[faded]null[base]"  # the avatar goes over the crossfades
+    assert chains[4:8] == [
         "[1:v]fps=30,scale=162:162:force_original_aspect_ratio=increase,crop=162:162,setsar=1,format=yuva420p[avatar_rgb]",
         "[2:v]format=gray,scale=162:162[avatar_mask]",
         "[avatar_rgb][avatar_mask]alphamerge[avatar]",
         "[base][avatar]overlay=x=22:y=H-h-22:eof_action=pass:format=yuv420[framed]"]
-    assert chains[5].startswith("[framed]null,fade=t=out")
+    assert chains[8] == "[framed]null[vout]"
     assert avatar_list([tmp_path / "0.mp4"], [61], 30) == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.mp4'}'\noutpoint 2.033333\nduration 2.033333\n")
 
@@ -542,7 +564,8 @@ def test_no_avatar_unless_every_segment_has_its_clip(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0])
     spec = dataclasses.replace(spec, segments=[dataclasses.replace(spec.segments[0], avatar=tmp_path / "0.mp4"),
                                                spec.segments[1]])
-    assert not spec.with_avatars and "overlay" not in " ".join(media.build_args(spec))
+    args = " ".join(media.build_args(spec))
+    assert not spec.with_avatars and "[avatar" not in args and args.count("overlay") == 1  # the crossfade's only
 
 
 @pytest.mark.parametrize("circle", [False, True])

@@ -48,22 +48,34 @@ def scaled_size(width: int, height: int) -> tuple[int, int]:
     return 2 * round(width * SCALE / 2), 2 * round(height * SCALE / 2)
 
 
-def pan_exprs(frame_starts: list[int], frames: list[int]) -> dict[str, str]:
-    """``x`` and ``y`` for ``crop``: segment ``i`` (frames ``frame_starts[i]`` onwards) runs ``move_for(i)``.
+def pan_moves(frame_starts: list[int], frames: list[int], lead: int) -> tuple[list[int], list[int]]:
+    """Where each segment's move begins and how many frames it lasts.
+
+    Every segment but the first begins its move ``lead`` frames early, while it fades in over the
+    previous one (the crossfade), so the incoming picture and its segment are one continuous move.
+    """
+    origins = [start - (lead if i else 0) for i, start in enumerate(frame_starts)]
+    spans = [max(1, count + (lead if i else 0) - 1) for i, count in enumerate(frames)]
+    return origins, spans
+
+
+def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, first: int = 0) -> dict[str, str]:
+    """``x`` and ``y`` for ``crop``: from frame ``boundaries[i]`` on, the picture runs ``move_for(first + i)``,
+    begun at frame ``origins[i]`` and lasting ``spans[i]`` frames (``pan_moves``).
 
     av_expr has no arrays, so the segment is found by a balanced tree of ``if(lt(n,start),…)``:
     its depth grows with the log of the segment count (a flat sum of one term per segment was
-    refused by FFmpeg's parser beyond about 80 segments). The move spans the segment whatever its length.
+    refused by FFmpeg's parser beyond about 80 segments).
     """
     def position(i: int, attr: str) -> str:
-        a, b = getattr(move_for(i), attr)
-        return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*(n-{frame_starts[i]})/{max(1, frames[i] - 1)})"
+        a, b = getattr(move_for(first + i), attr)
+        return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*clip((n-{origins[i]})/{spans[i]},0,1))"
 
-    def tree(first: int, last: int, attr: str) -> str:
-        if first == last:
-            return position(first, attr)
-        middle = (first + last + 1) // 2
-        return f"if(lt(n,{frame_starts[middle]}),{tree(first, middle - 1, attr)},{tree(middle, last, attr)})"
+    def tree(low: int, high: int, attr: str) -> str:
+        if low == high:
+            return position(low, attr)
+        middle = (low + high + 1) // 2
+        return f"if(lt(n,{boundaries[middle]}),{tree(low, middle - 1, attr)},{tree(middle, high, attr)})"
 
-    last = len(frame_starts) - 1
+    last = len(boundaries) - 1
     return {"x": f"(iw-ow)*{tree(0, last, 'x')}", "y": f"(ih-oh)*{tree(0, last, 'y')}"}

@@ -16,8 +16,9 @@ in the video's length (measured: bench/render/README.md):
 * subtitles are pictures drawn once per cue, overlaid on the rows they cover
   (ytmaker.media.captions); the soundtrack's loudness is measured by an
   audio-only pass and set by a fixed gain (ytmaker.media.audio);
-* the dips between segments are fades on the one stream, each enabled over
-  its own frames (``dips``). ``xfade`` crossfades were tried and dropped: it
+* segments crossfade over the pause that ends each one: a second source reads
+  each next still a little early and is overlaid with a rising alpha only
+  over those frames (``crossfade_chains``). ``xfade`` was tried and dropped: it
   converts every frame to yuv444p, and chained over a long video it buffered
   (1.3 GB at forty segments);
 * segment boundaries are rounded once, on the whole timeline, to frames for
@@ -41,7 +42,7 @@ from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_an
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
-from ytmaker.media.motion import pan_exprs, scaled_size
+from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
 from ytmaker.media.subtitles import SubtitleStyle
 
 __all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
@@ -69,7 +70,7 @@ FPS = 30
 #: silence after each segment's narration, and after the last one
 PAUSE_S = 0.4
 TAIL_S = 0.8
-#: the dip between segments: the picture fades out over the pause and in as the narration starts
+#: half of the crossfade between segments, which takes the pause (``crossfade_frames``)
 FADE_S = 0.2
 
 
@@ -181,20 +182,46 @@ def still_size(spec: RenderSpec) -> tuple[int, int]:
     return scaled_size(*spec.size) if spec.motion else spec.size
 
 
-def dips(boundaries: list[int], fade: int) -> list[str]:
-    """A dip to black at each segment boundary (frame numbers): out over the pause, in as the narration starts.
+def crossfade_frames(plan: Timeline) -> int:
+    """Frames of each crossfade: the pause before the next segment (twice the fade, 0.4 s at most)."""
+    return 2 * plan.fade_frames
 
-    The fades sit on the one stream, each enabled only over its own frames (outside them a fade
-    out would blacken the rest of the video); a split per segment and a concat made FFmpeg queue
-    the next segments' frames (3 GB for a minute of 1080p).
+
+def incoming_frames(starts: list[int], frames: list[int], overlap: int) -> list[int]:
+    """The incoming stream's frame counts: segment ``i + 1`` from ``overlap`` frames before its start to as long before the next one's."""
+    total = sum(frames)
+    early = [0] + [start - overlap for start in starts[2:]] + [total]
+    return [b - a for a, b in zip(early, early[1:])]
+
+
+def _window(boundaries: list[int], overlap: int) -> str:
+    """An expression true on the ``overlap`` frames before each boundary (a balanced tree, like the pans)."""
+    def tree(low: int, high: int) -> str:
+        if low == high:
+            return f"between(n,{boundaries[low] - overlap},{boundaries[low] - 1})"
+        middle = (low + high + 1) // 2
+        return f"if(lt(n,{boundaries[middle] - overlap}),{tree(low, middle - 1)},{tree(middle, high)})"
+
+    return tree(0, len(boundaries) - 1)
+
+
+def crossfade_chains(spec: RenderSpec, outgoing: str, out: str, move_b: str) -> list[str]:
+    """The next segment's picture fading in over the pause that ends the current one.
+
+    A second ``movie`` source reads the stills one segment ahead (each ``overlap`` frames early),
+    panned by the same moves, so the picture that fades in is the one that then carries on.
+    Its alpha ramps up by a ``fade`` enabled only over each crossfade's frames, and the
+    ``overlay`` is enabled only there: the rest of the time it passes the outgoing stream
+    through. ``xfade`` was not used: it takes one stream per segment and FFmpeg then queued
+    the segments' frames (1.3 GB for a minute of 1080p).
     """
-    if not fade:
-        return []
-    out = []
-    for b in boundaries:
-        out.append(f",fade=t=out:st={(b - fade) / FPS:.6f}:d={fade / FPS:.6f}:enable='between(n,{b - fade},{b - 1})'")
-        out.append(f",fade=t=in:st={b / FPS:.6f}:d={fade / FPS:.6f}:enable='between(n,{b},{b + fade - 1})'")
-    return out
+    plan = spec.timeline
+    overlap = crossfade_frames(plan)
+    starts = plan.frame_starts
+    fades = "".join(f",fade=t=in:st={(b - overlap) / FPS:.6f}:d={overlap / FPS:.6f}:alpha=1"
+                    f":enable='between(n,{b - overlap},{b - 1})'" for b in starts[1:])
+    return [f"{concat_source(list_path(spec, 'incoming'))},fps={FPS}{move_b},format=yuva420p{fades}[incoming]",
+            f"[{outgoing}][incoming]overlay=format=yuv420:enable='{_window(starts[1:], overlap)}'[{out}]"]
 
 
 def _filter_path(path: Path) -> str:
@@ -219,23 +246,30 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     """The ``-filter_complex`` text: the stills and subtitle pictures read by sources, the audio pass's mix from ``[mix_input:a]``."""
     width, height = spec.size
     plan = spec.timeline
-    fade = plan.fade_frames
+    overlap = crossfade_frames(plan)
     starts = plan.frame_starts
-    move = ""
+    move = move_b = ""
     if spec.motion:
-        pan = pan_exprs(starts, plan.frames)
+        origins, spans = pan_moves(starts, plan.frames, overlap)
+        pan = pan_exprs(starts, origins, spans)
         move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
+        if overlap:
+            early = [0] + [start - overlap for start in starts[2:]]
+            pan_b = pan_exprs(early, origins[1:], spans[1:], first=1)
+            move_b = f",crop={width}:{height}:x='{pan_b['x']}':y='{pan_b['y']}'"
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
+    if overlap:
+        chains += [video + "[outgoing]", *crossfade_chains(spec, "outgoing", "faded", move_b)]
+        video = "[faded]null"
     if avatar_input is not None:
         chains += [video + "[base]", *overlay_chains("base", "framed", avatar_input, mask_input, spec.avatar_layout,
                                                       spec.size, FPS)]
         video = "[framed]null"
-    video += "".join(dips(starts[1:], fade))
     if spec.captions and spec.captions.cues:
         band = burn.band_for(spec.captions, SubtitleStyle(width, height))
         source = concat_source(burn.list_name(helper_dir(spec)))
-        chains += [video + "[dipped]", *burn.overlay_chains("dipped", "vout", source, band)]
+        chains += [video + "[pictures]", *burn.overlay_chains("pictures", "vout", source, band)]
     else:
         chains.append(video + "[vout]")
     chains.append(master_chain(mix_input, gain_db))
@@ -286,8 +320,14 @@ def write_list(spec: RenderSpec) -> list[Path]:
     pictures = stills.list_name(directory)
     pictures.write_text(stills.pictures_list(stills.distinct([s.image for s in spec.segments])), encoding="utf-8")
     path = list_path(spec)
-    path.write_text(concat_list([Path(p.name) for p in raw_stills(spec)], plan.frames), encoding="utf-8")
+    names = [Path(p.name) for p in raw_stills(spec)]
+    path.write_text(concat_list(names, plan.frames), encoding="utf-8")
     written = [pictures, path]
+    if crossfade_frames(plan):  # the incoming stream: each still from its crossfade on (crossfade_chains)
+        incoming = list_path(spec, "incoming")
+        incoming.write_text(concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames,
+                                                                   crossfade_frames(plan))), encoding="utf-8")
+        written.append(incoming)
     if spec.with_avatars:
         avatars = list_path(spec, "avatars")
         avatars.write_text(avatar_list([s.avatar for s in spec.segments], plan.frames, FPS), encoding="utf-8")
