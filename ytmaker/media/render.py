@@ -187,10 +187,14 @@ def crossfade_frames(plan: Timeline) -> int:
     return 2 * plan.fade_frames
 
 
+def incoming_starts(starts: list[int], overlap: int) -> list[int]:
+    """Where the incoming stream switches to segment ``i + 1``: ``overlap`` frames before its start (the first at 0)."""
+    return [0] + [start - overlap for start in starts[2:]]
+
+
 def incoming_frames(starts: list[int], frames: list[int], overlap: int) -> list[int]:
     """The incoming stream's frame counts: segment ``i + 1`` from ``overlap`` frames before its start to as long before the next one's."""
-    total = sum(frames)
-    early = [0] + [start - overlap for start in starts[2:]] + [total]
+    early = incoming_starts(starts, overlap) + [sum(frames)]
     return [b - a for a, b in zip(early, early[1:])]
 
 
@@ -254,8 +258,7 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
         pan = pan_exprs(starts, origins, spans)
         move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
         if overlap:
-            early = [0] + [start - overlap for start in starts[2:]]
-            pan_b = pan_exprs(early, origins[1:], spans[1:], first=1)
+            pan_b = pan_exprs(incoming_starts(starts, overlap), origins[1:], spans[1:], first=1)
             move_b = f",crop={width}:{height}:x='{pan_b['x']}':y='{pan_b['y']}'"
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import TERMINAL_PROJECT_STATUSES, Project, ProjectStatus, StageRun, StageStatus
 from ytmaker.errors import InvalidInput, ProjectNotFound
@@ -83,6 +82,11 @@ def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False,
     redelivered message of a finished stage uses it to repair a lost follow-up.
     Returns the stages sent.
     """
+    return _hand_over(rt, project_id, finish, resend_queued)[1]
+
+
+def _hand_over(rt: Runtime, project_id: str, finish, resend_queued: bool) -> tuple[bool, list[str]]:
+    """The hand-over transaction, then its progress ticks and messages: (the finish was recorded, stages sent)."""
     finished, completed, to_send = _advance(rt, project_id, finish, resend_queued)
     if finish is not None and finished:
         stage, status = finish
@@ -92,7 +96,7 @@ def advance(rt: Runtime, project_id: str, *, resend_queued: bool = False,
         rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
     for stage in to_send:
         send(stage, project_id)
-    return to_send
+    return finished, to_send
 
 
 def _advance(rt: Runtime, project_id: str, finish, resend_queued: bool) -> tuple[bool, bool, list[str]]:
@@ -140,12 +144,8 @@ def _insert_run(rt: Runtime, db, project_id: str, stage: str, now: datetime) -> 
 
 def claim(rt: Runtime, project_id: str, stage: str) -> bool:
     """Insert the stage's run row; True for the one caller that inserted it."""
-    try:
-        with rt.db.session() as session:
-            session.add(StageRun(project_id=project_id, stage=stage, status=StageStatus.QUEUED))
-        return True
-    except IntegrityError:
-        return False  # another worker claimed it first: it sends the message
+    with rt.db.session() as session:  # another worker that claimed it first sends the message
+        return _insert_run(rt, session.connection(), project_id, stage, datetime.now(UTC))
 
 
 def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:
@@ -168,14 +168,7 @@ def finish_stage(rt: Runtime, project_id: str, stage: str, status: StageStatus =
 
     Only a run still ``running`` is finished, so a cancelled or failed stage stays so. Returns whether it was.
     """
-    finished, completed, to_send = _advance(rt, project_id, (stage, status), False)
-    if finished:
-        rt.progress.update(project_id, stage=stage, stage_progress=100, message=f"{stage} done")
-    if completed:
-        rt.progress.update(project_id, status=ProjectStatus.COMPLETED, stage="upload", stage_progress=100, message="done")
-    for next_stage in to_send:
-        send(next_stage, project_id)
-    return finished
+    return _hand_over(rt, project_id, (stage, status), False)[0]
 
 
 def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: int, attempt: int,

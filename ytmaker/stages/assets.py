@@ -41,7 +41,8 @@ def generate_avatars(rt: Runtime, project_id: str) -> StageStatus | None:
 def _images(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
     script = load_script(rt, project.id)
-    missing = [i for i in range(len(script.segments)) if i not in existing_assets(rt, project.id, "image")]
+    done = existing_assets(rt, project.id, "image")
+    missing = [i for i in range(len(script.segments)) if i not in done]
     if len(missing) > 1 and rt.settings.fans_out_images:
         # Left running: the segments' messages make the images and the last one finishes the stage.
         ctx.report(100 * (1 - len(missing) / len(script.segments)), f"images: {len(missing)} to make, in parallel")
