@@ -1,18 +1,4 @@
-"""Live progress: one writer, a Redis hash per project, each change also published.
-
-Hash ``ytmaker:progress:<project_id>`` fields:
-    status          the project's status (queued ... completed, failed, cancelled)
-    stage           the stage that wrote last
-    progress        0-100 for the whole project
-    stage_progress  0-100 for ``stage``
-    message         one line for a person
-    updated_at      ISO 8601, UTC
-    error           set when the project failed
-    p:<stage>       per-stage progress, from which ``progress`` is computed
-
-Every update is published as JSON of the whole hash on the pub/sub channel
-of the same name, for live consumers. Updates run one Lua script, so
-parallel asset stages cannot interleave half-written figures.
+"""Progress in Redis: a hash per project, written by one Lua script, each change published.
 
 Ticks are written behind the stage, not in its way: ``update`` queues the
 script call and one writer thread per process sends everything queued in a
@@ -28,31 +14,24 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
-from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from redis.exceptions import NoScriptError
 
+from ytmaker.progress.base import changed_fields, leaves_terminal, percent, progress_key
+
 log = structlog.get_logger(__name__)
 
-#: Share of the whole project each stage accounts for (sums to 100).
-STAGE_WEIGHTS: dict[str, int] = {
-    "script": 10,
-    "images": 20,
-    "audio": 20,
-    "avatars": 10,
-    "render": 30,
-    "thumbnail": 4,
-    "upload": 6,
-}
-
-PREFIX = "ytmaker:progress:"
-_WEIGHTS = json.dumps(STAGE_WEIGHTS)
+#: How long ``subscribe`` waits for Redis to confirm the subscription.
+SUBSCRIBE_TIMEOUT_S = 5.0
 
 # KEYS[1] hash; ARGV[1] channel, ARGV[2] ttl, ARGV[3] stage, ARGV[4] stage progress (or ""),
 # ARGV[5] weights JSON, ARGV[6] "1" to allow leaving a terminal status, ARGV[7..] field/value pairs.
 # A late write from a parallel stage must not turn a failed or cancelled project back into a live one.
+# The same rules in Python: base.overall() and MemoryProgressStore.update().
 _UPDATE = """
 local key, channel, ttl, stage, sp = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local weights = cjson.decode(ARGV[5])
@@ -79,18 +58,15 @@ return 1
 """
 
 
-def progress_key(project_id: str) -> str:
-    return PREFIX + project_id
+class RedisProgressStore:
+    """Progress hashes in Redis, readable by every process; ``weights`` share out the project's 100."""
 
-
-class ProgressStore:
-    """The single writer of progress hashes. Never touches the database."""
-
-    def __init__(self, redis, *, ttl_s: int = 7 * 24 * 3600) -> None:
+    def __init__(self, redis: Any, *, weights: dict[str, int], ttl_s: int) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
+        self._weights = json.dumps(weights)
         self._script = redis.register_script(_UPDATE)
-        self._pending: deque[tuple[str, list]] = deque()
+        self._pending: deque[tuple[str, list[Any]]] = deque()
         self._send_lock = threading.Lock()  # one batch on the wire at a time: ticks keep their order
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
@@ -113,19 +89,11 @@ class ProgressStore:
         Once the project is completed, failed or cancelled, only a ``force``d
         update (or one that sets such a status itself) changes the hash.
         """
-        fields: dict[str, str] = {"updated_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
-        if status is not None:
-            fields["status"] = status
-        if message is not None:
-            fields["message"] = message
-        if error is not None:
-            fields["error"] = error
-        if stage is not None and stage_progress is None:
-            fields["stage"] = stage
+        fields = changed_fields(stage=stage, stage_progress=stage_progress, status=status, message=message, error=error)
         key = progress_key(project_id)
-        final = force or status in ("completed", "failed", "cancelled")
-        args = [key, self.ttl_s, stage or "", "" if stage_progress is None else str(int(round(stage_progress))), _WEIGHTS,
-                "1" if final else "0"]
+        final = leaves_terminal(status=status, force=force)
+        args: list[Any] = [key, self.ttl_s, stage or "", "" if stage_progress is None else percent(stage_progress),
+                           self._weights, "1" if final else "0"]
         for name, value in fields.items():
             args += [name, value]
         if reset or final:  # on record before the caller goes on (and after every earlier tick)
@@ -186,12 +154,39 @@ class ProgressStore:
         raw = self.redis.hgetall(progress_key(project_id))
         return {_text(k): _text(v) for k, v in raw.items()}
 
-    def subscribe(self, project_id: str):
-        """A pub/sub object subscribed to the project's channel (JSON messages of the whole hash)."""
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(progress_key(project_id))
-        return pubsub
+    def subscribe(self, project_id: str) -> RedisSubscription:
+        return RedisSubscription(self.redis, progress_key(project_id))
 
 
-def _text(value) -> str:
+class RedisSubscription:
+    """The project's channel; returns once Redis confirms, so no later update is missed."""
+
+    def __init__(self, redis: Any, channel: str) -> None:
+        self._pubsub = redis.pubsub()
+        self._pubsub.subscribe(channel)
+        deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S
+        while True:
+            message = self._pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+            if message is not None and message["type"] == "subscribe":
+                return
+            if time.monotonic() >= deadline:
+                self._pubsub.close()
+                raise TimeoutError(f"Redis did not confirm the subscription to {channel} "
+                                   f"within {SUBSCRIBE_TIMEOUT_S:g} s")
+
+    def get(self, timeout_s: float) -> dict[str, str] | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            message = self._pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+            if message is not None and message["type"] == "message":
+                snapshot: dict[str, str] = json.loads(message["data"])
+                return snapshot
+            if time.monotonic() >= deadline:
+                return None
+
+    def close(self) -> None:
+        self._pubsub.close()
+
+
+def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,117 @@
+"""Progress in this process: the Redis store's rules on a dict of hashes, for embedded mode.
+
+Updates are applied at once under one lock (there is no round trip to save),
+so ``flush`` has nothing to do and every read sees every earlier update.
+Subscriptions are fed in-process, in the order the updates were applied.
+Hashes live as long as the process: embedded mode runs a handful of projects.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from ytmaker.progress.base import TERMINAL_STATUSES, changed_fields, leaves_terminal, overall, percent
+
+#: Snapshots a subscription keeps for a reader that falls behind; older ones are dropped
+#: (each snapshot is the whole hash, so the newest says everything).
+DEFAULT_BACKLOG = 1000
+
+
+class MemoryProgressStore:
+    """Progress hashes in a dict, readable by this process only; ``weights`` share out the project's 100."""
+
+    def __init__(self, *, weights: dict[str, int]) -> None:
+        self._weights = dict(weights)
+        self._hashes: dict[str, dict[str, str]] = {}
+        self._subscriptions: dict[str, set[MemorySubscription]] = {}
+        self._lock = threading.Lock()
+
+    def update(
+        self,
+        project_id: str,
+        *,
+        stage: str | None = None,
+        stage_progress: float | None = None,
+        status: str | None = None,
+        message: str | None = None,
+        error: str | None = None,
+        reset: bool = False,
+        force: bool = False,
+    ) -> None:
+        """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish.
+
+        Once the project is completed, failed or cancelled, only a ``force``d
+        update (or one that sets such a status itself) changes the hash.
+        """
+        fields = changed_fields(stage=stage, stage_progress=stage_progress, status=status, message=message, error=error)
+        with self._lock:
+            if reset:
+                self._hashes.pop(project_id, None)
+            current = self._hashes.get(project_id, {})
+            if current.get("status") in TERMINAL_STATUSES and not leaves_terminal(status=status, force=force):
+                return
+            self._hashes[project_id] = current
+            current.update(fields)
+            if stage and stage_progress is not None:
+                figure = percent(stage_progress)
+                current.update({"stage": stage, "stage_progress": figure, "p:" + stage: figure})
+                current["progress"] = overall(self._weights, current)
+            for subscription in self._subscriptions.get(project_id, ()):
+                subscription._put(dict(current))
+
+    def flush(self) -> None:
+        """Nothing to do: every update is on record when ``update`` returns."""
+
+    def clear_error(self, project_id: str) -> None:
+        with self._lock:
+            self._hashes.get(project_id, {}).pop("error", None)
+
+    def get(self, project_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._hashes.get(project_id, {}))
+
+    def subscribe(self, project_id: str) -> MemorySubscription:
+        subscription = MemorySubscription(self, project_id)
+        with self._lock:
+            self._subscriptions.setdefault(project_id, set()).add(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: MemorySubscription) -> None:
+        with self._lock:
+            subscribers = self._subscriptions.get(subscription.project_id)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._subscriptions[subscription.project_id]
+
+
+class MemorySubscription:
+    """Snapshots of one project's hash, handed over by the store that applied them."""
+
+    def __init__(self, store: MemoryProgressStore, project_id: str, *, backlog: int = DEFAULT_BACKLOG) -> None:
+        self.project_id = project_id
+        self._store = store
+        self._snapshots: deque[dict[str, str]] = deque(maxlen=backlog)
+        self._ready = threading.Condition()
+
+    def _put(self, snapshot: dict[str, str]) -> None:
+        with self._ready:
+            self._snapshots.append(snapshot)
+            self._ready.notify_all()
+
+    def get(self, timeout_s: float) -> dict[str, str] | None:
+        deadline = time.monotonic() + timeout_s
+        with self._ready:
+            while not self._snapshots:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._ready.wait(remaining)
+            return self._snapshots.popleft()
+
+    def close(self) -> None:
+        self._store._unsubscribe(self)
+        with self._ready:
+            self._snapshots.clear()
