@@ -6,15 +6,17 @@ import time
 from datetime import timedelta
 
 import dramatiq
+import httpx
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import fast_settings
 from tests.fakes.did import VIDEO, FakeDID, failure
 from tests.fakes.server import Reply
-from ytmaker import stages
+from ytmaker import recovery, stages
 from ytmaker.db.models import Asset, Project, StageRun
 from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
+from ytmaker.pipelines import control
 from ytmaker.projects import create_project
 from ytmaker.providers.did import DIDClient
 from ytmaker.stages import avatars
@@ -39,10 +41,16 @@ def settings(tmp_path, database_url, did):
 def project(rt):
     """A project with its script and narration made; images claimed elsewhere, so render stays out of the way."""
     project = create_project(rt, TEXT)
-    stages.generate_script(rt, project.id)
-    stages.generate_audio(rt, project.id)
+    stages.stage_function("script")(rt, project.id)
+    stages.stage_function("audio")(rt, project.id)
     assert stage_status(rt, project.id, "images") == "queued"  # claimed, never run here: render stays out of the way
+    rt.broker.flush_all()  # the follow-ups the script sent: each test runs the avatars stage itself
     return project
+
+
+def client(did, *, key=None, timeout_s=5.0) -> DIDClient:
+    """A D-ID client on its own HTTP client, as the registry builds it."""
+    return DIDClient(api_key=key or did.key, client=httpx.Client(base_url=did.url, timeout=timeout_s))
 
 
 def stage_status(rt, project_id, stage="avatars") -> str:
@@ -69,7 +77,7 @@ def avatar_assets(rt, project_id) -> list[Asset]:
 
 
 def test_talks_are_made_from_our_audio_and_followed_by_delayed_messages(rt, project, did, stub_broker, stub_worker):
-    status = stages.generate_avatars(rt, project.id)
+    status = stages.stage_function("avatars")(rt, project.id)
 
     assert status == "running"  # handed over: no thread waits on D-ID
     segments = len(stages.script.load_script(rt, project.id).segments)
@@ -96,7 +104,7 @@ def test_talks_are_made_from_our_audio_and_followed_by_delayed_messages(rt, proj
 def test_a_rejected_talk_fails_the_project_with_d_ids_reason(rt, project, did, stub_broker, stub_worker):
     did.outcome[2] = {"status": "rejected", "error": {"kind": "FaceError", "description": "No face detected in the image"}}
 
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     stub_broker.join("assets", fail_fast=False)
     wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
 
@@ -109,7 +117,7 @@ def test_a_rejected_talk_fails_the_project_with_d_ids_reason(rt, project, did, s
 def test_text_talks_use_d_ids_voice(rt, project, did, stub_broker, stub_worker):
     rt.settings.did_script = "text"
 
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     wait_until(lambda: stage_status(rt, project.id) == "succeeded")
 
     script = stages.script.load_script(rt, project.id)
@@ -119,7 +127,7 @@ def test_text_talks_use_d_ids_voice(rt, project, did, stub_broker, stub_worker):
 
 
 def test_a_d_id_outage_while_polling_is_waited_out(rt, project, did, stub_broker, stub_worker):
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     did.refuse.extend([failure(503, "ServiceUnavailable", "try later")] * 3)
 
     wait_until(lambda: stage_status(rt, project.id) == "succeeded")
@@ -128,17 +136,18 @@ def test_a_d_id_outage_while_polling_is_waited_out(rt, project, did, stub_broker
 
 
 def test_without_a_provider_the_stage_is_skipped(tmp_path, database_url):
+    import fakeredis
+
     from ytmaker.db.migrate import upgrade
     from ytmaker.runtime import build_runtime
-    import fakeredis
 
     runtime = build_runtime(fast_settings(tmp_path, database_url=database_url, speech_provider="instant"),
                             redis=fakeredis.FakeRedis())
     upgrade(runtime.db)
     try:
         project = create_project(runtime, TEXT)
-        stages.generate_script(runtime, project.id)
-        assert stages.generate_avatars(runtime, project.id) == "skipped"
+        stages.stage_function("script")(runtime, project.id)
+        assert stages.stage_function("avatars")(runtime, project.id) == "skipped"
     finally:
         runtime.close()
 
@@ -147,9 +156,9 @@ def test_the_key_is_sent_as_given_and_a_rejected_key_is_a_credentials_error(did,
     audio = tmp_path / "a.wav"
     audio.write_bytes(b"RIFF....WAVE")
 
-    assert DIDClient(api_key=did.key, base_url=did.url).upload_audio(audio).startswith("s3://")
+    assert client(did).upload_audio(audio).startswith("s3://")
     with pytest.raises(CredentialsRejected, match="YTMAKER_DID_API_KEY") as caught:
-        DIDClient(api_key="wrong-key-123", base_url=did.url).upload_audio(audio)
+        client(did, key="wrong-key-123").upload_audio(audio)
     assert "wrong-key-123" not in str(caught.value)
 
 
@@ -157,14 +166,14 @@ def test_5xx_is_transient_with_retry_after(did, tmp_path):
     did.refuse.append(failure(503, "ServiceUnavailable", "busy").__class__(503, b'{"kind":"x"}', {"Retry-After": "7"}))
 
     with pytest.raises(ProviderUnavailable) as caught:
-        DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
+        client(did).talk("tlk_1")
     assert caught.value.retry_after == 7
 
 
 def test_the_key_never_reaches_logs_or_progress(rt, project, did, stub_broker, stub_worker, capfd):
     did.outcome[1] = {"status": "error", "error": {"kind": "InternalError", "description": "render failed"}}
 
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
 
     captured = capfd.readouterr()
@@ -176,7 +185,7 @@ def test_the_key_never_reaches_logs_or_progress(rt, project, did, stub_broker, s
 
 
 def test_after_redis_is_lost_a_re_drive_polls_the_same_talks_instead_of_paying_for_new_ones(rt, project, did, stub_broker):
-    status = stages.generate_avatars(rt, project.id)  # talks started; the first check waits in the broker
+    status = stages.stage_function("avatars")(rt, project.id)  # talks started; the first check waits in the broker
     assert status == "running"
     segments = len(stages.script.load_script(rt, project.id).segments)
     paid = [t.talk_id for _, t in sorted(avatars.started_talks(rt, project.id).items())]
@@ -184,13 +193,11 @@ def test_after_redis_is_lost_a_re_drive_polls_the_same_talks_instead_of_paying_f
 
     # Redis goes away with everything in it: the delayed checks, the poll chain, the progress hash.
     stub_broker.flush_all()
-    rt.redis.flushall()
+    rt.keys.delete(avatars.chain_key(project.id))  # the poll chain (kept in Redis in distributed mode)
     with rt.db.session() as session:  # and the worker that ran the stage is gone: its heartbeat is old
         run = session.get(StageRun, (project.id, "avatars"))
         run.heartbeat_at = run.heartbeat_at - timedelta(seconds=rt.settings.stage_lease_s + 5)
-    from ytmaker.pipelines import flow
-
-    assert (project.id, "avatars") in flow.redrive(rt, older_than_s=3600)
+    assert (project.id, "avatars") in recovery.redrive(rt, older_than_s=3600)
     worker = dramatiq.Worker(stub_broker, worker_threads=2, worker_timeout=50)
     worker.start()
     try:
@@ -206,14 +213,12 @@ def test_after_redis_is_lost_a_re_drive_polls_the_same_talks_instead_of_paying_f
 
 def test_a_failed_talk_is_replaced_by_a_new_one_when_the_project_is_retried(rt, project, did, stub_broker, stub_worker):
     did.outcome[1] = {"status": "error", "error": {"kind": "InternalError", "description": "render failed"}}
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     wait_until(lambda: project_status(rt, project.id) == "failed")  # the stage fails first, then the project
     assert avatars.started_talks(rt, project.id)[0].status == "error"
     first = len(did.talk_requests)
 
-    from ytmaker.pipelines import flow
-
-    flow.retry_project(rt, project.id)
+    control.retry_project(rt, project.id)
     wait_until(lambda: stage_status(rt, project.id) == "succeeded")
 
     talks = avatars.started_talks(rt, project.id)
@@ -230,7 +235,7 @@ def test_refusals_are_permanent(did, reply, expected, match):
     did.refuse.append(reply)
 
     with pytest.raises(expected, match=match):
-        DIDClient(api_key=did.key, base_url=did.url).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
+        client(did).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
     assert did.talk_requests == []
 
 
@@ -238,7 +243,7 @@ def test_a_429_is_transient_with_its_retry_after(did):
     did.refuse.append(Reply.json(429, {"kind": "TooManyRequestsError", "description": "slow down"}, **{"Retry-After": "12"}))
 
     with pytest.raises(ProviderUnavailable, match="429") as caught:
-        DIDClient(api_key=did.key, base_url=did.url).talk("tlk_1")
+        client(did).talk("tlk_1")
     assert caught.value.retry_after == 12
 
 
@@ -247,7 +252,7 @@ def test_malformed_json_is_transient(did, status):
     did.refuse.append(Reply(status, b'{"id": "tlk_', {"Content-Type": "application/json"}))
 
     with pytest.raises(ProviderUnavailable, match="malformed JSON"):
-        DIDClient(api_key=did.key, base_url=did.url).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
+        client(did).create_talk(source_url="https://example.org/p.jpg", text="Hi.")
 
 
 def test_a_slow_answer_past_the_timeout_is_transient(did):
@@ -255,15 +260,40 @@ def test_a_slow_answer_past_the_timeout_is_transient(did):
 
     started = time.monotonic()
     with pytest.raises(ProviderUnavailable, match="in time"):
-        DIDClient(api_key=did.key, base_url=did.url, timeout_s=0.2).talk("tlk_1")
+        client(did, timeout_s=0.2).talk("tlk_1")
     assert time.monotonic() - started < 0.9
 
 
 def test_a_check_that_times_out_while_polling_is_waited_out(rt, project, did, stub_broker, stub_worker):
     rt.settings.did_timeout_s = 0.3
-    stages.generate_avatars(rt, project.id)
+    stages.stage_function("avatars")(rt, project.id)
     did.refuse.extend([Reply(200, b"{}", {}, delay_s=0.8), Reply(200, b"{not json", {})])
 
     wait_until(lambda: stage_status(rt, project.id) == "succeeded")
 
     assert len(avatar_assets(rt, project.id)) == len(did.talk_requests)
+
+
+@pytest.mark.parametrize("outcome, expected", [
+    (httpx.Response(503, json={"kind": "ServiceUnavailable", "description": "busy"}, headers={"Retry-After": "4"}),
+     ProviderUnavailable),
+    (httpx.Response(403, text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"),
+     CredentialsRejected),
+    (httpx.ReadError("connection reset"), ProviderUnavailable),
+])
+def test_a_failed_result_download_leaves_no_file_behind(tmp_path, outcome, expected):
+    def handler(request):
+        assert "authorization" not in request.headers  # a pre-signed URL: the key stays home
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    out = tmp_path / "avatar.mp4"
+    did = DIDClient(api_key="did-key-1", client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+    with pytest.raises(expected) as caught:
+        did.download("https://results.d-id.test/tlk_1.mp4?signature=abc", out)
+
+    assert list(tmp_path.iterdir()) == []
+    if isinstance(outcome, httpx.Response) and outcome.status_code == 503:
+        assert caught.value.retry_after == 4

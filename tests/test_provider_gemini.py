@@ -236,9 +236,13 @@ def test_a_safety_stop_is_content_rejected_without_repair(fake):
     assert len(fake.calls()) == 1
 
 
-def test_a_missing_key_is_refused_with_the_variable_to_set():
+def test_a_missing_key_is_refused_with_the_variable_to_set(tmp_path):
+    from tests.conftest import fast_settings
+    from ytmaker.providers.registry import Providers
+
+    providers = Providers(fast_settings(tmp_path, script_provider="gemini", gemini_api_key="  "), tmp_path)
     with pytest.raises(CredentialsRejected, match="YTMAKER_GEMINI_API_KEY"):
-        GeminiScriptWriter(api_key="")
+        providers.script_writer  # noqa: B018 - building it is the check (the registry's, the only one)
 
 
 def test_an_unknown_template_is_refused_when_the_project_is_created(rt):

@@ -13,7 +13,7 @@ from tests.fakes.server import Reply
 from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable
 from ytmaker.providers.google_tts import GoogleSpeech, split_text
 from ytmaker.providers.retrying import QuickRetry
-from ytmaker.stages.assets import wav_duration_ms
+from ytmaker.stages.audio import wav_duration_ms
 
 KEY = "AIzaFAKE-tts-key-0123456789abc"
 RATE = 16000

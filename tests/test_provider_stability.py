@@ -15,7 +15,7 @@ from tests.fakes.server import Reply
 from tests.fakes.stability import FakeStability, error, moderation
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.providers.base import ImageRequest
-from ytmaker.providers.ratelimit import RedisRateLimiter
+from ytmaker.providers.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.providers.stability import StabilityImages
 
@@ -28,12 +28,15 @@ def fake():
         yield server
 
 
-def provider(fake, *, redis=None, timeout_s=5.0, **kwargs) -> StabilityImages:
+def provider(fake, *, redis=None, timeout_s=5.0, limiter=None, rate_key=None, rate_limit=150, rate_window_s=10.0,
+             **kwargs) -> StabilityImages:
+    """The provider on its own HTTP client; its rate limit in Redis (a fake one unless given) unless ``limiter``."""
     kwargs.setdefault("retry", QuickRetry(attempts=3, first_wait_s=0.01, max_wait_s=2))
-    kwargs.setdefault("rate_key", f"test-{uuid.uuid4().hex}")
+    if limiter is None:
+        limiter = RedisRateLimiter(redis or fakeredis.FakeRedis(), name=rate_key or f"test-{uuid.uuid4().hex}",
+                                   limit=rate_limit, window_s=rate_window_s)
     client = httpx.Client(base_url=fake.url, timeout=timeout_s)
-    return StabilityImages(api_key=kwargs.pop("api_key", KEY), client=client, redis=redis or fakeredis.FakeRedis(),
-                           **kwargs)
+    return StabilityImages(api_key=kwargs.pop("api_key", KEY), client=client, limiter=limiter, **kwargs)
 
 
 def image_request(index=0, ratio="16:9") -> ImageRequest:
@@ -189,6 +192,20 @@ def test_an_aspect_ratio_the_api_lacks_is_refused_before_any_request(fake, tmp_p
     with pytest.raises(InvalidInput, match="4:3"):
         provider(fake).generate(odd, tmp_path / "x.png")
     assert fake.generations() == []
+
+
+def test_in_embedded_mode_a_429_locks_out_the_processs_other_requests(fake, tmp_path):
+    limiter = MemoryRateLimiter(name="stability", limit=150, window_s=10.0)
+    fake.fail(error(429, "rate_limit_exceeded", "You have exceeded the rate limit"))  # no Retry-After: the documented 60 s
+
+    with pytest.raises(ProviderUnavailable) as info:
+        provider(fake, limiter=limiter).generate(image_request(), tmp_path / "a.png")
+    assert info.value.retry_after == 60 and "locked out for 60 s" in str(info.value)
+
+    with pytest.raises(ProviderUnavailable) as info:  # another thread's provider, same limiter: no request sent
+        provider(fake, limiter=limiter).generate(image_request(), tmp_path / "b.png")
+    assert 50 < info.value.retry_after <= 60
+    assert len(fake.generations()) == 1
 
 
 def test_two_workers_share_one_rate_limit_through_redis(fake, tmp_path, redis_client):

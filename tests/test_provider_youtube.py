@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -22,7 +23,7 @@ from tests.fakes.youtube import UNIT, FakeYouTube, error
 from ytmaker import stages
 from ytmaker.db.models import Project, Publication, Script, StageRun, Thumbnail, Video
 from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
-from ytmaker.pipelines.graph import STAGES
+from ytmaker.graph import STAGES
 from ytmaker.projects import ProjectOptions, create_project
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.retrying import QuickRetry
@@ -115,7 +116,7 @@ def starts(youtube) -> int:
 def test_uploads_in_chunks_with_metadata_thumbnail_and_captions(rt, project, youtube):
     (rt.project_dir(project.id) / "subtitles.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBees.\n")
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     n = VIDEO_SIZE
     assert chunk_ranges(youtube) == [f"bytes 0-{2 * UNIT - 1}/{n}", f"bytes {2 * UNIT}-{4 * UNIT - 1}/{n}",
@@ -139,7 +140,7 @@ def test_uploads_in_chunks_with_metadata_thumbnail_and_captions(rt, project, you
 
 
 def test_no_subtitles_means_no_caption_call(rt, project, youtube):
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     assert len(youtube.videos) == 1 and youtube.captions == []
     assert not any(path.endswith("/captions") for _, path, _ in youtube.log)
@@ -149,14 +150,14 @@ def test_an_upload_cut_off_mid_chunk_resumes_the_saved_session_on_the_next_attem
     youtube.drop_on_chunk = {2}  # half of bytes 2U..4U arrive: the server keeps one whole unit
 
     with pytest.raises(ProviderUnavailable, match="connection to YouTube was lost"):
-        stages.upload_to_youtube(rt, project.id)
+        stages.stage_function("upload")(rt, project.id)
     saved = publication(rt, project.id).session_uri
     assert saved and youtube.videos == {}  # the session is on record before the first byte
 
     youtube.log.clear()
     with rt.db.session() as session:  # as the retries middleware leaves it
         session.get(StageRun, (project.id, "upload")).status = "queued"
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     n = VIDEO_SIZE
     assert starts(youtube) == 0  # no new session: the same upload went on
@@ -170,7 +171,7 @@ def test_a_503_on_a_chunk_is_resumed_within_the_call(rt, project, youtube):
     rt.settings.youtube_attempts = 3
     youtube.status_on_chunk = {2: 503}
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     n = VIDEO_SIZE
     assert starts(youtube) == 1 and len(youtube.videos) == 1
@@ -179,16 +180,16 @@ def test_a_503_on_a_chunk_is_resumed_within_the_call(rt, project, youtube):
 
 
 def test_redelivered_after_success_uploads_nothing(rt, project, youtube):
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
     calls = len(youtube.log)
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     assert len(youtube.log) == calls and len(youtube.videos) == 1
 
 
 def test_a_worker_lost_after_the_last_chunk_finds_the_finished_video_instead_of_uploading_again(rt, project, youtube):
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
     (video_id,) = youtube.videos
     with rt.db.session() as session:  # as if the worker died before recording the publication
         session.get(Publication, publication(rt, project.id).id).status = "pending"
@@ -196,7 +197,7 @@ def test_a_worker_lost_after_the_last_chunk_finds_the_finished_video_instead_of_
         session.get(Project, project.id).status = "uploading"
     youtube.log.clear()
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     assert starts(youtube) == 0 and chunk_ranges(youtube) == [f"bytes */{VIDEO_SIZE}"]
     assert list(youtube.videos) == [video_id] and publication(rt, project.id).remote_id == video_id
@@ -205,7 +206,7 @@ def test_a_worker_lost_after_the_last_chunk_finds_the_finished_video_instead_of_
 def test_quota_exceeded_fails_the_project_at_once_with_the_reason(rt, project, youtube, stub_broker, stub_worker):
     rt.settings.upload_max_retries = 3
     youtube.quota_exceeded("start")
-    from ytmaker.actors import upload_to_youtube
+    from ytmaker.actors.upload import upload_to_youtube
 
     upload_to_youtube.send(project.id)
     stub_broker.join("upload", fail_fast=False)
@@ -222,7 +223,7 @@ def test_upload_limit_exceeded_is_a_quota_error(tmp_path, youtube):
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x" * 1000)
     youtube.upload_limit_exceeded("start")
-    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url)
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url))
 
     with pytest.raises(QuotaExceeded, match="uploadLimitExceeded"):
         publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))
@@ -233,11 +234,28 @@ def test_a_thumbnail_youtube_refuses_is_a_warning_not_a_failed_publication(tmp_p
     video.write_bytes(b"x" * 1000)
     image.write_bytes(b"\x89PNG" + b"0" * 100)
     youtube.refuse["thumbnail"] = httpx_free_error(403, "forbidden")
-    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url)
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url))
 
     result = publisher.publish(PublishRequest("p", "Title", "", [], "en", video, image))
 
     assert result.remote_id in youtube.videos and youtube.thumbnails == {}
+
+
+def test_a_thumbnail_over_2_mb_is_sent_as_a_smaller_jpeg(tmp_path, youtube):
+    from PIL import Image
+
+    video, image = tmp_path / "v.mp4", tmp_path / "t.png"
+    video.write_bytes(b"x" * 1000)
+    Image.frombytes("RGB", (1920, 1080), os.urandom(1920 * 1080 * 3)).save(image)  # noise: a PNG of ~6 MB
+    assert image.stat().st_size > 2 * 1024 * 1024
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url))
+
+    result = publisher.publish(PublishRequest("p", "Title", "", [], "en", video, image))
+
+    mime, data = youtube.thumbnails[result.remote_id]
+    assert mime == "image/jpeg" and len(data) <= 2 * 1024 * 1024
+    with Image.open(io.BytesIO(data)) as sent:
+        assert sent.format == "JPEG" and sent.size == (1280, 720)
 
 
 def httpx_free_error(status, reason):
@@ -267,11 +285,11 @@ def test_publish_at_is_sent_with_private_and_refused_before_any_request_otherwis
     request = PublishRequest("p", "Title", "", [], "en", video, None)
 
     with pytest.raises(InvalidInput):
-        YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+        YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
                          options=VideoOptions(privacy="unlisted", publish_at=when.isoformat())).publish(request)
     assert youtube.log == []
 
-    YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+    YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
                      options=VideoOptions(privacy="private", publish_at=when.isoformat())).publish(request)
     (resource,) = youtube.videos.values()
     assert resource["status"] == {"privacyStatus": "private", "selfDeclaredMadeForKids": False,
@@ -280,7 +298,7 @@ def test_publish_at_is_sent_with_private_and_refused_before_any_request_otherwis
 
 def test_chunk_size_must_be_a_multiple_of_256_kib():
     with pytest.raises(InvalidInput, match="256 KiB"):
-        YouTubePublisher(token=lambda: "t", chunk_size=UNIT + 1)
+        YouTubePublisher(token=lambda: "t", client=httpx.Client(), chunk_size=UNIT + 1)
 
 
 # -- authorisation ---------------------------------------------------------------------------
@@ -355,7 +373,7 @@ def test_auth_flow_prefers_the_keyring(tmp_path, oauth, fake_browser):
 
 def test_tokens_never_reach_logs_records_or_progress(rt, project, youtube, oauth, stub_broker, stub_worker, capfd):
     youtube.status_on_chunk = {2: 503}  # a logged failure on the way
-    from ytmaker.actors import upload_to_youtube
+    from ytmaker.actors.upload import upload_to_youtube
 
     upload_to_youtube.send(project.id)
     stub_broker.join("upload", fail_fast=False)
@@ -393,7 +411,7 @@ def test_an_access_token_revoked_early_is_refreshed_once_and_the_request_made_ag
     youtube.log.clear()
     video = rt.project_dir(project.id) / "video.mp4"
 
-    result = YouTubePublisher(token=token, base_url=youtube.url, chunk_size=2 * UNIT).publish(
+    result = YouTubePublisher(token=token, client=httpx.Client(base_url=youtube.url), chunk_size=2 * UNIT).publish(
         PublishRequest(project.id, "Title", "", [], "en", video, None))
 
     assert [m for m, p, _ in youtube.log][:2] == ["POST", "POST"]  # refused with 401, then made again
@@ -408,7 +426,8 @@ def test_a_token_refused_again_after_the_refresh_is_a_credentials_error_after_on
     video = rt.project_dir(project.id) / "video.mp4"
 
     with pytest.raises(CredentialsRejected, match="ytmaker auth youtube") as caught:
-        YouTubePublisher(token=token, base_url=youtube.url, retry=QuickRetry(attempts=3, first_wait_s=0.01)).publish(
+        YouTubePublisher(token=token, client=httpx.Client(base_url=youtube.url),
+                         retry=QuickRetry(attempts=3, first_wait_s=0.01)).publish(
             PublishRequest(project.id, "Title", "", [], "en", video, None))
 
     assert starts(youtube) == 2 and youtube.videos == {}  # one retry after one refresh, never more
@@ -421,12 +440,12 @@ def test_captions_stored_but_unacknowledged_are_not_uploaded_twice(rt, project, 
     youtube.drop_after_caption = True  # YouTube keeps the track, the answer is lost on the way
 
     with pytest.raises(ProviderUnavailable):
-        stages.upload_to_youtube(rt, project.id)
+        stages.stage_function("upload")(rt, project.id)
     assert len(youtube.captions) == 1 and publication(rt, project.id).caption_id is None
 
     with rt.db.session() as session:  # as the retries middleware leaves it
         session.get(StageRun, (project.id, "upload")).status = "queued"
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     (caption,) = youtube.captions
     assert len(youtube.videos) == 1 and starts(youtube) == 1
@@ -437,18 +456,18 @@ def test_captions_stored_but_unacknowledged_are_not_uploaded_twice(rt, project, 
 
 def test_a_worker_lost_after_the_captions_finds_them_recorded_and_uploads_nothing_again(rt, project, youtube):
     (rt.project_dir(project.id) / "subtitles.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBees.\n")
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
     caption_id = publication(rt, project.id).caption_id
     assert caption_id == youtube.captions[0]["id"]
 
     reset_to_pending(rt, project.id)  # the caption id was recorded, the publication was not
     youtube.log.clear()
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
     assert not any(p.endswith("/captions") for _, p, _ in youtube.log)  # not even a list call
 
     reset_to_pending(rt, project.id, caption_id=None)  # died before even the caption id was recorded
     youtube.log.clear()
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     assert [(m, p) for m, p, _ in youtube.log if p.endswith("/captions")] == [("GET", "/youtube/v3/captions")]
     assert len(youtube.captions) == 1 and len(youtube.videos) == 1
@@ -460,7 +479,7 @@ def test_a_429_with_retry_after_is_waited_out_then_the_upload_goes_on(tmp_path, 
     video.write_bytes(b"x" * 1000)
     youtube.refuse["start"] = error(429, "rateLimitExceeded", "Too many requests", **{"Retry-After": "1"})
     slept = []
-    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
                                  retry=QuickRetry(attempts=3, max_wait_s=5, sleep=slept.append))
 
     result = publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))
@@ -474,7 +493,7 @@ def test_a_long_retry_after_goes_to_the_stage_retries_without_sleeping(tmp_path,
     video.write_bytes(b"x" * 1000)
     youtube.refuse["chunk"] = error(429, "rateLimitExceeded", "Too many requests", **{"Retry-After": "120"})
     slept = []
-    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url,
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
                                  retry=QuickRetry(attempts=3, max_wait_s=5, sleep=slept.append))
 
     with pytest.raises(ProviderUnavailable) as caught:
@@ -486,7 +505,7 @@ def test_a_chunk_answered_past_the_timeout_is_resumed_from_what_youtube_kept(rt,
     rt.settings.youtube_attempts, rt.settings.youtube_timeout_s = 3, 0.5
     youtube.delay_on_chunk = {1: 1.5}  # the first chunk arrives, its 308 comes too late
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     n = VIDEO_SIZE
     assert starts(youtube) == 1 and len(youtube.videos) == 1
@@ -500,7 +519,7 @@ def test_a_garbled_answer_to_the_last_chunk_is_asked_for_again_not_uploaded_agai
     rt.settings.youtube_attempts = 3
     youtube.garble_finish = True
 
-    stages.upload_to_youtube(rt, project.id)
+    stages.stage_function("upload")(rt, project.id)
 
     (video_id,) = youtube.videos
     assert starts(youtube) == 1 and chunk_ranges(youtube)[-1] == f"bytes */{VIDEO_SIZE}"
@@ -513,7 +532,8 @@ def test_a_5xx_on_the_start_is_transient_and_a_malformed_error_body_still_gives_
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x" * 1000)
     youtube.refuse["start"] = Reply(502, b"<html><body>Bad Gateway</body>", {"Content-Type": "text/html"})
-    publisher = YouTubePublisher(token=lambda: youtube.token, base_url=youtube.url, retry=QuickRetry(attempts=1))
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
+                                 retry=QuickRetry(attempts=1))
 
     with pytest.raises(ProviderUnavailable, match="HTTP 502.*Bad Gateway"):
         publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))

@@ -6,7 +6,7 @@ Implementations translate their own failures into :mod:`ytmaker.errors` at this 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -45,7 +45,6 @@ class PublishRequest:
     language: str
     video: Path
     thumbnail: Path | None
-    extra: dict = field(default_factory=dict)
     #: A resumable upload's session saved by an earlier attempt, and how to save a new one
     #: (before its first byte, so a retry or a crashed worker resumes instead of starting over).
     session_uri: str | None = None
@@ -83,3 +82,7 @@ class Publisher(Protocol):
     target: str
 
     def publish(self, request: PublishRequest) -> PublishResult: ...
+
+    def close(self) -> None:
+        """Release what the publisher holds (its HTTP connections); the upload stage calls it after each publish."""
+

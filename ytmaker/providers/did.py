@@ -6,38 +6,56 @@
 
 A talk takes minutes, so this client only starts and checks; the waiting is
 done by delayed messages (see ``ytmaker.stages.avatars``), not by a thread.
-Errors ``{"kind", "description"}`` are translated into the project's tree.
+Errors ``{"kind", "description"}`` go through :mod:`ytmaker.providers.http`, after one
+special case: ``InsufficientCreditsError`` is QuotaExceeded whatever its status.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from ytmaker.errors import (ContentRejected, CredentialsRejected, InvalidInput, PermanentError, ProviderUnavailable,
-                            QuotaExceeded)
-from ytmaker.logs import mask, register_secret
-from ytmaker.providers.retrying import parse_retry_after
+from ytmaker.errors import ContentRejected, InvalidInput, PermanentError, ProviderUnavailable, QuotaExceeded
+from ytmaker.providers.http import (
+    ErrorBody,
+    Service,
+    json_object,
+    raise_for_status,
+    request,
+    text_body,
+    translate_transport_errors,
+)
 
 #: talk states that will not change any more
 FINISHED = ("done", "error", "rejected")
 
 
-class DIDClient:
-    def __init__(self, *, api_key: str, base_url: str = "https://api.d-id.com", client: httpx.Client | None = None,
-                 timeout_s: float = 60.0) -> None:
-        register_secret(api_key)
-        self._auth = {"Authorization": f"Basic {api_key}"}  # the key as D-ID's studio shows it
-        self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
-        self.client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)))
+def _read(response: httpx.Response) -> ErrorBody:
+    """D-ID's ``{"kind", "description"}`` error body."""
+    body = json_object(response)
+    if body is None:
+        return text_body(response)
+    return ErrorBody(response.status_code, label=str(body.get("kind") or ""), message=str(body.get("description") or ""))
 
-    def close(self) -> None:
-        """Close the HTTP connections this client opened (a client it was given is its owner's)."""
-        if self._owns_client:
-            self.client.close()
+
+def _special(response: httpx.Response, body: ErrorBody) -> Exception | None:
+    if body.label == "InsufficientCreditsError":  # whatever the status it came with
+        return QuotaExceeded(f"the D-ID account is out of credits ({body}); add credits, then `ytmaker retry`")
+    return None
+
+
+SERVICE = Service("D-ID", credentials="check YTMAKER_DID_API_KEY and the plan's permissions", read=_read)
+
+
+class DIDClient:
+    """D-ID's talks API on an injected ``httpx.Client`` (its base URL is D-ID's; its owner closes it)."""
+
+    def __init__(self, *, api_key: str, client: httpx.Client) -> None:
+        self._auth = {"Authorization": f"Basic {api_key}"}  # the key as D-ID's studio shows it
+        self.client = client
 
     def upload_audio(self, path: Path) -> str:
         """Upload narration audio; returns the URL a talk's script refers to."""
@@ -48,6 +66,7 @@ class DIDClient:
     def create_talk(self, *, source_url: str, audio_url: str | None = None, text: str | None = None,
                     voice: str = "en-US-JennyNeural") -> str:
         """Start a talk of the presenter at ``source_url`` saying the audio (or the text); returns its id."""
+        script: dict[str, Any]
         if audio_url:
             script = {"type": "audio", "audio_url": audio_url}
         elif text:
@@ -69,32 +88,23 @@ class DIDClient:
         """Fetch a finished talk's video to ``out`` (a pre-signed URL: no Authorization header)."""
         tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
         try:
-            with self.client.stream("GET", url) as response:
-                if response.status_code != 200:
+            with translate_transport_errors(SERVICE, "result download"), self.client.stream("GET", url) as response:
+                if not response.is_success:
                     response.read()
-                    _raise(response, "result download")
+                    raise_for_status(response, SERVICE, "result download", special=_special)
                 with open(tmp, "wb") as handle:
                     for block in response.iter_bytes(1 << 20):
                         handle.write(block)
             os.replace(tmp, out)
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"downloading the D-ID video failed ({type(exc).__name__})") from exc
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        try:
-            response = self.client.request(method, f"{self.base_url}{path}", headers=self._auth, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"D-ID did not answer {method} {path} in time") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"the connection to D-ID was lost ({type(exc).__name__})") from exc
-        if response.status_code not in (200, 201):
-            _raise(response, f"{method} {path}")
-        return response
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return request(self.client, SERVICE, method, path, what=f"{method} {path}", special=_special,
+                       headers=self._auth, **kwargs)
 
 
-def _json(response: httpx.Response):
+def _json(response: httpx.Response) -> Any:
     """The body as JSON; an unreadable one (a proxy's page, a cut-off answer) is worth another try."""
     try:
         return response.json()
@@ -111,25 +121,6 @@ def _field(response: httpx.Response, name: str) -> str:
     return str(value)
 
 
-def _raise(response: httpx.Response, what: str):
-    status = response.status_code
-    try:
-        body = response.json()
-        kind, description = body.get("kind", ""), str(body.get("description", ""))
-    except (ValueError, AttributeError):
-        kind, description = "", response.text[:200]
-    detail = mask(f"HTTP {status} {kind}: {description}".strip(" :")[:300])
-    if status == 429 or status >= 500:
-        raise ProviderUnavailable(f"D-ID {what} failed ({detail})", retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    if status == 401:
-        raise CredentialsRejected(f"D-ID rejected the API key ({detail}); check YTMAKER_DID_API_KEY")
-    if status == 402 or kind == "InsufficientCreditsError":
-        raise QuotaExceeded(f"the D-ID account is out of credits ({detail}); add credits, then `ytmaker retry`")
-    if status == 403:
-        raise CredentialsRejected(f"D-ID refused the {what} ({detail})")
-    raise InvalidInput(f"D-ID rejected the {what} ({detail})")
-
-
 def talk_failure(talk: dict) -> PermanentError:
     """The error for a talk that ended ``error`` or ``rejected``, with D-ID's reason."""
     error = talk.get("error") or {}
@@ -142,11 +133,8 @@ def talk_failure(talk: dict) -> PermanentError:
     return PermanentError(f"D-ID could not make the talk {talk.get('id', '')}: {reason}")
 
 
-def build_did(settings) -> DIDClient:
-    """The client from configuration; a missing key or presenter image is refused clearly."""
-    key = settings.did_api_key.get_secret_value().strip() if settings.did_api_key else ""
-    if not key:
-        raise CredentialsRejected("avatar provider 'did' needs YTMAKER_DID_API_KEY (or set YTMAKER_AVATAR_PROVIDER=none)")
+def build_did(settings: Any, *, api_key: str, client: httpx.Client) -> DIDClient:
+    """The client from configuration (the key checked by the registry); a missing presenter image is refused."""
     if not settings.did_source_url:
         raise InvalidInput("avatar provider 'did' needs YTMAKER_DID_SOURCE_URL, a public URL of the presenter's image")
-    return DIDClient(api_key=key, base_url=settings.did_base_url, timeout_s=settings.did_timeout_s)
+    return DIDClient(api_key=api_key, client=client)

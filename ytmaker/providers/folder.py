@@ -22,6 +22,9 @@ class FolderPublisher:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def close(self) -> None:
+        """Nothing to release: the folder publisher holds no connection."""
+
     def folder_for(self, request: PublishRequest) -> Path:
         return self.root / f"{slugify(request.title)}-{request.project_id[:8]}"
 
@@ -37,8 +40,6 @@ class FolderPublisher:
         shutil.copyfile(request.video, staging / "video.mp4")
         if request.thumbnail:
             shutil.copyfile(request.thumbnail, staging / "thumbnail.jpg")
-        for name, path in request.extra.get("files", {}).items():
-            shutil.copyfile(path, staging / name)
         metadata = {
             "project_id": request.project_id,
             "title": request.title,

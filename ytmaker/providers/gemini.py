@@ -26,10 +26,11 @@ from pydantic import Field, ValidationError, create_model
 
 from ytmaker import text as t
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
-from ytmaker.logs import mask, register_secret
+from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
+from ytmaker.providers.http import parse_retry_after
 from ytmaker.providers.prompts import render_prompt
-from ytmaker.providers.retrying import QuickRetry, parse_retry_after
+from ytmaker.providers.retrying import QuickRetry
 from ytmaker.script import ScriptDraft, Segment
 
 try:  # google-genai uses httpx2 when it is installed, httpx otherwise
@@ -57,9 +58,6 @@ class GeminiScriptWriter:
     def __init__(self, *, api_key: str, base_url: str | None = None, api_version: str | None = None,
                  input_chars: int = DEFAULT_INPUT_CHARS, timeout_s: float = DEFAULT_TIMEOUT_S,
                  retry: QuickRetry | None = None) -> None:
-        if not api_key:
-            raise CredentialsRejected("no Gemini API key; set YTMAKER_GEMINI_API_KEY")
-        register_secret(api_key)
         self.input_chars = input_chars
         self.retry = retry or QuickRetry()
         options = types.HttpOptions(base_url=base_url, api_version=api_version, timeout=int(timeout_s * 1000))

@@ -7,14 +7,17 @@ WAV. LINEAR16 answers carry a WAV header, read with :mod:`wave`. Errors:
 
     400 API_KEY_INVALID, 401, 403      -> CredentialsRejected
     400 (bad voice, language, text)    -> InvalidInput
-    429                                -> ProviderUnavailable(retry_after)
-    5xx, timeouts, connection errors   -> ProviderUnavailable
+    429, 5xx                           -> ProviderUnavailable(retry_after)
+    timeouts, connection errors        -> ProviderUnavailable
+
+(the generic part in :mod:`ytmaker.providers.http`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import re
 import wave
@@ -24,8 +27,8 @@ import httpx
 
 from ytmaker import text as t
 from ytmaker.errors import CredentialsRejected, InvalidInput, MediaError, ProviderUnavailable
-from ytmaker.logs import mask, register_secret
-from ytmaker.providers.retrying import QuickRetry, parse_retry_after
+from ytmaker.providers.http import ErrorBody, Service, google_body, request
+from ytmaker.providers.retrying import QuickRetry
 
 PATH = "/v1/text:synthesize"
 #: The API's fixed limit on input bytes per request.
@@ -40,17 +43,17 @@ DEFAULT_REGIONS = {
 _GOOGLE_VOICE = re.compile(r"^([a-z]{2,3}-[A-Z]{2})-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 _CLAUSE = re.compile(r"(?<=[,;:，、；：])\s*")
 
+SERVICE = Service("Google Text-to-Speech", read=google_body,
+                  credentials="check YTMAKER_GOOGLE_TTS_API_KEY and that the Text-to-Speech API is enabled for its project")
+
 
 class GoogleSpeech:
     """A :class:`~ytmaker.providers.base.SpeechProvider` on Cloud Text-to-Speech."""
 
     def __init__(self, *, api_key: str, client: httpx.Client, sample_rate: int = DEFAULT_SAMPLE_RATE,
                  max_bytes: int = MAX_INPUT_BYTES, key_in: str = "header", retry: QuickRetry | None = None) -> None:
-        if not api_key:
-            raise CredentialsRejected("no Google Cloud Text-to-Speech API key; set YTMAKER_GOOGLE_TTS_API_KEY")
         if key_in not in ("header", "query"):
             raise ValueError("key_in is 'header' or 'query'")
-        register_secret(api_key)
         self._api_key = api_key
         self.client = client
         self.sample_rate = sample_rate
@@ -68,12 +71,13 @@ class GoogleSpeech:
         for piece in pieces:
             body = {"input": {"text": piece}, "voice": selection,
                     "audioConfig": {"audioEncoding": "LINEAR16", "sampleRateHertz": self.sample_rate}}
-            audio = self.retry(lambda body=body: self._post(body), what="google_tts.synthesize")
+            audio = self.retry(functools.partial(self._post, body), what="google_tts.synthesize")
             piece_params, piece_frames = self._pcm(audio)
             if params is not None and piece_params != params:
                 raise MediaError(f"Google TTS answered pieces in different formats ({params} then {piece_params})")
             params = piece_params
             frames.append(piece_frames)
+        assert params is not None  # pieces is not empty
         channels, width, rate = params
         with wave.open(str(out), "wb") as wav:
             wav.setnchannels(channels)
@@ -83,14 +87,8 @@ class GoogleSpeech:
 
     def _post(self, body: dict) -> bytes:
         headers, params = ({"x-goog-api-key": self._api_key}, None) if self.key_in == "header" else ({}, {"key": self._api_key})
-        try:
-            response = self.client.post(PATH, json=body, headers=headers, params=params)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable("Google Text-to-Speech timed out") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"Google Text-to-Speech could not be reached: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise _error(response)
+        response = request(self.client, SERVICE, "POST", PATH, what="synthesis", special=_special, json=body,
+                           headers=headers, params=params)
         try:
             return base64.b64decode(response.json()["audioContent"], validate=True)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
@@ -177,22 +175,7 @@ def _pack(parts: list[str], max_bytes: int) -> list[str]:
     return chunks + ([current] if current else [])
 
 
-def _error(response: httpx.Response) -> Exception:
-    status = response.status_code
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        error = {}
-    if not isinstance(error, dict):
-        error = {}
-    message = mask(str(error.get("message") or response.reason_phrase or "no message"))[:300]
-    reasons = {d.get("reason") for d in error.get("details", []) if isinstance(d, dict)}
-    where = f"Google Text-to-Speech answered {status} {error.get('status', '')}".rstrip()
-    if status == 429:
-        return ProviderUnavailable(f"{where}: {message}", retry_after=parse_retry_after(response.headers.get("retry-after")))
-    if status >= 500:
-        return ProviderUnavailable(f"{where}: {message}")
-    if status in (401, 403) or "API_KEY_INVALID" in reasons:
-        return CredentialsRejected(f"{where}: {message}. Check YTMAKER_GOOGLE_TTS_API_KEY and that the "
-                                   "Text-to-Speech API is enabled for its project")
-    return InvalidInput(f"{where}: {message}")
+def _special(response: httpx.Response, body: ErrorBody) -> Exception | None:
+    if "API_KEY_INVALID" in body.reasons:  # a 400, not a 401
+        return CredentialsRejected(f"Google Text-to-Speech refused the key ({body}); {SERVICE.credentials}")
+    return None

@@ -1,21 +1,41 @@
-"""Choosing each stage's provider from configuration, importing it only when used."""
+"""Choosing each stage's provider from configuration, importing it only when used.
+
+The registry is the one place that reads the providers' settings: it checks
+each API key (and registers it for masking), builds each HTTP client with its
+base URL and timeout, and closes what it built.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ytmaker.config import Settings
 
+if TYPE_CHECKING:
+    import httpx
+
+    from ytmaker.providers.base import ImageProvider, Publisher, ScriptWriter, SpeechProvider
+    from ytmaker.providers.did import DIDClient
+    from ytmaker.providers.ratelimit import RateLimiter
+    from ytmaker.providers.retrying import QuickRetry
+
+T = TypeVar("T")
+
+#: The longest a connection may take to open, whatever a provider's read timeout.
+CONNECT_TIMEOUT_S = 15.0
+
 
 class Providers:
-    def __init__(self, settings: Settings, data_dir: Path, *, redis=None) -> None:
+    def __init__(self, settings: Settings, data_dir: Path, *, redis: Any = None) -> None:
         self.settings = settings
         self.data_dir = data_dir
-        self.redis = redis  # shared state of providers across workers (rate limits)
-        self._closables: list = []  # what was opened here (HTTP clients, SDK clients), closed by close()
+        #: Providers' state shared across workers (rate limits); None in embedded mode (one process): kept in memory.
+        self.redis = redis
+        self._closables: list[Any] = []  # what was opened here (HTTP clients, SDK clients), closed by close()
 
-    def _owned(self, thing):
+    def _owned(self, thing: T) -> T:
         """Remember ``thing`` to close it with the runtime."""
         self._closables.append(thing)
         return thing
@@ -31,25 +51,34 @@ class Providers:
 
                 structlog.get_logger(__name__).warning("provider_close_failed", error=type(exc).__name__)
 
-    def _key(self, name: str) -> str:
-        """The API key in setting ``name``, registered for masking; missing -> CredentialsRejected."""
+    def _key(self, name: str, *, otherwise: str = "choose an offline provider") -> str:
+        """The API key in setting ``name``, registered for masking; missing -> CredentialsRejected.
+
+        The only check of a key: the clients take it as given.
+        """
         from ytmaker.errors import CredentialsRejected
         from ytmaker.logs import register_secret
 
         secret = getattr(self.settings, name)
         value = secret.get_secret_value().strip() if secret is not None else ""
         if not value:
-            raise CredentialsRejected(f"no API key configured: set YTMAKER_{name.upper()} (or choose an offline provider)")
+            raise CredentialsRejected(f"no API key configured: set YTMAKER_{name.upper()} (or {otherwise})")
         register_secret(value)
         return value
 
-    def _quick_retry(self):
+    @staticmethod
+    def _http(base_url: str, timeout_s: float) -> httpx.Client:
+        import httpx
+
+        return httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)))
+
+    def _quick_retry(self) -> QuickRetry:
         from ytmaker.providers.retrying import QuickRetry
 
         return QuickRetry(attempts=self.settings.provider_quick_attempts, max_wait_s=self.settings.provider_quick_max_wait_s)
 
     @cached_property
-    def script_writer(self):
+    def script_writer(self) -> ScriptWriter:
         if self.settings.script_provider == "gemini":
             from ytmaker.providers.gemini import GeminiScriptWriter
 
@@ -61,18 +90,14 @@ class Providers:
         return OfflineScriptWriter()
 
     @cached_property
-    def images(self):
+    def images(self) -> ImageProvider:
         if self.settings.image_provider == "stability":
-            import httpx
-
             from ytmaker.providers.stability import StabilityImages
-            from ytmaker.runtime import connect_redis
 
             s = self.settings
-            return StabilityImages(api_key=self._key("stability_api_key"),
-                                   client=self._owned(httpx.Client(base_url=s.stability_base_url, timeout=s.stability_timeout_s)),
-                                   redis=self.redis if self.redis is not None else connect_redis(s.redis_url),
-                                   rate_limit=s.stability_rate_per_10s, rate_window_s=10.0,
+            key = self._key("stability_api_key")
+            return StabilityImages(api_key=key, client=self._owned(self._http(s.stability_base_url, s.stability_timeout_s)),
+                                   limiter=self._rate_limiter("stability", limit=s.stability_rate_per_10s, window_s=10.0),
                                    moderation_fallback=s.moderation_fallback, retry=self._quick_retry())
         if self.settings.image_provider == "instant":
             from ytmaker.providers.instant import InstantImages
@@ -82,16 +107,24 @@ class Providers:
 
         return SlideImages()
 
-    @cached_property
-    def speech(self):
-        if self.settings.speech_provider == "google":
-            import httpx
+    def _rate_limiter(self, name: str, *, limit: int, window_s: float) -> RateLimiter:
+        """Shared by every worker through Redis; in embedded mode (no Redis given) by this process's threads."""
+        if self.redis is None:
+            from ytmaker.providers.ratelimit import MemoryRateLimiter
 
+            return MemoryRateLimiter(name=name, limit=limit, window_s=window_s)
+        from ytmaker.providers.ratelimit import RedisRateLimiter
+
+        return RedisRateLimiter(self.redis, name=name, limit=limit, window_s=window_s)
+
+    @cached_property
+    def speech(self) -> SpeechProvider:
+        if self.settings.speech_provider == "google":
             from ytmaker.providers.google_tts import GoogleSpeech
 
             s = self.settings
-            return GoogleSpeech(api_key=self._key("google_tts_api_key"),
-                                client=self._owned(httpx.Client(base_url=s.google_tts_base_url, timeout=s.google_tts_timeout_s)),
+            key = self._key("google_tts_api_key")
+            return GoogleSpeech(api_key=key, client=self._owned(self._http(s.google_tts_base_url, s.google_tts_timeout_s)),
                                 sample_rate=s.google_tts_sample_rate, retry=self._quick_retry())
         if self.settings.speech_provider == "instant":
             from ytmaker.providers.instant import InstantSpeech
@@ -102,19 +135,34 @@ class Providers:
         return EspeakSpeech()
 
     @cached_property
-    def avatars(self):
+    def avatars(self) -> DIDClient | None:
         """The D-ID client, or None when avatars are off (the stage is then skipped)."""
         if self.settings.avatar_provider == "none":
             return None
         from ytmaker.providers.did import build_did
 
-        return self._owned(build_did(self.settings))
+        s = self.settings
+        key = self._key("did_api_key", otherwise="set YTMAKER_AVATAR_PROVIDER=none")
+        client = self._http(s.did_base_url, s.did_timeout_s)
+        try:
+            did = build_did(s, api_key=key, client=client)
+        except BaseException:
+            client.close()
+            raise
+        self._owned(client)
+        return did
 
-    def publisher(self, target: str):
+    def publisher(self, target: str) -> Publisher:
+        """A publisher for one upload; the caller closes it (which closes its HTTP client)."""
         if target == "youtube":
             from ytmaker.providers.youtube import build_youtube
 
-            return build_youtube(self.settings, self.data_dir)
+            client = self._http(self.settings.youtube_base_url, self.settings.youtube_timeout_s)
+            try:
+                return build_youtube(self.settings, self.data_dir, client=client)
+            except BaseException:
+                client.close()
+                raise
         from ytmaker.providers.folder import FolderPublisher
 
         return FolderPublisher(self.data_dir / "published")

@@ -1,8 +1,9 @@
 """Stability AI images: ``POST /v2beta/stable-image/generate/core``, one per segment.
 
-Requests go through a rate limit shared by all workers (Redis), under the
-documented 150 per 10 s whose breach costs a 60 s lockout. Answers map onto
-the error tree:
+Requests go through a rate limiter (shared by all workers through Redis, or
+in-process in embedded mode), under the documented 150 per 10 s whose breach
+costs a 60 s lockout. Answers map onto the error tree (the generic part in
+:mod:`ytmaker.providers.http`):
 
     200 finish-reason SUCCESS          -> the image, fitted to the video's size
     200 finish-reason CONTENT_FILTERED -> moderation (below)
@@ -25,11 +26,11 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
-from ytmaker.logs import mask, register_secret
+from ytmaker.errors import ContentRejected, InvalidInput, ProviderUnavailable
 from ytmaker.providers.base import ImageProvider, ImageRequest
-from ytmaker.providers.ratelimit import RedisRateLimiter
-from ytmaker.providers.retrying import QuickRetry, parse_retry_after
+from ytmaker.providers.http import ErrorBody, Service, json_object, parse_retry_after, request, text_body
+from ytmaker.providers.ratelimit import RateLimiter
+from ytmaker.providers.retrying import QuickRetry
 
 PATH = "/v2beta/stable-image/generate/core"
 #: Aspect ratios the endpoint accepts.
@@ -43,19 +44,32 @@ LOCKOUT_S = 60.0
 NEGATIVE_PROMPT = "text, letters, words, captions, watermark, logo, signature"
 
 
-class StabilityImages:
-    """An :class:`~ytmaker.providers.base.ImageProvider` on Stable Image Core."""
+def _read(response: httpx.Response) -> ErrorBody:
+    """Stability's ``{"id", "name", "errors": [...]}`` error body."""
+    body = json_object(response)
+    if body is None:
+        return text_body(response)
+    errors = body.get("errors") or [body.get("message", "")]
+    if not isinstance(errors, list):
+        errors = [errors]
+    return ErrorBody(response.status_code, label=str(body.get("name") or ""),
+                     message="; ".join(str(e) for e in errors if e))
 
-    def __init__(self, *, api_key: str, client: httpx.Client, redis, rate_limit: int = DEFAULT_RATE_LIMIT,
-                 rate_window_s: float = DEFAULT_RATE_WINDOW_S, moderation_fallback: bool = True,
-                 fallback: ImageProvider | None = None, retry: QuickRetry | None = None,
-                 rate_key: str = "stability") -> None:
-        if not api_key:
-            raise CredentialsRejected("no Stability AI API key; set YTMAKER_STABILITY_API_KEY")
-        register_secret(api_key)
+
+SERVICE = Service("Stability AI", credentials="check YTMAKER_STABILITY_API_KEY and the account's access", read=_read)
+
+
+class StabilityImages:
+    """An :class:`~ytmaker.providers.base.ImageProvider` on Stable Image Core.
+
+    ``client`` has Stability's base URL; ``limiter`` is shared by every process that shares the account.
+    """
+
+    def __init__(self, *, api_key: str, client: httpx.Client, limiter: RateLimiter, moderation_fallback: bool = True,
+                 fallback: ImageProvider | None = None, retry: QuickRetry | None = None) -> None:
         self._api_key = api_key
         self.client = client
-        self.limiter = RedisRateLimiter(redis, name=rate_key, limit=rate_limit, window_s=rate_window_s)
+        self.limiter = limiter
         self.moderation_fallback = moderation_fallback
         if fallback is None:
             from ytmaker.providers.slides import SlideImages
@@ -87,57 +101,28 @@ class StabilityImages:
 
     def _post(self, fields: dict[str, str]) -> Image.Image:
         self.limiter.acquire()
+        response = request(
+            self.client, SERVICE, "POST", PATH, what="image generation", special=self._special,
+            files={name: (None, value) for name, value in fields.items()},  # multipart/form-data, no files
+            headers={"Authorization": f"Bearer {self._api_key}", "Accept": "image/*"},
+        )
+        if response.headers.get("finish-reason", "SUCCESS").upper() == "CONTENT_FILTERED":
+            raise ContentRejected("Stability AI's filter removed the image generated for this description.")
         try:
-            response = self.client.post(
-                PATH,
-                files={name: (None, value) for name, value in fields.items()},  # multipart/form-data, no files
-                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "image/*"},
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable("Stability AI timed out") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"Stability AI could not be reached: {type(exc).__name__}") from exc
-        if response.status_code == 200:
-            if response.headers.get("finish-reason", "SUCCESS").upper() == "CONTENT_FILTERED":
-                raise ContentRejected("Stability AI's filter removed the image generated for this description.")
-            try:
-                image = Image.open(io.BytesIO(response.content))
-                image.load()
-            except (UnidentifiedImageError, OSError) as exc:
-                raise ProviderUnavailable("Stability AI sent an image that cannot be read") from exc
-            return image
-        raise self._error(response)
+            image = Image.open(io.BytesIO(response.content))
+            image.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ProviderUnavailable("Stability AI sent an image that cannot be read") from exc
+        return image
 
-    def _error(self, response: httpx.Response) -> Exception:
-        status = response.status_code
-        name, detail = _error_body(response)
-        where = f"Stability AI answered {status}" + (f" {name}" if name else "")
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+    def _special(self, response: httpx.Response, body: ErrorBody) -> Exception | None:
+        """Moderation, and a 429 that locks every worker out for its penalty."""
+        if response.status_code == 403 and body.label == "content_moderation":
+            return ContentRejected(f"Stability AI's moderation refused this description ({body.message}).")
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             retry_after = LOCKOUT_S if retry_after is None else retry_after
             self.limiter.lock_out(retry_after)
-            return ProviderUnavailable(f"{where}: too many requests; locked out for {retry_after:g} s",
-                                       retry_after=retry_after)
-        if status >= 500:
-            return ProviderUnavailable(f"{where}: {detail}")
-        if status == 403 and name == "content_moderation":
-            return ContentRejected(f"Stability AI's moderation refused this description ({detail}).")
-        if status in (401, 403):
-            return CredentialsRejected(f"{where}: the API key was rejected ({detail}); check YTMAKER_STABILITY_API_KEY")
-        if status == 402:
-            return QuotaExceeded(f"{where}: the account is out of credits ({detail}); add credits at "
-                                 "platform.stability.ai, then `ytmaker retry`")
-        return InvalidInput(f"{where}: the request was refused ({detail})")
-
-
-def _error_body(response: httpx.Response) -> tuple[str, str]:
-    """(name, readable errors) of a ``{"id", "name", "errors": [...]}`` body, masked."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", mask(response.text[:200]) or "no details"
-    if not isinstance(body, dict):
-        return "", "no details"
-    errors = body.get("errors") or [body.get("message", "")]
-    detail = "; ".join(str(e) for e in errors if e)[:400] or "no details"
-    return str(body.get("name", "")), mask(detail)
+            return ProviderUnavailable(f"Stability AI answered {body}: too many requests; locked out for "
+                                       f"{retry_after:g} s", retry_after=retry_after)
+        return None

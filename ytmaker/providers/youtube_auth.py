@@ -82,8 +82,9 @@ class TokenStore:
 def authorize(client_secrets: Path, store: TokenStore, *, open_browser: bool = True, browser: str | None = None,
               timeout_s: float | None = None) -> str:
     """Run the installed-app flow and store the refresh token; returns where it was stored."""
-    from google_auth_oauthlib.flow import InstalledAppFlow
-    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+    # Neither package ships type hints (no py.typed, no stubs installed): their names are typed Any here.
+    from google_auth_oauthlib.flow import InstalledAppFlow  # type: ignore[import-untyped]
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=SCOPES)
