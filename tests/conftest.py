@@ -10,7 +10,6 @@ import os
 import uuid
 
 import dramatiq
-import fakeredis
 import pytest
 
 # Tests never read the developer's configuration.
@@ -19,10 +18,11 @@ for _key in [k for k in os.environ if k.startswith("YTMAKER_")]:
 os.environ.setdefault("dramatiq_worker_timeout", "50")
 
 import ytmaker.actors  # noqa: E402,F401  (declares the actors)
-from ytmaker.broker import build_broker, use_broker  # noqa: E402
+from ytmaker.broker import use_broker  # noqa: E402
 from ytmaker.config import Settings  # noqa: E402
 from ytmaker.db.migrate import upgrade  # noqa: E402
-from ytmaker.runtime import build_runtime, set_runtime  # noqa: E402
+from ytmaker.runtime import build_runtime, set_runtime, use_process_broker  # noqa: E402
+from ytmaker.worker import build_worker_broker  # noqa: E402
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -110,10 +110,18 @@ def settings(tmp_path, database_url):
     return fast_settings(tmp_path, database_url=database_url)
 
 
+def worker_broker(settings: Settings) -> dramatiq.Broker:
+    """A broker with the workers' middleware, made the global and the process's one (the actors move onto it)."""
+    broker = use_broker(build_worker_broker(settings))
+    use_process_broker(broker)
+    broker.emit_after("process_boot")
+    return broker
+
+
 @pytest.fixture
-def rt(settings):
-    """A runtime on the test database with an in-memory Redis, installed as the process's runtime."""
-    runtime = build_runtime(settings, redis=fakeredis.FakeRedis())
+def rt(settings, stub_broker):
+    """An embedded runtime (in-process progress and keys) on the test database and the stub broker, installed as the process's."""
+    runtime = build_runtime(settings, broker=stub_broker)
     upgrade(runtime.db)
     set_runtime(runtime)
     yield runtime
@@ -123,8 +131,7 @@ def rt(settings):
 
 @pytest.fixture
 def stub_broker():
-    broker = use_broker(build_broker(Settings(_env_file=None)))
-    broker.emit_after("process_boot")
+    broker = worker_broker(Settings(_env_file=None))
     yield broker
     broker.flush_all()
     broker.close()
@@ -142,26 +149,22 @@ def stub_worker(stub_broker):
 def redis_rt(tmp_path, database_url, redis_client):
     """A runtime on real Redis (database 15, flushed) and the test database."""
     redis_client.flushdb()
-    runtime = build_runtime(fast_settings(tmp_path, database_url=database_url, redis_url=REDIS_URL))
+    settings = fast_settings(tmp_path, database_url=database_url, redis_url=REDIS_URL)
+    runtime = build_runtime(settings, broker=worker_broker(settings))
     upgrade(runtime.db)
     set_runtime(runtime)
     yield runtime
     set_runtime(None)
     runtime.close()
+    runtime.broker.flush_all()
+    runtime.broker.close()
     redis_client.flushdb()
 
 
 @pytest.fixture
 def redis_broker(redis_rt):
-    from dramatiq.brokers.redis import RedisBroker
-
-    from ytmaker.broker import middleware
-
-    broker = use_broker(RedisBroker(url=REDIS_URL, middleware=middleware()))
-    broker.emit_after("process_boot")
-    yield broker
-    broker.flush_all()
-    broker.close()
+    """The Redis runtime's broker (with the workers' middleware)."""
+    return redis_rt.broker
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from ytmaker.errors import InvalidInput, PermanentError
 from ytmaker.media.probe import probe
 from ytmaker.pipelines import flow
 from ytmaker.projects import ProjectOptions, create_project, get_project
+from ytmaker.pipelines import control
 
 KEY = "AIzaFAKE-gemini-key-0123456789"
 ORDER = ("script", "images", "audio", "avatars", "render", "thumbnail", "upload")
@@ -62,7 +63,7 @@ def snapshot(root: Path) -> set[str]:
 def make_video(rt, raw, options: ProjectOptions = ProjectOptions()) -> Project:
     project = create_project(rt, raw, options)
     for stage in ORDER:
-        stages.STAGE_FUNCTIONS[stage](rt, project.id)
+        stages.stage_function(stage)(rt, project.id)
     return get_project(rt, project.id)
 
 
@@ -104,8 +105,8 @@ def test_invalid_encodings_and_binary_are_refused_before_anything_is_stored(rt, 
                                     "00000000-0000-0000-0000-00000000000g"])
 def test_an_id_that_is_not_a_uuid_is_refused_by_every_entry_point(rt, stub_broker, outside, bad_id):
     for call in (lambda: get_project(rt, bad_id), lambda: flow.start_generation(bad_id, rt),
-                 lambda: flow.retry_project(rt, bad_id), lambda: flow.cancel_project(rt, bad_id),
-                 lambda: stages.generate_script(rt, bad_id)):
+                 lambda: control.retry_project(rt, bad_id), lambda: control.cancel_project(rt, bad_id),
+                 lambda: stages.stage_function("script")(rt, bad_id)):
         with pytest.raises(InvalidInput, match="not a project id"):
             call()
 
@@ -174,7 +175,7 @@ def test_an_llm_script_with_zero_segments_fails_the_project_with_the_reason(gemi
     project = create_project(rt, SHORT_TEXT)
 
     with pytest.raises(InvalidInput):
-        stages.generate_script(rt, project.id)
+        stages.stage_function("script")(rt, project.id)
     flow.fail_stage(rt, project.id, "script", "unusable")  # what StageRetries does with a permanent error
 
     assert len(gemini.calls()) == 2  # one repair, then no retry
@@ -200,7 +201,7 @@ def test_an_llm_script_with_a_thousand_segments_is_cut_to_the_limit_or_refused(g
 
     project = create_project(rt, SHORT_TEXT)
     try:
-        stages.generate_script(rt, project.id)
+        stages.stage_function("script")(rt, project.id)
     except PermanentError as exc:  # refused: then with a reason that names the problem
         assert "segment" in str(exc).lower()
         return
@@ -214,7 +215,7 @@ def test_an_llm_script_with_a_thousand_segments_is_cut_to_the_limit_or_refused(g
 def test_a_missing_or_corrupted_asset_at_render_time_is_remade_by_retry(rt, stub_broker, outside, damage):
     project = create_project(rt, SHORT_TEXT)
     for stage in ORDER[:4]:
-        stages.STAGE_FUNCTIONS[stage](rt, project.id)
+        stages.stage_function(stage)(rt, project.id)
     with rt.db.session() as session:
         image = session.scalars(select(Asset).where(Asset.project_id == project.id, Asset.kind == "image")).first()
     path = rt.path(image.path)
@@ -224,13 +225,13 @@ def test_a_missing_or_corrupted_asset_at_render_time_is_remade_by_retry(rt, stub
         path.write_bytes(path.read_bytes()[:20])
 
     with pytest.raises(PermanentError, match="missing at render time|changed on disk") as info:
-        stages.render_video(rt, project.id)
+        stages.stage_function("render")(rt, project.id)
     assert "ytmaker retry" in str(info.value)
     flow.fail_stage(rt, project.id, "render", str(info.value))
 
-    resent = flow.retry_project(rt, project.id)
+    resent = control.retry_project(rt, project.id)
     assert "images" in resent and "render" not in resent  # the asset stage is remade first
     for stage in ("images", "render", "thumbnail", "upload"):
-        stages.STAGE_FUNCTIONS[stage](rt, project.id)
+        stages.stage_function(stage)(rt, project.id)
     assert_valid_video_inside_data_dir(rt, project.id)
     assert counts(rt, project.id)["images"] == counts(rt, project.id)["audio"]

@@ -13,9 +13,10 @@ from ytmaker.embedded import wait_for
 from ytmaker.pipelines import flow, start_generation
 from ytmaker.projects import create_project
 from ytmaker.providers.instant import InstantImages
-from ytmaker.stages import image_parts
-from ytmaker.stages.assets import generate_images
-from ytmaker.stages.script import generate_script
+from ytmaker.stages import images as image_parts
+from ytmaker.stages.images import run as generate_images
+from ytmaker.stages.script import run as generate_script
+from ytmaker import recovery
 
 MANY_SEGMENTS = " ".join(f"Fact number {i} is that a bee visits about {i * 7} flowers in one trip." for i in range(1, 37))
 DELAY_S = 0.25
@@ -125,7 +126,7 @@ def test_lost_parts_are_sent_again_by_the_redrive_only_for_missing_images(fanout
     with rt.db.session() as session:  # the parts' heartbeats stopped a lease ago
         run = session.get(StageRun, (project.id, "images"))
         run.heartbeat_at = run.heartbeat_at.replace(year=2000)
-    sent = flow.redrive(rt, older_than_s=0)
+    sent = recovery.redrive(rt, older_than_s=0)
     assert (project.id, "images") in sent
 
     rt.providers.images.calls.clear()

@@ -9,11 +9,14 @@ from sqlalchemy import update
 
 from tests.helpers import SHORT_TEXT
 from ytmaker import stages
-from ytmaker.actors.periodic import LOCK_KEY, recover_stalled
+from ytmaker.actors.periodic import recover_stalled
+from ytmaker.recovery import LOCK_KEY
 from ytmaker.db.models import StageRun
 from ytmaker.embedded import wait_for
 from ytmaker.pipelines import flow
 from ytmaker.projects import create_project
+from ytmaker.projects import load_project
+from ytmaker import recovery
 
 
 def queued_messages(broker, queue):
@@ -27,14 +30,14 @@ def set_run(rt, project_id, stage, **values):
 
 def test_a_follow_up_that_was_never_sent_is_re_sent_from_the_records(rt, stub_broker):
     project = create_project(rt, SHORT_TEXT)
-    stages.generate_script(rt, project.id)
+    stages.stage_function("script")(rt, project.id)
     stub_broker.flush_all()  # the three asset messages are lost (#545)
 
-    assert flow.redrive(rt, older_than_s=60) == []  # not stale yet: nothing is sent twice
+    assert recovery.redrive(rt, older_than_s=60) == []  # not stale yet: nothing is sent twice
     old = datetime.now(UTC) - timedelta(seconds=120)
     for stage in ("images", "audio", "avatars"):
         set_run(rt, project.id, stage, queued_at=old)
-    sent = flow.redrive(rt, older_than_s=60)
+    sent = recovery.redrive(rt, older_than_s=60)
 
     assert sorted(sent) == sorted((project.id, s) for s in ("images", "audio", "avatars"))
     assert sorted(m.actor_name for m in queued_messages(stub_broker, "assets")) == [
@@ -47,7 +50,7 @@ def test_a_stage_whose_worker_went_silent_is_taken_over_and_the_project_complete
     silent = datetime.now(UTC) - timedelta(seconds=rt.settings.stage_lease_s + 5)
     set_run(rt, project.id, "script", status="running", started_at=silent, heartbeat_at=silent, attempts=1)
 
-    sent = flow.redrive(rt, older_than_s=60)
+    sent = recovery.redrive(rt, older_than_s=60)
     final = wait_for(rt, project.id, timeout_s=120)
 
     assert sent == [(project.id, "script")]
@@ -60,9 +63,9 @@ def test_a_stage_running_past_its_time_limit_fails_the_project(rt, stub_broker):
     long_ago = datetime.now(UTC) - timedelta(hours=2)
     set_run(rt, project.id, "script", status="running", started_at=long_ago, heartbeat_at=datetime.now(UTC))
 
-    flow.redrive(rt, older_than_s=60)
+    recovery.redrive(rt, older_than_s=60)
 
-    final = flow.load_project(rt, project.id)
+    final = load_project(rt, project.id)
     assert final.status == "failed" and final.failed_stage == "script"
     assert "past its time limit" in final.error
 
@@ -76,4 +79,4 @@ def test_the_periodic_job_runs_once_per_tick_under_two_schedulers(rt, stub_broke
     recover_stalled()  # the second scheduler's tick: the lock is held
 
     assert [m.actor_name for m in queued_messages(stub_broker, "scripts")] == ["generate_script"]
-    assert rt.redis.ttl(LOCK_KEY) > 0
+    assert rt.keys.exists(LOCK_KEY)  # held for the interval

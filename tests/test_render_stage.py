@@ -14,6 +14,7 @@ from ytmaker import stages
 from ytmaker.db.models import Video
 from ytmaker.errors import Cancelled, MediaError
 from ytmaker.pipelines import flow
+from ytmaker.pipelines.control import cancel_key
 from ytmaker.projects import create_project
 from tests.test_render import _processes_with
 
@@ -34,7 +35,7 @@ def settings(tmp_path, database_url):
 def project(rt):
     project = create_project(rt, SHORT_TEXT)
     for stage in ("script", "images", "audio", "avatars"):
-        stages.STAGE_FUNCTIONS[stage](rt, project.id)
+        stages.stage_function(stage)(rt, project.id)
     return project
 
 
@@ -55,7 +56,7 @@ def test_a_failed_render_leaves_no_output_and_no_record(rt, project, stub_broker
     rt.settings.music = bad
     # when the stage renders, it fails with FFmpeg's own error,
     with pytest.raises(MediaError) as caught:
-        stages.render_video(rt, project.id)
+        stages.stage_function("render")(rt, project.id)
     assert caught.value.stderr and str(bad) in caught.value.command
     # and leaves neither a partial video, nor a temporary file, nor a Video row.
     assert _leftovers(rt.project_dir(project.id)) == []
@@ -73,7 +74,7 @@ def test_a_render_killed_midway_leaves_no_output_no_record_and_no_ffmpeg(rt, pro
             partial = [p for p in folder.glob(".video.*.tmp.mp4") if p.stat().st_size > 0]
             if partial:
                 seen.append(partial[0].name)
-                rt.redis.set(flow.cancel_key(project.id), "1")
+                rt.keys.set(cancel_key(project.id), "1")
                 return
             time.sleep(0.005)
 
@@ -81,7 +82,7 @@ def test_a_render_killed_midway_leaves_no_output_no_record_and_no_ffmpeg(rt, pro
     watcher.start()
     try:
         with pytest.raises(Cancelled):
-            stages.render_video(rt, project.id)
+            stages.stage_function("render")(rt, project.id)
     finally:
         watcher.join()
     assert seen, "the render never started writing its temporary file"

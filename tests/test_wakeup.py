@@ -10,6 +10,7 @@ import pytest
 from dramatiq.middleware import AgeLimit, Retries
 
 from tests.conftest import REDIS_URL
+from tests.helpers import wait_until
 from ytmaker.wakeup import WAKE_TOKENS_MAX, WakeupRedisBroker
 
 pytestmark = pytest.mark.redis
@@ -23,6 +24,17 @@ def wake_broker(redis_client):
     broker.flush_all()
     broker.close()
     redis_client.flushdb()
+
+
+def idle_for(worker, queue: str, misses: int) -> None:
+    """Wait until ``queue``'s consumer has found it empty ``misses`` times in a row: its back-off is then up to
+    5 ms x 2**misses (Dramatiq's compute_backoff), which a polling consumer would sleep through."""
+    def misses_so_far() -> bool:
+        thread = worker.consumers.get(queue)
+        consumer = getattr(thread, "consumer", None)
+        return consumer is not None and consumer.misses >= misses
+
+    wait_until(misses_so_far, timeout_s=30, what=f"{queue}'s consumer to back off", interval_s=0.01)
 
 
 def _actor(broker, queue, handler):
@@ -42,12 +54,11 @@ def test_an_idle_consumer_fetches_a_new_message_within_milliseconds_not_its_time
     worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=2000)
     worker.start()
     try:
-        time.sleep(3)  # long enough for the back-off to reach the full timeout
         for _ in range(5):
+            idle_for(worker, "wake_q", misses=9)  # 5 ms x 2**9 > 2 s: a polling consumer would sleep its full timeout
             done.clear()
             actor.send(time.time())
             assert done.wait(5)
-            time.sleep(0.5)
     finally:
         worker.stop()
     assert len(seen) == 5
@@ -87,7 +98,7 @@ def test_delayed_messages_wake_the_delay_queue_consumer(wake_broker):
     worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=2000)
     worker.start()
     try:
-        time.sleep(2.5)
+        idle_for(worker, "wake_delay.DQ", misses=9)
         started = time.monotonic()
         actor.send_with_options(delay=100)
         assert done.wait(5)

@@ -16,7 +16,7 @@ from ytmaker.media.subtitles import SubtitleStyle, build_cues
 from ytmaker.projects import create_project
 from ytmaker.providers.espeak import EspeakSpeech
 from ytmaker.runtime import build_runtime, set_runtime
-from ytmaker.stages.assets import read_word_times
+from ytmaker.stages.audio import read_word_times
 
 # Numbers are said as many more words than their characters suggest: sharing time by length goes wrong.
 TEXT = "In 1987, 2004 and 2019 the hive grew. Bees swarm."
@@ -87,7 +87,7 @@ def test_the_pipeline_keeps_espeak_timings_beside_the_narration_and_times_the_su
     try:
         project = create_project(rt, TEXT + " " + TEXT)
         for name in ("script", "images", "audio", "avatars", "render"):
-            stages.STAGE_FUNCTIONS[name](rt, project.id)
+            stages.stage_function(name)(rt, project.id)
         wavs = sorted((rt.project_dir(project.id) / "audio").glob("*.wav"))
         words = read_word_times(wavs[0])
         srt = (rt.project_dir(project.id) / "subtitles.srt").read_text()

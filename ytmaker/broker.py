@@ -1,62 +1,49 @@
 """The Dramatiq broker: Redis in distributed mode, an in-process stub in embedded mode.
 
-Our middleware replaces Dramatiq's Retries and TimeLimit (see
-ytmaker.middleware); it must be on the broker before any actor is declared.
+Built by the entry points (``ytmaker.actors``, the embedded runner, the CLI)
+with the middleware they choose (``ytmaker.worker.stage_middleware`` for a
+worker); a process that only sends messages needs none. The stage table's
+queues are declared up front, since messages are sent by actor name, without
+importing the actors (the stub broker refuses undeclared queues).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, ShutdownNotifications
-from periodiq import PeriodiqMiddleware
+from dramatiq.middleware import Middleware
 
 from ytmaker.config import Settings
+from ytmaker.graph import queues
 from ytmaker.metrics import prometheus_middleware
-from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
-
-#: the scheduler skips ticks older than this on the worker side (seconds)
-PERIODIQ_SKIP_DELAY_S = 30
+from ytmaker.wakeup import WakeupRedisBroker
 
 
-def middleware() -> list:
-    return [
-        AgeLimit(),
-        StageTimeLimit(),
-        ShutdownNotifications(notify_shutdown=True),
-        Callbacks(),
-        CurrentMessage(),
-        StageRetries(),
-        PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S),
-        RecoveryLoop(),
-    ]
-
-
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    broker = _build_broker(settings)
-    metrics = prometheus_middleware(settings)
-    if metrics is not None:  # queue depth, latency, failures for Prometheus (docs/scale-out.md)
-        broker.add_middleware(metrics)
-    return broker
-
-
-def _build_broker(settings: Settings) -> dramatiq.Broker:
+def build_broker(settings: Settings, middleware: Iterable[Middleware] = ()) -> dramatiq.Broker:
+    """A broker for ``settings`` with ``middleware`` (plus Prometheus in distributed mode), its queues declared."""
+    chosen = list(middleware)
+    broker: dramatiq.Broker
     if settings.redis_url:
-        # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup); off: Dramatiq's own, for comparison.
-        if settings.wakeup:
-            from ytmaker.wakeup import WakeupRedisBroker as RedisBroker
-        else:
-            from dramatiq.brokers.redis import RedisBroker
-
-        # Workers stamp their heartbeat while busy (RecoveryLoop), so seconds of silence do mean death.
-        return RedisBroker(url=settings.redis_url, middleware=middleware(),
-                           heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000))
-    return StubBroker(middleware=middleware())
+        # Idle consumers wait on a wake-up list instead of polling (ytmaker.wakeup); off: Dramatiq's polling.
+        # Workers stamp their heartbeat while busy (ytmaker.worker), so seconds of silence do mean death.
+        broker = WakeupRedisBroker(url=settings.redis_url, middleware=chosen, wakeup=settings.wakeup,
+                                   heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000))
+    else:
+        broker = StubBroker(middleware=chosen)
+    if chosen:  # a worker: queue depth, latency, failures for Prometheus (docs/scale-out.md)
+        metrics = prometheus_middleware(settings)
+        if metrics is not None:
+            broker.add_middleware(metrics)
+    for queue in queues():
+        broker.declare_queue(queue)
+    return broker
 
 
 def use_broker(broker: dramatiq.Broker) -> dramatiq.Broker:
     """Make ``broker`` the global one and move every declared ytmaker actor onto it."""
-    old = dramatiq.get_broker() if _has_broker() else None
+    old = dramatiq.broker.global_broker
     dramatiq.set_broker(broker)
     if old is not None and old is not broker:
         for name in old.get_declared_actors():
@@ -64,7 +51,3 @@ def use_broker(broker: dramatiq.Broker) -> dramatiq.Broker:
             actor.broker = broker
             broker.declare_actor(actor)
     return broker
-
-
-def _has_broker() -> bool:
-    return dramatiq.broker.global_broker is not None

@@ -28,9 +28,9 @@ out = Console()
 
 def _runtime():
     from ytmaker.db.migrate import upgrade
-    from ytmaker.runtime import get_runtime
+    from ytmaker.embedded import process_runtime
 
-    rt = get_runtime()
+    rt = process_runtime()
     upgrade(rt.db)
     return rt
 
@@ -182,7 +182,7 @@ def list_(limit: int = 20) -> None:
 def retry(project_id: str) -> None:
     """Resume a failed or cancelled project at the stage that did not finish."""
     from ytmaker.embedded import run_embedded_retry
-    from ytmaker.pipelines.flow import retry_project
+    from ytmaker.pipelines.control import retry_project
 
     try:
         rt = _runtime()
@@ -200,7 +200,7 @@ def retry(project_id: str) -> None:
 @app.command()
 def cancel(project_id: str) -> None:
     """Cancel a project: queued stages won't run, running ones stop."""
-    from ytmaker.pipelines.flow import cancel_project
+    from ytmaker.pipelines.control import cancel_project
 
     try:
         rt = _runtime()
@@ -216,6 +216,8 @@ def dlq_list() -> None:
     from ytmaker.deadletters import list_dead
 
     rt = _runtime()
+    if rt.redis is None:
+        _fail("dead letters are kept by Redis: set YTMAKER_REDIS_URL (embedded mode has none)")
     table = Table("message id", "queue", "actor", "project", "failed at (UTC)")
     for letter in list_dead(rt.redis):
         table.add_row(letter.message_id, letter.queue, letter.actor, letter.project_id or "",

@@ -5,35 +5,24 @@ Everything else receives a :class:`Settings` and never reads the environment.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: stage name -> policy group; the asset stages share one policy.
-STAGE_POLICY_GROUP = {
-    "script": "script",
-    "images": "assets",
-    "image": "assets",
-    "audio": "assets",
-    "avatars": "assets",
-    "render": "render",
-    "thumbnail": "thumbnail",
-    "upload": "upload",
-}
-
-MINUTE_MS = 60_000
+from ytmaker.graph import MINUTE_MS, policy_groups, stage
 
 
+@dataclass(frozen=True)
 class StagePolicy:
-    """Retries, first backoff and time limit of one stage, as plain values."""
+    """Retries, first backoff and time limit of one stage, as configured."""
 
-    def __init__(self, max_retries: int, backoff_ms: int, time_limit_ms: int, max_backoff_ms: int) -> None:
-        self.max_retries = max_retries
-        self.backoff_ms = backoff_ms
-        self.time_limit_ms = time_limit_ms
-        self.max_backoff_ms = max_backoff_ms
+    max_retries: int
+    backoff_ms: int
+    time_limit_ms: int
+    max_backoff_ms: int
 
 
 class Settings(BaseSettings):
@@ -80,22 +69,14 @@ class Settings(BaseSettings):
     max_text_bytes: int = 200_000
     max_segments: int = 40
 
-    # Retries, first backoff (ms, doubled each retry, with jitter) and time limits (ms), per stage group.
-    script_max_retries: int = 3
-    script_backoff_ms: int = MINUTE_MS
-    script_time_limit_ms: int = 30 * MINUTE_MS
-    assets_max_retries: int = 3
-    assets_backoff_ms: int = MINUTE_MS
-    assets_time_limit_ms: int = 30 * MINUTE_MS
-    render_max_retries: int = 2
-    render_backoff_ms: int = 2 * MINUTE_MS
-    render_time_limit_ms: int = 30 * MINUTE_MS
-    thumbnail_max_retries: int = 2
-    thumbnail_backoff_ms: int = MINUTE_MS
-    thumbnail_time_limit_ms: int = 30 * MINUTE_MS
-    upload_max_retries: int = 3
-    upload_backoff_ms: int = 5 * MINUTE_MS
-    upload_time_limit_ms: int = 30 * MINUTE_MS
+    # Retries, first backoff (ms, doubled each retry, with jitter) and time limits (ms): one
+    # YTMAKER_<GROUP>_MAX_RETRIES, _BACKOFF_MS and _TIME_LIMIT_MS per policy group of the stage
+    # table, its row's values the defaults (declared from the table so that they cannot drift apart).
+    for _group, _policy in policy_groups().items():
+        for _field in ("max_retries", "backoff_ms", "time_limit_ms"):
+            __annotations__[f"{_group}_{_field}"] = int
+            vars()[f"{_group}_{_field}"] = getattr(_policy, _field)
+    del _group, _policy, _field
     max_backoff_ms: int = 60 * MINUTE_MS
 
     # Idle workers are woken by each enqueue instead of polling every dramatiq_worker_timeout (ytmaker.wakeup).
@@ -178,8 +159,8 @@ class Settings(BaseSettings):
     def fans_out_images(self) -> bool:
         return self.image_fanout == "on" or (self.image_fanout == "auto" and self.image_provider == "stability")
 
-    def policy(self, stage: str) -> StagePolicy:
-        group = STAGE_POLICY_GROUP[stage]
+    def policy(self, stage_name: str) -> StagePolicy:
+        group = stage(stage_name).policy.group
         return StagePolicy(
             max_retries=getattr(self, f"{group}_max_retries"),
             backoff_ms=getattr(self, f"{group}_backoff_ms"),

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from dramatiq import Message
 
 from ytmaker.errors import InvalidInput
-from ytmaker.pipelines.graph import QUEUE
+from ytmaker.graph import queues
+from ytmaker.pipelines.control import retry_project
 
 NAMESPACE = "dramatiq"
 
@@ -27,14 +28,10 @@ class DeadLetter:
     failed_at: datetime
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def list_dead(redis, namespace: str = NAMESPACE) -> list[DeadLetter]:
     """Every dead letter of ytmaker's queues, newest first."""
     letters = []
-    for queue in sorted(set(QUEUE.values())):
+    for queue in queues():
         key = f"{namespace}:{queue}.XQ"
         entries = redis.zrange(key, 0, -1, withscores=True)
         if not entries:
@@ -45,7 +42,7 @@ def list_dead(redis, namespace: str = NAMESPACE) -> list[DeadLetter]:
                 continue
             message = Message.decode(body if isinstance(body, bytes) else body.encode())
             letters.append(DeadLetter(
-                message_id=_text(message_id), queue=queue, actor=message.actor_name,
+                message_id=message_id.decode() if isinstance(message_id, bytes) else message_id, queue=queue, actor=message.actor_name,
                 project_id=str(message.args[0]) if message.args else None,
                 failed_at=datetime.fromtimestamp(score / 1000, UTC),
             ))
@@ -54,8 +51,8 @@ def list_dead(redis, namespace: str = NAMESPACE) -> list[DeadLetter]:
 
 def requeue(rt, message_id: str, namespace: str = NAMESPACE) -> list[str]:
     """Take a dead letter out of its queue and resume its project; returns the stages sent."""
-    from ytmaker.pipelines.flow import retry_project
-
+    if rt.redis is None:
+        raise InvalidInput("dead letters are kept by Redis: set YTMAKER_REDIS_URL (embedded mode has none)")
     for letter in list_dead(rt.redis, namespace):
         if letter.message_id == message_id:
             key = f"{namespace}:{letter.queue}.XQ"

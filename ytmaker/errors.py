@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import errno
 
+from dramatiq.middleware import Shutdown, TimeLimitExceeded
+
 
 class YtmakerError(Exception):
     """Root of every error ytmaker raises on purpose."""
@@ -106,12 +108,12 @@ def classify(exc: BaseException) -> YtmakerError:
         return PermanentError(f"{reason}: {exc.strerror} ({exc.filename or 'data dir'}); free space or fix permissions, then `ytmaker retry`")
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return ProviderUnavailable(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, Shutdown):
+        return TransientError("the worker shut down while the stage ran")
+    if isinstance(exc, TimeLimitExceeded):
+        return StageTimeout("the stage ran past its time limit")
     name = type(exc).__name__
     module = type(exc).__module__
-    if name == "Shutdown":
-        return TransientError("the worker shut down while the stage ran")
-    if name == "TimeLimitExceeded":
-        return StageTimeout("the stage ran past its time limit")
     if module.startswith(("sqlalchemy", "psycopg", "redis")) and name in {
         "OperationalError", "InterfaceError", "DisconnectionError", "ConnectionError", "TimeoutError", "BusyLoadingError",
     }:

@@ -21,13 +21,9 @@ import os
 import tempfile
 
 from ytmaker.config import Settings
-from ytmaker.pipelines.graph import QUEUE
+from ytmaker.graph import queues
 
 NAMESPACE = "dramatiq"
-
-
-def queues() -> list[str]:
-    return sorted(set(QUEUE.values()))
 
 
 def metrics_dir(settings: Settings) -> str:
@@ -101,10 +97,9 @@ def serve_metrics() -> int:
     settings = Settings()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir(settings)
     import prometheus_client as prom
+    import redis
 
-    from ytmaker.runtime import connect_redis
-
-    reg = registry(connect_redis(settings.redis_url))
+    reg = registry(redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0"))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the http.server hook name

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+
 from ytmaker.db.models import Project, ProjectStatus, StageRun
-from ytmaker.errors import InvalidInput
-from ytmaker.pipelines import flow
+from ytmaker.errors import InvalidInput, ProjectNotFound
 from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.runtime import Runtime
 from ytmaker.text import clean, units
@@ -79,8 +80,25 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
     return project
 
 
-def get_project(rt: Runtime, project_id: str) -> Project:
-    return flow.load_project(rt, project_id)
+def check_project_id(project_id: str) -> str:
+    """A canonical project id, or InvalidInput for anything that is not a UUID (paths included)."""
+    try:
+        return str(uuid.UUID(str(project_id)))
+    except ValueError:
+        raise InvalidInput(f"{str(project_id)[:80]!r} is not a project id (expected a UUID)") from None
+
+
+def load_project(rt: Runtime, project_id: str) -> Project:
+    """The project's record, or ProjectNotFound / InvalidInput for an id that names none."""
+    project_id = check_project_id(project_id)
+    with rt.db.single() as session:
+        project = session.get(Project, project_id)
+    if project is None:
+        raise ProjectNotFound(project_id)
+    return project
+
+
+get_project = load_project
 
 
 def list_projects(rt: Runtime, limit: int = 50) -> list[Project]:

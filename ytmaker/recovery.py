@@ -2,35 +2,34 @@
 
 Two things can strand a project after a worker dies:
 
-- its running stage (the database lease): :func:`ytmaker.pipelines.flow.redrive`
-  sends a stage again once its heartbeat is older than ``stage_lease_s``;
+- its running stage (the database lease): :func:`redrive` sends a stage
+  again once its heartbeat is older than ``stage_lease_s``;
 - the messages it had fetched but not acked (Redis): Dramatiq puts them back
   only on a random 0.1 % of broker commands after its heartbeat timeout
-  (#527). :func:`requeue_orphaned` runs that maintenance on every queue now.
+  (#527); :func:`recover_once` forces that maintenance on every queue.
 
-Every worker process runs the pass in a background thread (see
-``ytmaker.middleware.recovery``), and periodiq's minute job runs it too; a
-Redis lock lets one of them through per interval, so a fleet of N workers
-costs one pass, and the pass is safe to repeat anyway.
-
-Busy workers must not look dead: a worker whose prefetch window is full
-sends no broker command (hence no Dramatiq heartbeat) for as long as its
-stages run, so :func:`stamp_presence` refreshes its heartbeat from the same
-thread. That is what lets ``worker_heartbeat_timeout_s`` be seconds, not a minute.
+Every worker process runs the pass on its ticker (``ytmaker.worker``), and
+periodiq's minute job runs it too; a lock lets one of them through per
+interval, so a fleet of N workers costs one pass, and the pass is safe to
+repeat anyway. Busy workers must not look dead: the same ticker stamps the
+worker's presence, which is what lets ``worker_heartbeat_timeout_s`` be
+seconds, not a minute.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import select, update
 
-from ytmaker.db.models import StageRun, StageStatus
-from ytmaker.pipelines import flow
-from ytmaker.pipelines.graph import DEPENDS_ON
+from ytmaker.db.models import Project, StageRun, StageStatus
+from ytmaker.db.session import rowcount
+from ytmaker.graph import successors
+from ytmaker.pipelines.dispatch import send_stage
+from ytmaker.pipelines.flow import TERMINAL, advance, fail_stage
 from ytmaker.runtime import Runtime
+from ytmaker.wakeup import WakeupRedisBroker
 
 log = structlog.get_logger(__name__)
 
@@ -38,45 +37,16 @@ log = structlog.get_logger(__name__)
 LOCK_KEY = "ytmaker:lock:recover_stalled"
 
 
-def is_redis_broker(broker) -> bool:
-    from dramatiq.brokers.redis import RedisBroker
-
-    return isinstance(broker, RedisBroker)
-
-
-def stamp_presence(broker) -> None:
-    """Refresh this process's Dramatiq heartbeat, so its in-flight messages stay its own while it lives."""
-    if is_redis_broker(broker):
-        broker.client.zadd(f"{broker.namespace}:__heartbeats__", {broker.broker_id: int(time.time() * 1000)})
-
-
-def requeue_orphaned(broker) -> None:
-    """Put the unacked messages of workers silent past the heartbeat timeout back on their queues.
-
-    This is Dramatiq's own maintenance (dispatch.lua, ``do_maintenance``),
-    forced instead of left to chance: the ``qsize`` command with the
-    maintenance flag set, once per declared queue (delay queues included).
-    """
-    if not is_redis_broker(broker):
-        return
-    dispatch = broker.scripts["dispatch"]
-    for queue in sorted(broker.get_declared_queues() | broker.get_declared_delay_queues()):
-        dispatch(keys=[broker.namespace], args=[
-            "qsize", int(time.time() * 1000), queue, broker.broker_id, broker.heartbeat_timeout,
-            broker.dead_message_ttl, 1, broker._max_unpack_size(),
-        ])
-
-
-def recover_once(rt: Runtime, broker=None, *, lock_ms: int) -> list[tuple[str, str]] | None:
+def recover_once(rt: Runtime, *, lock_ms: int) -> list[tuple[str, str]] | None:
     """Run the recovery pass unless another process ran it within ``lock_ms``; returns what it re-sent.
 
     None means the lock was held elsewhere and nothing was done.
     """
-    if not rt.redis.set(LOCK_KEY, "1", nx=True, px=max(1, lock_ms)):
+    if not rt.keys.set(LOCK_KEY, "1", ttl_s=max(1, lock_ms) / 1000, only_if_absent=True):
         return None
-    if broker is not None:
-        requeue_orphaned(broker)
-    sent = flow.redrive(rt, older_than_s=rt.settings.redrive_after_s)
+    if isinstance(rt.broker, WakeupRedisBroker):
+        rt.broker.requeue_dead_workers_messages()
+    sent = redrive(rt, older_than_s=rt.settings.redrive_after_s)
     if sent:
         log.warning("redriven", count=len(sent), stages=sent[:20])
     return sent
@@ -93,17 +63,78 @@ def resend_lost_followers(rt: Runtime, project_id: str, stage: str) -> list[str]
     follow-ups queued longer than half that timeout are sent again (a
     duplicate of one still waiting finds the lease taken and is dropped).
     """
-    followers = [s for s, deps in DEPENDS_ON.items() if stage in deps]
     cutoff = datetime.now(UTC) - timedelta(seconds=rt.settings.worker_heartbeat_timeout_s / 2)
     with rt.db.session() as session:
         lost = list(session.scalars(select(StageRun.stage).where(
-            StageRun.project_id == project_id, StageRun.stage.in_(followers),
+            StageRun.project_id == project_id, StageRun.stage.in_(successors(stage)),
             StageRun.status == StageStatus.QUEUED, StageRun.queued_at < cutoff)))
         if lost:
             session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage.in_(lost))
                             .values(queued_at=datetime.now(UTC)))
     for follower in lost:
-        flow.send(follower, project_id)
+        send_stage(rt, follower, project_id)
     if lost:
         log.warning("lost_follow_ups_resent", project_id=project_id, stage=stage, stages=lost)
     return lost
+
+
+def redrive(rt: Runtime, *, older_than_s: float) -> list[tuple[str, str]]:
+    """Repair what messages alone cannot: run periodically (``recover_stalled``).
+
+    - a stage claimed but not started for ``older_than_s`` is sent again
+      (its follow-up message was lost between stages, #545, or Redis lost it);
+    - a running stage whose heartbeat stopped for the lease (its worker was
+      killed) is sent again, without waiting for Dramatiq's redelivery (#527);
+    - a live project with nothing in flight is advanced;
+    - a stage still running past its time limit fails the project.
+    Safe to repeat: every stage is idempotent. Returns (project id, stage) pairs sent.
+    """
+    now = datetime.now(UTC)
+    sent: list[tuple[str, str]] = []
+    queued: list[tuple[str, str]]
+    live = Project.status.not_in(TERMINAL)
+    with rt.db.session() as session:
+        queued = [(p, s) for p, s in session.execute(
+            select(StageRun.project_id, StageRun.stage).join(Project, Project.id == StageRun.project_id)
+            .where(live, StageRun.status == StageStatus.QUEUED, StageRun.queued_at < now - timedelta(seconds=older_than_s))
+        )]
+        running = session.execute(
+            select(StageRun.project_id, StageRun.stage, StageRun.started_at, StageRun.heartbeat_at)
+            .join(Project, Project.id == StageRun.project_id).where(live, StageRun.status == StageStatus.RUNNING)
+        ).all()
+        idle = session.scalars(select(Project.id).where(live, Project.updated_at < now - timedelta(seconds=older_than_s))).all()
+    lease_cutoff = now - timedelta(seconds=rt.settings.stage_lease_s)
+    for project_id, stage, started_at, heartbeat_at in running:
+        limit = timedelta(milliseconds=rt.settings.policy(stage).time_limit_ms) + timedelta(seconds=rt.settings.stage_lease_s)
+        if _aware(heartbeat_at) < lease_cutoff:
+            if _requeue_silent(rt, project_id, stage, heartbeat_at):
+                queued.append((project_id, stage))
+        elif _aware(started_at) < now - limit:
+            fail_stage(rt, project_id, stage, f"still running {limit} after it started, past its time limit; "
+                       "the worker may be stuck: restart it, then `ytmaker retry`")
+    for project_id, stage in queued:
+        with rt.db.session() as session:
+            session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
+                            .values(queued_at=datetime.now(UTC)))
+        send_stage(rt, stage, project_id)
+        sent.append((project_id, stage))
+    for project_id in idle:
+        sent += [(project_id, stage) for stage in advance(rt, project_id)]
+    return sent
+
+
+def _aware(moment: datetime | None) -> datetime:
+    # SQLite hands datetimes back without their zone; all of ours are UTC. (Never None for a running stage.)
+    moment = moment or datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _requeue_silent(rt: Runtime, project_id: str, stage: str, heartbeat_at: datetime | None) -> bool:
+    """Put a stage whose worker went silent back in the queue (only if nobody beat meanwhile)."""
+    with rt.db.session() as session:
+        result = session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status == StageStatus.RUNNING, StageRun.heartbeat_at == heartbeat_at)
+            .values(status=StageStatus.QUEUED, error="its worker stopped responding; sent again")
+        )
+        return rowcount(result) == 1

@@ -1,29 +1,41 @@
-"""The running system's parts, built once from :class:`Settings`: database, Redis, progress, providers.
+"""The running system's parts, built once from :class:`Settings`: database, broker, progress, keys, providers.
 
-Actors look it up with :func:`get_runtime`; plain stage functions receive it as
-an argument, so tests build their own with :func:`build_runtime`.
+Plain stage functions receive a runtime as an argument (tests build their
+own with :func:`build_runtime`); actors and other entry points use the
+process's one, :func:`get_runtime`. The entry points that build a broker with
+middleware (``ytmaker.actors``, the embedded runner) hand it over with
+:func:`use_process_broker`, so every runtime of the process sends through it.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import dramatiq
+import redis as redis_lib
+from dramatiq.brokers.redis import RedisBroker
+
+from ytmaker.broker import build_broker
 from ytmaker.config import Settings
 from ytmaker.db.session import Database
 from ytmaker.errors import InvalidInput
-from ytmaker.progress import ProgressStore
+from ytmaker.graph import weights
+from ytmaker.keys import Keys, MemoryKeys, RedisKeys
+from ytmaker.progress import MemoryProgressStore, ProgressStore, RedisProgressStore
+from ytmaker.providers.registry import Providers
 
 
 @dataclass
 class Runtime:
     settings: Settings
     db: Database
-    redis: object
+    broker: dramatiq.Broker
     progress: ProgressStore
-    _providers: dict = field(default_factory=dict)
+    keys: Keys
+    redis: redis_lib.Redis | None  # None in embedded mode
 
     @property
     def data_dir(self) -> Path:
@@ -39,9 +51,7 @@ class Runtime:
         return self.data_dir / "projects" / project_id
 
     @cached_property
-    def providers(self):
-        from ytmaker.providers.registry import Providers
-
+    def providers(self) -> Providers:
         return Providers(self.settings, self.data_dir, redis=self.redis)
 
     def close(self) -> None:
@@ -50,37 +60,52 @@ class Runtime:
         self.db.dispose()
 
 
-def build_runtime(settings: Settings, *, redis=None) -> Runtime:
-    """Connect to the configured database and Redis (an in-process fake in embedded mode)."""
+def build_runtime(settings: Settings, *, broker: dramatiq.Broker | None = None,
+                  redis: redis_lib.Redis | None = None) -> Runtime:
+    """Connect to the configured database and Redis; embedded mode (no Redis URL) keeps its state in this process.
+
+    Without ``broker``: the process's broker (:func:`use_process_broker`) when it is of the
+    configured kind, else a new one that only sends (no middleware).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if redis is None:
-        redis = connect_redis(settings.redis_url)
-    db = Database(settings.resolved_database_url)
-    return Runtime(settings=settings, db=db, redis=redis, progress=ProgressStore(redis, ttl_s=settings.progress_ttl_s))
+    progress: ProgressStore
+    keys: Keys
+    if settings.redis_url:
+        redis = redis or connect_redis(settings.redis_url)
+        progress = RedisProgressStore(redis, weights=weights(), ttl_s=settings.progress_ttl_s)
+        keys = RedisKeys(redis)
+    else:
+        redis = None
+        progress, keys = MemoryProgressStore(weights=weights()), MemoryKeys()
+    return Runtime(settings=settings, db=Database(settings.resolved_database_url),
+                   broker=broker if broker is not None else _broker_for(settings),
+                   progress=progress, keys=keys, redis=redis)
 
 
-_embedded_redis = None
+def connect_redis(url: str) -> redis_lib.Redis:
+    try:
+        return redis_lib.Redis.from_url(url, health_check_interval=30)
+    except ValueError as exc:
+        raise InvalidInput(f"YTMAKER_REDIS_URL is not a Redis URL: {exc}") from exc
 
 
-def connect_redis(url: str | None):
-    """A Redis client for ``url``; without one, a process-wide in-memory Redis (fakeredis)."""
-    global _embedded_redis
-    if url:
-        import redis
-
-        try:
-            return redis.Redis.from_url(url, health_check_interval=30)
-        except ValueError as exc:
-            raise InvalidInput(f"YTMAKER_REDIS_URL is not a Redis URL: {exc}") from exc
-    if _embedded_redis is None:
-        import fakeredis
-
-        _embedded_redis = fakeredis.FakeRedis()
-    return _embedded_redis
+def _broker_for(settings: Settings) -> dramatiq.Broker:
+    process = _process_broker
+    if process is not None and isinstance(process, RedisBroker) == bool(settings.redis_url):
+        return process
+    return build_broker(settings)
 
 
 _lock = threading.Lock()
 _current: Runtime | None = None
+_process_broker: dramatiq.Broker | None = None
+
+
+def use_process_broker(broker: dramatiq.Broker) -> None:
+    """The broker the process's runtime sends through (an entry point's, with its middleware)."""
+    global _process_broker
+    with _lock:
+        _process_broker = broker
 
 
 def get_runtime() -> Runtime:
@@ -88,7 +113,7 @@ def get_runtime() -> Runtime:
     global _current
     with _lock:
         if _current is None:
-            _current = build_runtime(Settings())
+            _current = build_runtime(Settings(), broker=_process_broker)
         return _current
 
 

@@ -1,4 +1,4 @@
-"""A Redis broker whose idle consumers are woken by an enqueue instead of polling.
+"""Our Redis broker: idle consumers woken by an enqueue, and the recovery hooks Dramatiq keeps private.
 
 Dramatiq's Redis consumer sleeps with a growing back-off (up to the worker
 timeout) when its queue is empty, so on a quiet system every hand-off waits
@@ -15,15 +15,23 @@ its timeout. A message sent to an idle queue is fetched within a round trip.
 - A consumer whose prefetch is full does not wait on the list (it could not
   fetch), so a token goes to a consumer that can.
 - Delayed messages (retries) go to the ``.DQ`` queue and wake its consumer the same way.
+
+Everything here that leans on Dramatiq's private parts (``_RedisConsumer``,
+the ``__heartbeats__`` sorted set, the argument layout of ``dispatch.lua``) is
+in this module alone, behind :meth:`WakeupRedisBroker.stamp_presence` and
+:meth:`WakeupRedisBroker.requeue_dead_workers_messages`;
+``tests/test_dramatiq_contract.py`` fails when a Dramatiq upgrade changes it,
+and pyproject.toml pins the range it was checked against.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff
+from dramatiq.common import compute_backoff, current_millis
 from dramatiq.errors import ConnectionClosed
 
 #: tokens kept per queue at most (more would only cause empty fetches)
@@ -33,37 +41,57 @@ WAKE_TTL_S = 3600
 
 
 class WakeupRedisBroker(RedisBroker):
-    """Dramatiq's RedisBroker plus a wake-up list per queue (see the module docstring)."""
+    """Dramatiq's RedisBroker plus wake-up lists (``wakeup=False``: Dramatiq's polling, for comparison)."""
+
+    def __init__(self, *, wakeup: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wakeup = wakeup
 
     @property
     def consumer_class(self):
-        return WakeupConsumer
+        return WakeupConsumer if self.wakeup else _RedisConsumer
 
     def wake_key(self, queue_name: str) -> str:
         return f"{self.namespace}:__wake__:{queue_name}"
 
     def do_enqueue(self, queue_name: str, message_id: str, data: bytes):
-        # RedisBroker.enqueue calls do_enqueue (dispatched to its Lua script by __getattr__);
+        # RedisBroker.enqueue calls do_enqueue (otherwise dispatched to its Lua script by __getattr__);
         # the token goes in the same pipeline, so a wake-up costs no extra round trip.
+        if not self.wakeup:
+            return self._dispatch_on(self.client, "enqueue", queue_name, message_id, data)
         key = self.wake_key(queue_name)
         pipe = self.client.pipeline(transaction=False)
-        self._dispatch_with(pipe)("enqueue", queue_name, message_id, data)
+        self._dispatch_on(pipe, "enqueue", queue_name, message_id, data)
         pipe.rpush(key, b"1")
         pipe.ltrim(key, -WAKE_TOKENS_MAX, -1)
         pipe.expire(key, WAKE_TTL_S)
         return pipe.execute()[0]
 
-    def _dispatch_with(self, client):
-        dispatch = self.scripts["dispatch"]
+    def stamp_presence(self) -> None:
+        """Refresh this process's heartbeat, so its fetched, unacked messages stay its own while it lives.
 
-        def do_dispatch(command, queue_name, *args):
-            from dramatiq.common import current_millis
+        Dramatiq stamps it only as a side effect of broker commands, and a
+        worker whose prefetch window is full sends none while its stages run.
+        """
+        self.client.zadd(f"{self.namespace}:__heartbeats__", {self.broker_id: current_millis()})
 
-            script_args = [command, current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
-                           self.dead_message_ttl, self._should_do_maintenance(command), self._max_unpack_size(), *args]
-            return dispatch(args=script_args, keys=[self.namespace], client=client)
+    def requeue_dead_workers_messages(self) -> None:
+        """Put the unacked messages of workers silent past ``heartbeat_timeout`` back on their queues.
 
-        return do_dispatch
+        Dramatiq's own maintenance (``do_maintenance`` in dispatch.lua), which
+        it runs on a random 0.1 % of commands (#527), forced: ``qsize`` with the
+        maintenance flag, once per declared queue, delay queues included.
+        """
+        for queue in sorted(self.get_declared_queues() | self.get_declared_delay_queues()):
+            self._dispatch_on(self.client, "qsize", queue, maintenance=True)
+
+    def _dispatch_on(self, client, command: str, queue_name: str, *args: Any, maintenance: bool | None = None):
+        """Call dispatch.lua on ``client`` (the connection or a pipeline) with Dramatiq's argument layout."""
+        if maintenance is None:
+            maintenance = bool(self._should_do_maintenance(command))
+        script_args = [command, current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
+                       self.dead_message_ttl, int(maintenance), self._max_unpack_size(), *args]
+        return self.scripts["dispatch"](args=script_args, keys=[self.namespace], client=client)
 
 
 class WakeupConsumer(_RedisConsumer):

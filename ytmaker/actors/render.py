@@ -1,16 +1,14 @@
-"""Actors of stages 3 and 4 (queue ``render``: few threads, FFmpeg uses the cores)."""
+"""Actor of the render stage: decodes the id, runs ``ytmaker.stages.render.run``, returns (queue from the stage table)."""
 
 import dramatiq
 
-from ytmaker import stages
+from ytmaker.graph import stage
 from ytmaker.runtime import get_runtime
+from ytmaker.stages import stage_function
+
+ROW = stage("render")
 
 
-@dramatiq.actor(queue_name="render", stage="render")
+@dramatiq.actor(actor_name=ROW.actor, queue_name=ROW.queue)
 def render_video(project_id: str) -> None:
-    stages.render_video(get_runtime(), project_id)
-
-
-@dramatiq.actor(queue_name="render", stage="thumbnail")
-def generate_thumbnail(project_id: str) -> None:
-    stages.generate_thumbnail(get_runtime(), project_id)
+    stage_function(ROW.name)(get_runtime(), project_id)

@@ -1,11 +1,14 @@
-"""Actor of stage 1 (queue ``scripts``)."""
+"""Actor of the script stage: decodes the id, runs ``ytmaker.stages.script.run``, returns (queue from the stage table)."""
 
 import dramatiq
 
-from ytmaker import stages
+from ytmaker.graph import stage
 from ytmaker.runtime import get_runtime
+from ytmaker.stages import stage_function
+
+ROW = stage("script")
 
 
-@dramatiq.actor(queue_name="scripts", stage="script")
+@dramatiq.actor(actor_name=ROW.actor, queue_name=ROW.queue)
 def generate_script(project_id: str) -> None:
-    stages.generate_script(get_runtime(), project_id)
+    stage_function(ROW.name)(get_runtime(), project_id)

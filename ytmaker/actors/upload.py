@@ -1,11 +1,14 @@
-"""Actor of stage 5 (queue ``upload``)."""
+"""Actor of the upload stage: decodes the id, runs ``ytmaker.stages.upload.run``, returns (queue from the stage table)."""
 
 import dramatiq
 
-from ytmaker import stages
+from ytmaker.graph import stage
 from ytmaker.runtime import get_runtime
+from ytmaker.stages import stage_function
+
+ROW = stage("upload")
 
 
-@dramatiq.actor(queue_name="upload", stage="upload")
+@dramatiq.actor(actor_name=ROW.actor, queue_name=ROW.queue)
 def upload_to_youtube(project_id: str) -> None:
-    stages.upload_to_youtube(get_runtime(), project_id)
+    stage_function(ROW.name)(get_runtime(), project_id)

@@ -22,10 +22,7 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Create or migrate the schema to ``revision``; safe to run any number of times."""
     with db.engine.begin() as connection:
-        if db.is_sqlite:
-            pass
-        else:
-            # Two workers starting at once must not both run the DDL.
+        if not db.is_sqlite:  # two workers starting at once must not both run the DDL
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(74657937)")
         config = alembic_config(db)
         config.attributes["connection"] = connection

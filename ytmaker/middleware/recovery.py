@@ -1,59 +1,42 @@
 """Each worker process repairs lost work every few seconds, without waiting for periodiq's minute.
 
-After a worker boots, one daemon thread per process stamps its Dramatiq
-heartbeat and, every ``recovery_interval_s``, tries the fleet-wide recovery
-pass (:func:`ytmaker.recovery.recover_once`; a Redis lock lets one process
-through per interval). Only on a Redis broker: an embedded worker dies with
-everything it would recover.
+After a worker boots, the process's ticker (``ytmaker.ticker``) stamps its
+broker presence and, every ``recovery_interval_s``, tries the fleet-wide
+recovery pass (given as ``recover``; a lock lets one process through per
+interval). Only on a Redis broker: an embedded worker dies with everything
+it would recover.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Callable
 
-import structlog
+import dramatiq
 from dramatiq.middleware import Middleware
 
-from ytmaker import recovery
+from ytmaker.config import Settings
+from ytmaker.ticker import TICKER
+from ytmaker.wakeup import WakeupRedisBroker
 
-log = structlog.get_logger(__name__)
+PRESENCE_JOB, RECOVERY_JOB = "worker-presence", "recovery-pass"
 
 
 class RecoveryLoop(Middleware):
-    """Start the recovery thread after the worker boots; stop it before the worker shuts down."""
+    """Put the presence stamp and the recovery pass on the ticker after boot; take them off at shutdown."""
 
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    def __init__(self, *, recover: Callable[[int], object], settings: Callable[[], Settings]) -> None:
+        self.recover = recover  # called with the lock's length in ms
+        self.settings = settings  # read at boot: tests and operators may change it until then
 
-    def after_worker_boot(self, broker, worker) -> None:
-        if not recovery.is_redis_broker(broker) or (self._thread is not None and self._thread.is_alive()):
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not isinstance(broker, WakeupRedisBroker):
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, args=(broker,), name="ytmaker-recovery", daemon=True)
-        self._thread.start()
-
-    def before_worker_shutdown(self, broker, worker) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _loop(self, broker) -> None:
-        from ytmaker.runtime import get_runtime
-
-        settings = get_runtime().settings
-        presence_every = max(0.5, settings.worker_heartbeat_timeout_s / 3)
+        settings = self.settings()
+        TICKER.every(PRESENCE_JOB, max(0.5, settings.worker_heartbeat_timeout_s / 3), broker.stamp_presence, now=True)
         interval = settings.recovery_interval_s
-        step = min(presence_every, interval) if interval > 0 else presence_every
-        next_pass = time.monotonic()  # the first pass right at boot: a new worker picks up what the dead one left
-        while not self._stop.is_set():
-            try:
-                recovery.stamp_presence(broker)
-                if interval > 0 and time.monotonic() >= next_pass:
-                    next_pass = time.monotonic() + interval
-                    recovery.recover_once(get_runtime(), broker, lock_ms=int(interval * 900))
-            except Exception as exc:  # noqa: BLE001 - Redis or the database is down: try again next tick
-                log.warning("recovery_pass_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-            self._stop.wait(step)
+        if interval > 0:  # the first pass right at boot: a new worker picks up what the dead one left
+            TICKER.every(RECOVERY_JOB, interval, lambda: self.recover(int(interval * 900)), now=True)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        TICKER.cancel(PRESENCE_JOB)
+        TICKER.cancel(RECOVERY_JOB)

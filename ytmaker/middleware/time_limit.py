@@ -8,14 +8,19 @@ re-declaring actors. Subprocesses get their own deadline (see media.ffmpeg).
 
 from __future__ import annotations
 
+import dramatiq
 from dramatiq.middleware import TimeLimit
+
+from ytmaker.middleware.retries import PolicyOf, StageOf
 
 
 class StageTimeLimit(TimeLimit):
-    def before_process_message(self, broker, message):
-        stage = broker.get_actor(message.actor_name).options.get("stage")
-        if stage and "time_limit" not in message.options:
-            from ytmaker.runtime import get_runtime
+    def __init__(self, *, stage_of: StageOf, policy: PolicyOf) -> None:
+        super().__init__()
+        self.stage_of, self.policy = stage_of, policy
 
-            message.options["time_limit"] = get_runtime().settings.policy(stage).time_limit_ms
-        return super().before_process_message(broker, message)
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        found = self.stage_of(message.actor_name)
+        if found is not None and "time_limit" not in message.options:
+            message.options["time_limit"] = self.policy(found[0]).time_limit_ms
+        super().before_process_message(broker, message)

@@ -1,5 +1,6 @@
-"""Composition of the stages: ``start_generation(project_id)`` and the fan-in on stage records."""
+"""Moving projects through the stage table: ``start_generation``, the fan-in on stage records, cancel and retry."""
 
-from ytmaker.pipelines.flow import cancel_project, retry_project, start_generation
+from ytmaker.pipelines.control import cancel_project, retry_project
+from ytmaker.pipelines.flow import start_generation
 
 __all__ = ["cancel_project", "retry_project", "start_generation"]

@@ -1,24 +1,31 @@
 """The stages as plain functions of (runtime, project id): testable without a broker.
 
-Each one is idempotent: a repeated call finds its records and files and does
-only what is missing.
+One module per stage of the table (``ytmaker.graph``), each with
+``run(rt, project_id)``; it holds its own fan-out or polling. Each one is
+idempotent: a repeated call finds its records and files and does only what
+is missing. Shared machinery: ``runner`` (lease, progress, hand-over),
+``files`` (temporary names, asset records), ``heartbeats``.
 """
 
-from ytmaker.stages.assets import generate_audio, generate_avatars, generate_images
-from ytmaker.stages.render import render_video
-from ytmaker.stages.script import generate_script
-from ytmaker.stages.thumbnail import generate_thumbnail
-from ytmaker.stages.upload import upload_to_youtube
+from __future__ import annotations
 
-STAGE_FUNCTIONS = {
-    "script": generate_script,
-    "images": generate_images,
-    "audio": generate_audio,
-    "avatars": generate_avatars,
-    "render": render_video,
-    "thumbnail": generate_thumbnail,
-    "upload": upload_to_youtube,
-}
+import importlib
+from collections.abc import Callable
 
-__all__ = ["STAGE_FUNCTIONS", "generate_audio", "generate_avatars", "generate_images", "generate_script",
-           "generate_thumbnail", "render_video", "upload_to_youtube"]
+from ytmaker.db.models import StageStatus
+from ytmaker.graph import STAGES
+from ytmaker.runtime import Runtime
+
+#: a stage module's ``run``: the stage's final status, or None when the project is no longer live
+StageFunction = Callable[[Runtime, str], StageStatus | None]
+
+
+def stage_function(name: str) -> StageFunction:
+    """``ytmaker.stages.<name>.run``, imported on first use (a worker loads only the stages it runs)."""
+    if name not in STAGES:
+        raise KeyError(f"no stage {name!r}; the stages are {', '.join(STAGES)}")
+    run: StageFunction = importlib.import_module(f"{__name__}.{name}").run
+    return run
+
+
+__all__ = ["StageFunction", "stage_function"]

@@ -1,4 +1,7 @@
-"""The avatars stage with D-ID: start one talk per segment, then check back by delayed messages.
+"""Stage 2c, avatars with D-ID: start one talk per segment, then check back by delayed messages.
+
+Without an avatar provider the stage is recorded as skipped rather than
+faked, and render goes on without one.
 
 A talk takes minutes. Instead of a worker thread sleeping on it, the stage
 starts the talks it can, leaves its run ``running`` and sends ``poll_avatar``
@@ -20,24 +23,34 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import dramatiq
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ytmaker.db.models import AvatarTalk, StageStatus
+from ytmaker.db.models import AvatarTalk, ProjectStatus, StageStatus
 from ytmaker.errors import PermanentError, TransientError
+from ytmaker.graph import stage
 from ytmaker.pipelines import flow
+from ytmaker.pipelines.dispatch import send
+from ytmaker.projects import load_project
 from ytmaker.providers.did import FINISHED, talk_failure
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats
-from ytmaker.stages.common import StageContext, existing_assets, record_asset
+from ytmaker.stages.files import existing_assets, record_asset
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
 log = structlog.get_logger(__name__)
 
 STAGE = "avatars"
-POLL_ACTOR = "poll_avatar"
+POLL_ACTOR = stage(STAGE).parts[0]
+
+
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
+    status = run_stage(rt, STAGE, project_id, start_avatars)
+    if status == StageStatus.RUNNING:  # D-ID works on; delayed messages check back
+        follow(rt, project_id)
+    return status
 
 
 def chain_key(project_id: str) -> str:
@@ -61,7 +74,7 @@ def start_avatars(ctx: StageContext) -> StageStatus:
 def follow(rt: Runtime, project_id: str) -> None:
     """Start checking back, once the stage is recorded as running (so no poll can finish it first)."""
     chain = uuid.uuid4().hex
-    rt.redis.set(chain_key(project_id), chain, ex=rt.settings.progress_ttl_s)
+    rt.keys.set(chain_key(project_id), chain, ttl_s=rt.settings.progress_ttl_s)
     send_poll(rt, project_id, chain, attempt=0, started=time.time())
 
 
@@ -73,13 +86,13 @@ def poll_delay_s(rt: Runtime, attempt: int) -> float:
 
 def send_poll(rt: Runtime, project_id: str, chain: str, *, attempt: int, started: float) -> None:
     delay_ms = max(1, int(poll_delay_s(rt, attempt) * 1000))
-    dramatiq.get_broker().get_actor(POLL_ACTOR).send_with_options(args=(project_id, chain, attempt, started), delay=delay_ms)
+    send(rt, POLL_ACTOR, project_id, chain, attempt, started, delay_ms=delay_ms)
 
 
 def poll(rt: Runtime, project_id: str, chain: str, attempt: int, started: float) -> None:
     """One check of the pending talks; then finish the stage, or send the next check."""
-    project = flow.load_project(rt, project_id)
-    if project.status in flow._TERMINAL or _text(rt.redis.get(chain_key(project_id))) != chain:
+    project = load_project(rt, project_id)
+    if ProjectStatus(project.status).terminal or rt.keys.get(chain_key(project_id)) != chain:
         return  # the project ended, or a newer run of the stage polls instead
     if not heartbeats.stamp_if_running(rt, project_id, STAGE):
         return  # the stage is no longer running (finished, failed or cancelled)
@@ -90,13 +103,13 @@ def poll(rt: Runtime, project_id: str, chain: str, attempt: int, started: float)
         log.info("avatar_poll_transient", project_id=project_id, error=str(exc))
         done, total = None, None
     if done is not None and done == total:
-        rt.redis.delete(chain_key(project_id))
+        rt.keys.delete(chain_key(project_id))
         flow.finish_stage(rt, project_id, STAGE)
         return
     waited = time.time() - started
     if waited > rt.settings.did_max_wait_s:
         raise PermanentError(f"D-ID did not finish the avatar videos within {rt.settings.did_max_wait_s:.0f} s")
-    if done is not None:
+    if done is not None and total:
         rt.progress.update(project_id, stage=STAGE, stage_progress=100 * done / total,
                            message=f"avatars: {done} of {total} ready, waiting for D-ID ({waited:.0f} s)")
     send_poll(rt, project_id, chain, attempt=attempt + 1, started=started)
@@ -107,6 +120,7 @@ def step(rt: Runtime, project_id: str, client) -> tuple[int, int]:
     script = load_script(rt, project_id)
     total = len(script.segments)
     done = existing_assets(rt, project_id, "avatar")
+    made: set[int] = set()
     talks = started_talks(rt, project_id)
     audio = existing_assets(rt, project_id, "audio") if rt.settings.did_script == "audio" else {}
     folder = rt.project_dir(project_id) / "avatars"
@@ -131,8 +145,8 @@ def step(rt: Runtime, project_id: str, client) -> tuple[int, int]:
         duration = talk.get("duration")
         record_asset(rt, project_id, "avatar", index, final,
                      duration_ms=round(float(duration) * 1000) if duration else None)
-        done[index] = True
-    return len(done), total
+        made.add(index)
+    return len(done) + len(made), total
 
 
 def started_talks(rt: Runtime, project_id: str) -> dict[int, AvatarTalk]:
@@ -171,6 +185,3 @@ def _start_talk(rt: Runtime, project_id: str, client, index: int, segment: dict,
         return
     log.info("avatar_talk_started", project_id=project_id, index=index, talk_id=talk_id)
 
-
-def _text(value) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import structlog
 from PIL import Image
+from sqlalchemy import delete
 
 from ytmaker.db.models import Asset, StageStatus, Video
 from ytmaker.errors import PermanentError
@@ -22,10 +23,11 @@ from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
 from ytmaker.media.captions import make_captions
-from ytmaker.stages.assets import read_word_times
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
-from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
+from ytmaker.stages.audio import read_word_times
+from ytmaker.stages.files import existing_assets, sha256, temp_path
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 from ytmaker.text import is_cjk
 
@@ -36,7 +38,7 @@ SHORTS_MAX_S = 60
 MUSIC_SUFFIXES = {".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".wav"}
 
 
-def render_video(rt: Runtime, project_id: str) -> StageStatus | None:
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "render", project_id, _render)
 
 
@@ -55,7 +57,7 @@ def _render(ctx: StageContext) -> StageStatus:
         flow.reopen_stages(rt, project.id, {"images" if m.startswith("image") else "audio" for m in missing}, "files missing")
         raise PermanentError(f"assets missing at render time: {', '.join(missing[:5])}; run `ytmaker retry` to remake them")
     _verify(rt, [images[i] for i in range(count)] + [audio[i] for i in range(count)])
-    narration_s = [audio[i].duration_ms / 1000 for i in range(count)]
+    narration_s = [(audio[i].duration_ms or 0) / 1000 for i in range(count)]
     durations = media.segment_durations(narration_s)
     final = ctx.workdir() / "video.mp4"
     tmp = temp_path(final)
@@ -105,7 +107,7 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
     for asset in assets:
         if sha256(rt.path(asset.path)) != asset.checksum:
             with rt.db.session() as session:
-                session.execute(Asset.__table__.delete().where(Asset.id == asset.id))
+                session.execute(delete(Asset).where(Asset.id == asset.id))
             flow.reopen_stages(rt, asset.project_id, {"images" if asset.kind == "image" else "audio"}, "file changed on disk")
             raise PermanentError(f"{asset.kind} {asset.segment_index} was changed on disk after it was made; "
                                  "run `ytmaker retry` to remake it")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from ytmaker.db.models import Script, StageStatus
 from ytmaker.providers.base import ScriptRequest
 from ytmaker.runtime import Runtime
-from ytmaker.stages.common import StageContext, run_stage
+from ytmaker.errors import PermanentError
+from ytmaker.stages.runner import StageContext, run_stage
 
 
-def generate_script(rt: Runtime, project_id: str) -> StageStatus | None:
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "script", project_id, _write)
 
 
@@ -45,7 +46,5 @@ def load_script(rt: Runtime, project_id: str) -> Script:
     with rt.db.single() as session:
         script = session.get(Script, project_id)
     if script is None:
-        from ytmaker.errors import PermanentError
-
         raise PermanentError("the project has no script yet; run `ytmaker retry` to regenerate it")
     return script

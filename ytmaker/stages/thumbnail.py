@@ -9,11 +9,12 @@ from ytmaker.errors import PermanentError
 from ytmaker.media import instant
 from ytmaker.media.thumbnail import VERTICAL_SIZE, make_thumbnail
 from ytmaker.runtime import Runtime
-from ytmaker.stages.common import StageContext, existing_assets, run_stage, sha256, temp_path
+from ytmaker.stages.files import existing_assets, sha256, temp_path
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
 
-def generate_thumbnail(rt: Runtime, project_id: str) -> StageStatus | None:
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "thumbnail", project_id, _thumbnail)
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import Publication, StageStatus, Thumbnail, Video
 from ytmaker.errors import PermanentError
 from ytmaker.providers.base import PublishRequest
 from ytmaker.runtime import Runtime
-from ytmaker.stages.common import StageContext, run_stage
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
 
-def upload_to_youtube(rt: Runtime, project_id: str) -> StageStatus | None:
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "upload", project_id, _upload)
 
 
@@ -35,14 +35,9 @@ def _publication(rt: Runtime, project_id: str, target: str) -> Publication:
                                                           Publication.target == target)).one()
 
 
-def _save_session(rt: Runtime, publication_id: int, uri: str) -> None:
+def _save(rt: Runtime, publication_id: int, **values: object) -> None:
     with rt.db.session() as session:
-        session.get(Publication, publication_id).session_uri = uri
-
-
-def _save_caption(rt: Runtime, publication_id: int, caption_id: str) -> None:
-    with rt.db.session() as session:
-        session.get(Publication, publication_id).caption_id = caption_id
+        session.execute(update(Publication).where(Publication.id == publication_id).values(**values))
 
 
 def _upload(ctx: StageContext) -> StageStatus:
@@ -68,16 +63,12 @@ def _upload(ctx: StageContext) -> StageStatus:
             video=rt.path(video.path),
             thumbnail=rt.path(thumbnail.path) if thumbnail else None,
             session_uri=publication.session_uri,
-            save_session=lambda uri: _save_session(rt, publication.id, uri),
+            save_session=lambda uri: _save(rt, publication.id, session_uri=uri),
             caption_id=publication.caption_id,
-            save_caption=lambda caption_id: _save_caption(rt, publication.id, caption_id),
+            save_caption=lambda caption_id: _save(rt, publication.id, caption_id=caption_id),
         ))
     finally:
-        close = getattr(publisher, "close", None)
-        if close is not None:
-            close()  # its HTTP connections; a publisher is built per upload
-    with rt.db.session() as session:
-        row = session.get(Publication, publication.id)
-        row.status, row.remote_id, row.url, row.published_at = "published", result.remote_id, result.url, datetime.now(UTC)
+        publisher.close()  # its HTTP connections; a publisher is built per upload
+    _save(rt, publication.id, status="published", remote_id=result.remote_id, url=result.url, published_at=datetime.now(UTC))
     ctx.report(100, f"published: {result.url}")
     return StageStatus.SUCCEEDED

@@ -1,40 +1,69 @@
-"""The images stage fanned out: one message per segment, so a project's images are made in parallel.
+"""Stage 2a: one image per segment, drawn or fetched, in the stage's thread or fanned out.
 
-A remote image provider spends its time waiting, so one thread looping over
-20 segments takes 20 round trips in a row. Instead the stage is left
-``running`` and sends ``generate_segment_image`` per missing segment; any
-assets worker thread or process takes them. Each part stamps the stage's
+Each image is written to a temporary file, renamed into place and then
+recorded, so a retry skips the segments that are done and never leaves a
+half-written file behind a record.
+
+Fan-out: a remote image provider spends its time waiting, so one thread
+looping over 20 segments takes 20 round trips in a row. Instead the stage is
+left ``running`` and sends ``generate_segment_image`` per missing segment;
+any assets worker thread or process takes them. Each part stamps the stage's
 heartbeat while it works (so the lease is not taken over), writes its image
-like the loop does (temporary file, rename, record), and the part that finds
-every image recorded finishes the stage. :func:`flow.finish_stage` moves
-only a ``running`` run, so exactly one part hands over to render, however
-the parts interleave or are delivered twice.
-
-If parts are lost (Redis lost them, a worker died), the heartbeat stops and
-the re-drive sends the stage again after the lease; it sends parts only for
-the images still missing.
+like the loop does, and the part that finds every image recorded finishes
+the stage. :func:`flow.finish_stage` moves only a ``running`` run, so exactly
+one part hands over to render, however the parts interleave or are delivered
+twice. If parts are lost (Redis lost them, a worker died), the heartbeat
+stops and the re-drive sends the stage again after the lease; it sends parts
+only for the images still missing.
 """
 
 from __future__ import annotations
 
 import os
 
-import dramatiq
 from sqlalchemy import func, select
 
-from ytmaker.db.models import Asset, Project, Script
+from ytmaker.db.models import Asset, Project, ProjectStatus, Script, StageStatus
 from ytmaker.errors import Cancelled
+from ytmaker.graph import stage
 from ytmaker.media.render import SIZES
 from ytmaker.pipelines import flow
+from ytmaker.pipelines.control import is_cancelled
+from ytmaker.pipelines.dispatch import send
+from ytmaker.projects import load_project
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import headline
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats
-from ytmaker.stages.common import existing_assets, record_asset, temp_path
+from ytmaker.stages.files import existing_assets, record_asset, temp_path
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
 STAGE = "images"
-PART_ACTOR = "generate_segment_image"
+PART_ACTOR = stage(STAGE).parts[0]
+
+
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
+    status = run_stage(rt, STAGE, project_id, _images)
+    if status == StageStatus.RUNNING:  # fanned out: one message per missing image
+        send_parts(rt, project_id)
+    return status
+
+
+def _images(ctx: StageContext) -> StageStatus:
+    rt, project = ctx.rt, ctx.project
+    script = load_script(rt, project.id)
+    total = len(script.segments)
+    missing = [i for i in range(total) if i not in existing_assets(rt, project.id, "image")]
+    if len(missing) > 1 and rt.settings.fans_out_images:
+        # Left running: the segments' messages make the images and the last one finishes the stage.
+        ctx.report(100 * (1 - len(missing) / total), f"images: {len(missing)} to make, in parallel")
+        return StageStatus.RUNNING
+    for made, index in enumerate(missing, start=total - len(missing) + 1):
+        ctx.check_cancelled()
+        make_image(rt, project, script, index)
+        ctx.report(100 * made / total, f"image {made} of {total}")
+    return StageStatus.SUCCEEDED
 
 
 def make_image(rt: Runtime, project: Project, script: Script, index: int) -> None:
@@ -61,9 +90,8 @@ def send_parts(rt: Runtime, project_id: str) -> list[int]:
     total = len(load_script(rt, project_id).segments)
     done = existing_assets(rt, project_id, "image")
     missing = [i for i in range(total) if i not in done]
-    actor = dramatiq.get_broker().get_actor(PART_ACTOR)
     for index in missing:
-        actor.send(project_id, index)
+        send(rt, PART_ACTOR, project_id, index)
     if not missing:  # every image appeared meanwhile (a part of an earlier run): finish here
         flow.finish_stage(rt, project_id, STAGE)
     return missing
@@ -71,10 +99,10 @@ def send_parts(rt: Runtime, project_id: str) -> list[int]:
 
 def make_part(rt: Runtime, project_id: str, index: int) -> bool:
     """Make segment ``index``'s image unless it exists; finish the stage if it was the last. Returns whether it made it."""
-    project = flow.load_project(rt, project_id)
-    if project.status in flow._TERMINAL or not heartbeats.stamp_if_running(rt, project.id, STAGE):
+    project = load_project(rt, project_id)
+    if ProjectStatus(project.status).terminal or not heartbeats.stamp_if_running(rt, project.id, STAGE):
         return False  # the project ended, or the stage is no longer running (finished, failed, or sent again)
-    if flow.is_cancelled(rt, project.id):
+    if is_cancelled(rt, project.id):
         raise Cancelled("the project was cancelled")
     script = load_script(rt, project.id)
     made = False

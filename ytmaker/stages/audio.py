@@ -1,8 +1,7 @@
-"""Stage 2, in parallel: images, narration audio and avatars, one asset per segment.
+"""Stage 2b: the narration, one WAV per segment, with the word timings the subtitles start on.
 
-Each segment's asset is written to a temporary file, renamed into place and
-then recorded, so a retry skips the segments that are done and never leaves
-a half-written file behind a record.
+Each WAV is written to a temporary file, renamed into place and then
+recorded, so a retry skips the segments that are done.
 """
 
 from __future__ import annotations
@@ -15,43 +14,13 @@ from pathlib import Path
 from ytmaker.db.models import StageStatus
 from ytmaker.errors import MediaError
 from ytmaker.runtime import Runtime
-from ytmaker.stages import avatars, image_parts
-from ytmaker.stages.common import StageContext, existing_assets, record_asset, run_stage, temp_path
+from ytmaker.stages.files import existing_assets, record_asset, temp_path
+from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
 
-def generate_images(rt: Runtime, project_id: str) -> StageStatus | None:
-    status = run_stage(rt, "images", project_id, _images)
-    if status == StageStatus.RUNNING:  # fanned out: one message per missing image (image_parts)
-        image_parts.send_parts(rt, project_id)
-    return status
-
-
-def generate_audio(rt: Runtime, project_id: str) -> StageStatus | None:
+def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "audio", project_id, _audio)
-
-
-def generate_avatars(rt: Runtime, project_id: str) -> StageStatus | None:
-    status = run_stage(rt, "avatars", project_id, _avatars)
-    if status == StageStatus.RUNNING:  # D-ID works on; delayed messages check back (stages.avatars)
-        avatars.follow(rt, project_id)
-    return status
-
-
-def _images(ctx: StageContext) -> StageStatus:
-    rt, project = ctx.rt, ctx.project
-    script = load_script(rt, project.id)
-    done = existing_assets(rt, project.id, "image")
-    missing = [i for i in range(len(script.segments)) if i not in done]
-    if len(missing) > 1 and rt.settings.fans_out_images:
-        # Left running: the segments' messages make the images and the last one finishes the stage.
-        ctx.report(100 * (1 - len(missing) / len(script.segments)), f"images: {len(missing)} to make, in parallel")
-        return StageStatus.RUNNING
-    for done, index in enumerate(missing, start=len(script.segments) - len(missing) + 1):
-        ctx.check_cancelled()
-        image_parts.make_image(rt, project, script, index)
-        ctx.report(100 * done / len(script.segments), f"image {done} of {len(script.segments)}")
-    return StageStatus.SUCCEEDED
 
 
 def _audio(ctx: StageContext) -> StageStatus:
@@ -81,11 +50,6 @@ def _audio(ctx: StageContext) -> StageStatus:
     return StageStatus.SUCCEEDED
 
 
-def _avatars(ctx: StageContext) -> StageStatus:
-    # Without a provider the stage is recorded as skipped rather than faked, and render goes on without one.
-    return avatars.start_avatars(ctx)
-
-
 def word_times_path(wav: Path) -> Path:
     return wav.with_suffix(".words.json")
 
@@ -105,7 +69,7 @@ def read_word_times(wav: Path) -> list[tuple[int, float]] | None:
         return None
 
 
-def wav_duration_ms(path) -> int:
+def wav_duration_ms(path: Path) -> int:
     """Exact length of a PCM WAV from its header (the renderer times slides with it)."""
     try:
         with wave.open(str(path), "rb") as wav:

@@ -1,0 +1,59 @@
+"""What a worker process runs with: the broker and middleware of the stages, wired to the pipeline.
+
+This is the one place that joins the middleware (which knows no pipeline
+module) to the pipeline's records: retries are noted and final failures
+recorded by ``ytmaker.pipelines.flow``, policies come from the settings,
+the recovery pass is ``ytmaker.recovery``. Entry points (``ytmaker.actors``,
+the embedded runner) build their broker here.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Middleware, ShutdownNotifications
+from periodiq import PeriodiqMiddleware  # type: ignore[import-untyped]  # periodiq ships no type information
+
+from ytmaker.broker import build_broker
+from ytmaker.config import Settings, StagePolicy
+from ytmaker.graph import stage_of_actor
+from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
+from ytmaker.pipelines import flow
+from ytmaker.recovery import recover_once
+from ytmaker.runtime import get_runtime
+
+#: the scheduler skips ticks older than this on the worker side (seconds)
+PERIODIQ_SKIP_DELAY_S = 30
+
+
+def stage_middleware() -> list[Middleware]:
+    """Dramatiq's middleware for stage workers; ours replaces its Retries and TimeLimit."""
+    return [
+        AgeLimit(),
+        StageTimeLimit(stage_of=stage_of_actor, policy=_policy),
+        ShutdownNotifications(notify_shutdown=True),
+        Callbacks(),
+        CurrentMessage(),
+        StageRetries(stage_of=stage_of_actor, policy=_policy, on_retry=_note_retry, on_give_up=_give_up),
+        PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S),
+        RecoveryLoop(recover=_recover, settings=lambda: get_runtime().settings),
+    ]
+
+
+def build_worker_broker(settings: Settings) -> dramatiq.Broker:
+    return build_broker(settings, stage_middleware())
+
+
+def _policy(stage: str) -> StagePolicy:
+    return get_runtime().settings.policy(stage)
+
+
+def _note_retry(project_id: str, stage: str, reason: str, delay_ms: int, attempt: int, whole_stage: bool) -> None:
+    flow.note_retry(get_runtime(), project_id, stage, reason, delay_ms, attempt, requeue=whole_stage)
+
+
+def _give_up(project_id: str, stage: str, reason: str) -> None:
+    flow.fail_stage(get_runtime(), project_id, stage, reason)
+
+
+def _recover(lock_ms: int) -> None:
+    recover_once(get_runtime(), lock_ms=lock_ms)
