@@ -242,16 +242,3 @@ def test_two_workers_share_one_rate_limit_through_redis(fake, tmp_path, redis_cl
     # ...and 11 requests at 5 per second need a third window.
     assert arrivals[-1] - started >= 1.9
     redis_client.delete(f"ytmaker:ratelimit:{key}", f"ytmaker:ratelimit:{key}:lockout")
-
-
-def test_the_limiter_hands_a_long_wait_to_the_stage_retries(redis_client):
-    key = f"test-{uuid.uuid4().hex}"
-    first = RedisRateLimiter(redis_client, name=key, limit=2, window_s=10, max_wait_s=0.2)
-    second = RedisRateLimiter(redis_client, name=key, limit=2, window_s=10, max_wait_s=0.2)
-
-    assert first.acquire() == 0 and second.acquire() == 0
-    with pytest.raises(ProviderUnavailable) as info:
-        first.acquire()
-
-    assert 9 < info.value.retry_after <= 10
-    redis_client.delete(f"ytmaker:ratelimit:{key}")

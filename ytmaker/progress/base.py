@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,37 +30,54 @@ class Subscription(Protocol):
         """Stop receiving; later snapshots are not kept."""
 
 
-class ProgressStore(Protocol):
-    """The single writer of progress hashes. Never touches the database."""
+@dataclass(frozen=True)
+class Change:
+    """One update, as both stores apply it."""
 
-    def update(
-        self,
-        project_id: str,
-        *,
-        stage: str | None = None,
-        stage_progress: float | None = None,
-        status: str | None = None,
-        message: str | None = None,
-        error: str | None = None,
-        reset: bool = False,
-        force: bool = False,
-    ) -> None:
+    fields: dict[str, str]  # plain fields, ``updated_at`` included
+    stage: str | None  # with ``figure``: the stage whose progress changes
+    figure: str | None  # the stage's progress, a whole number
+    final: bool  # may change a completed, failed or cancelled project
+    reset: bool  # drop the hash first
+
+
+class ProgressStore(ABC):
+    """The single writer of progress hashes. Never touches the database.
+
+    ``update`` is the same for every store (it stamps the time and decides
+    what changes); a store applies the change (``_apply``) and reads it back.
+    """
+
+    def update(self, project_id: str, *, stage: str | None = None, stage_progress: float | None = None,
+               status: str | None = None, message: str | None = None, error: str | None = None,
+               reset: bool = False, force: bool = False) -> None:
         """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish.
 
         Once the project is completed, failed or cancelled, only a ``force``d
         update (or one that sets such a status itself) changes the hash.
         ``reset`` drops the hash first.
         """
+        fields = changed_fields(stage=stage, stage_progress=stage_progress, status=status, message=message, error=error)
+        figure = None if stage_progress is None or not stage else percent(stage_progress)
+        self._apply(project_id, Change(fields, stage, figure, leaves_terminal(status=status, force=force), reset))
 
+    @abstractmethod
+    def _apply(self, project_id: str, change: Change) -> None:
+        """Write ``change`` and publish the hash (unless the terminal rule refuses it)."""
+
+    @abstractmethod
     def flush(self) -> None:
         """Put every update made so far on record."""
 
+    @abstractmethod
     def clear_error(self, project_id: str) -> None:
         """Remove the ``error`` field (not published: the update that follows is)."""
 
+    @abstractmethod
     def get(self, project_id: str) -> dict[str, str]:
         """The whole hash, after this process's own updates; empty if there is none."""
 
+    @abstractmethod
     def subscribe(self, project_id: str) -> Subscription:
         """Snapshots published from now on."""
 

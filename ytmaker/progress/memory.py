@@ -12,14 +12,14 @@ import threading
 import time
 from collections import deque
 
-from ytmaker.progress.base import TERMINAL_STATUSES, changed_fields, leaves_terminal, overall, percent
+from ytmaker.progress.base import TERMINAL_STATUSES, Change, ProgressStore, overall
 
 #: Snapshots a subscription keeps for a reader that falls behind; older ones are dropped
 #: (each snapshot is the whole hash, so the newest says everything).
 DEFAULT_BACKLOG = 1000
 
 
-class MemoryProgressStore:
+class MemoryProgressStore(ProgressStore):
     """Progress hashes in a dict, readable by this process only; ``weights`` share out the project's 100."""
 
     def __init__(self, *, weights: dict[str, int]) -> None:
@@ -28,35 +28,18 @@ class MemoryProgressStore:
         self._subscriptions: dict[str, set[MemorySubscription]] = {}
         self._lock = threading.Lock()
 
-    def update(
-        self,
-        project_id: str,
-        *,
-        stage: str | None = None,
-        stage_progress: float | None = None,
-        status: str | None = None,
-        message: str | None = None,
-        error: str | None = None,
-        reset: bool = False,
-        force: bool = False,
-    ) -> None:
-        """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish.
-
-        Once the project is completed, failed or cancelled, only a ``force``d
-        update (or one that sets such a status itself) changes the hash.
-        """
-        fields = changed_fields(stage=stage, stage_progress=stage_progress, status=status, message=message, error=error)
+    def _apply(self, project_id: str, change: Change) -> None:
         with self._lock:
-            if reset:
+            if change.reset:
                 self._hashes.pop(project_id, None)
             current = self._hashes.get(project_id, {})
-            if current.get("status") in TERMINAL_STATUSES and not leaves_terminal(status=status, force=force):
+            if current.get("status") in TERMINAL_STATUSES and not change.final:
                 return
             self._hashes[project_id] = current
-            current.update(fields)
-            if stage and stage_progress is not None:
-                figure = percent(stage_progress)
-                current.update({"stage": stage, "stage_progress": figure, "p:" + stage: figure})
+            current.update(change.fields)
+            if change.stage and change.figure is not None:
+                figure = change.figure
+                current.update({"stage": change.stage, "stage_progress": figure, "p:" + change.stage: figure})
                 current["progress"] = overall(self._weights, current)
             for subscription in self._subscriptions.get(project_id, ()):
                 subscription._put(dict(current))

@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from redis.exceptions import NoScriptError
 
-from ytmaker.progress.base import changed_fields, leaves_terminal, percent, progress_key
+from ytmaker.progress.base import Change, ProgressStore, progress_key
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,7 @@ return 1
 """
 
 
-class RedisProgressStore:
+class RedisProgressStore(ProgressStore):
     """Progress hashes in Redis, readable by every process; ``weights`` share out the project's 100."""
 
     def __init__(self, redis: Any, *, weights: dict[str, int], ttl_s: int) -> None:
@@ -72,33 +72,15 @@ class RedisProgressStore:
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
 
-    def update(
-        self,
-        project_id: str,
-        *,
-        stage: str | None = None,
-        stage_progress: float | None = None,
-        status: str | None = None,
-        message: str | None = None,
-        error: str | None = None,
-        reset: bool = False,
-        force: bool = False,
-    ) -> None:
-        """Stamp ``updated_at``, write the given fields, recompute ``progress`` and publish.
-
-        Once the project is completed, failed or cancelled, only a ``force``d
-        update (or one that sets such a status itself) changes the hash.
-        """
-        fields = changed_fields(stage=stage, stage_progress=stage_progress, status=status, message=message, error=error)
+    def _apply(self, project_id: str, change: Change) -> None:
         key = progress_key(project_id)
-        final = leaves_terminal(status=status, force=force)
-        args: list[Any] = [key, self.ttl_s, stage or "", "" if stage_progress is None else percent(stage_progress),
-                           self._weights, "1" if final else "0"]
-        for name, value in fields.items():
+        args: list[Any] = [key, self.ttl_s, change.stage or "", change.figure or "", self._weights,
+                           "1" if change.final else "0"]
+        for name, value in change.fields.items():
             args += [name, value]
-        if reset or final:  # on record before the caller goes on (and after every earlier tick)
+        if change.reset or change.final:  # on record before the caller goes on (and after every earlier tick)
             self.flush()
-            if reset:
+            if change.reset:
                 self.redis.delete(key)
             self._script(keys=[key], args=args)
             return
