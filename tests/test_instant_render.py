@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fakeredis
 import pytest
 
 from tests.conftest import fast_settings
@@ -17,10 +16,10 @@ from ytmaker.runtime import build_runtime, set_runtime
 
 
 @pytest.fixture
-def instant_rt(tmp_path):
+def instant_rt(tmp_path, stub_broker):
     runtime = build_runtime(fast_settings(tmp_path, database_url=f"sqlite:///{tmp_path / 'y.db'}", image_provider="instant",
                                           speech_provider="instant", render_quality="tiny", renderer="instant"),
-                            redis=fakeredis.FakeRedis())
+                            broker=stub_broker)
     upgrade(runtime.db)
     set_runtime(runtime)
     yield runtime

@@ -19,7 +19,7 @@ from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media.motion import pan_exprs, pan_moves
 from ytmaker.media import audio, captions
 from ytmaker.media import render as media
-from ytmaker.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from ytmaker.media.ffmpeg import ffmpeg_exe, query_ffmpeg, run_ffmpeg
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
 from ytmaker.providers.base import ImageRequest
@@ -424,6 +424,34 @@ def test_cancellation_stops_ffmpeg(tmp_path):
     assert type(caught.value).__name__ == "Cancelled"
     assert _processes_with(marker) == []
 
+
+
+def test_a_short_query_returns_what_ffmpeg_printed():
+    answer = query_ffmpeg(["-version"])
+    assert answer.returncode == 0 and answer.stdout.startswith("ffmpeg version")
+
+
+def test_a_failed_query_carries_the_command_and_stderr_unless_failure_is_expected(tmp_path):
+    missing = str(tmp_path / "missing.mp4")
+    with pytest.raises(MediaError) as caught:
+        query_ffmpeg(["-i", missing])
+    assert caught.value.command[0] == ffmpeg_exe() and missing in caught.value.command
+    assert "missing.mp4" in caught.value.stderr
+    assert query_ffmpeg(["-i", missing], check=False).returncode != 0
+
+
+def test_an_ffmpeg_that_cannot_start_is_a_media_error(tmp_path):
+    with pytest.raises(MediaError, match="cannot run FFmpeg"):
+        query_ffmpeg(["-version"], exe=str(tmp_path / "no-ffmpeg"))
+
+
+def test_a_query_past_its_time_limit_is_stopped_and_leaves_no_process():
+    marker = f"query-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    with pytest.raises(StageTimeout):
+        query_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=5", "-f", "null", marker], timeout_s=1.0)
+    assert time.monotonic() - started < 5
+    assert _processes_with(marker) == []
 
 # --- stage helpers ----------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ command exit non-zero.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +66,7 @@ def check_stages(settings: Settings) -> list[Check]:
 
 def _espeak() -> Check:
     try:
-        import espeakng_loader
+        import espeakng_loader  # type: ignore[import-untyped]
 
         library = Path(espeakng_loader.get_library_path())
     except (ImportError, OSError, RuntimeError) as exc:
@@ -114,17 +113,14 @@ def _publisher(settings: Settings) -> Check:
 def check_media(settings: Settings, *, ffmpeg: Callable[[], str] | None = None,
                 font: Callable[..., str | None] | None = None) -> list[Check]:
     """FFmpeg and the fonts slides, thumbnails and subtitles are drawn with."""
-    from ytmaker.media.ffmpeg import ffmpeg_exe
+    from ytmaker.media.ffmpeg import ffmpeg_exe, query_ffmpeg
     from ytmaker.media.fonts import font_path
 
     ffmpeg, font = ffmpeg or ffmpeg_exe, font or font_path
     checks = []
     try:
         exe = ffmpeg()
-        result = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=20)
-        if result.returncode != 0:
-            raise OSError(result.stderr.strip()[-200:] or f"exit {result.returncode}")
-        version = " ".join((result.stdout.split() or ["ffmpeg"])[:3])
+        version = " ".join((query_ffmpeg(["-version"], timeout_s=20, exe=exe).stdout.split() or ["ffmpeg"])[:3])
         checks.append(Check("ffmpeg", exe, True, True, version))
     except Exception as exc:  # noqa: BLE001  (not found, not executable, broken build: all say the same)
         checks.append(Check("ffmpeg", "-", False, True, f"FFmpeg does not run ({exc}): install ffmpeg or `pip install imageio-ffmpeg`"))
@@ -142,17 +138,18 @@ def check_media(settings: Settings, *, ffmpeg: Callable[[], str] | None = None,
 def check_services(settings: Settings) -> list[Check]:
     """Redis (unless embedded) and the database answer."""
     checks = []
-    if settings.embedded:
+    url = settings.redis_url
+    if settings.embedded or not url:
         checks.append(Check("redis", "embedded", True, True, "no YTMAKER_REDIS_URL: in-process broker and worker"))
     else:
         import redis
 
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
         try:
             client.ping()
-            checks.append(Check("redis", _redact(settings.redis_url), True, True, "reachable"))
+            checks.append(Check("redis", _redact(url), True, True, "reachable"))
         except redis.RedisError as exc:
-            checks.append(Check("redis", _redact(settings.redis_url), False, True,
+            checks.append(Check("redis", _redact(url), False, True,
                                 f"not reachable ({type(exc).__name__}): start Redis or fix YTMAKER_REDIS_URL"))
         finally:
             client.close()

@@ -1,4 +1,4 @@
-"""Language-aware text helpers: cleaning, sentence splitting, keywords, slugs."""
+"""Language-aware text helpers: cleaning, sentence splitting, wrapping, keywords, slugs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A sentence ends at . ! ? (followed by space) or at CJK full stops, which need no space.
@@ -13,6 +14,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|(?<=[。！？；])")
 _TAG = re.compile(r"<[^>]+>")
 _MD = re.compile(r"(^|\s)[#>*_`~\-]+|[*_`~]+(?=\s|$)|!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)", re.M)
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+#: CJK punctuation that never begins a line: it stays with the character before it
+_NO_LINE_START = set("，。！？；：、”’）》」』】〉…")
 
 STOPWORDS = set(
     """a about above after again against all also am an and any are as at be because been before being
@@ -78,6 +81,32 @@ def split_long(sentence: str, limit: int) -> list[str]:
     if current:
         out += split_long(current, limit)
     return out
+
+
+def wrap(text: str, max_width: float, measure: Callable[[str], float], *, separator: str | None = None) -> list[str]:
+    """Greedy wrap into lines no wider than ``max_width`` as ``measure`` (text -> width) sees them.
+
+    Text breaks at ``separator`` when one is given; otherwise CJK text breaks between any two
+    characters (never before closing punctuation) and other text between words. A word wider
+    than a line gets a line of its own.
+    """
+    cjk = separator is None and is_cjk(text)
+    if separator is not None:
+        tokens, joiner = text.split(separator), separator
+    else:
+        tokens, joiner = (list(text), "") if cjk else (text.split(), " ")
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        candidate = f"{current}{joiner}{token}" if current else token
+        if current and measure(candidate) > max_width and not (cjk and token in _NO_LINE_START):
+            lines.append(current)
+            current = token.lstrip()
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
 
 
 def keywords(text: str, count: int = 8) -> list[str]:

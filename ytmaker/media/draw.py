@@ -1,31 +1,30 @@
-"""Text layout on Pillow images: wrapping to a width, with CJK-aware line breaks."""
+"""Text layout on Pillow images: wrapping to a width (ytmaker.text.wrap), at most so many lines, drawn centred."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PIL import ImageDraw, ImageFont
 
-from ytmaker.text import is_cjk
+from ytmaker.text import wrap
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
-    """Greedy wrap into at most ``max_lines`` lines no wider than ``width`` pixels."""
-    tokens = list(text) if is_cjk(text) else text.split()
-    joiner = "" if is_cjk(text) else " "
-    lines: list[str] = []
-    current = ""
-    for token in tokens:
-        candidate = f"{current}{joiner}{token}" if current else token
-        if draw.textlength(candidate, font=font) <= width or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = token
-    if current:
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1].rstrip(" ,.;:") + "…"
-    return lines
+def text_width(draw: ImageDraw.ImageDraw, font: ImageFont.FreeTypeFont) -> Callable[[str], float]:
+    """The width in pixels ``draw`` gives a text in ``font``."""
+    return lambda line: draw.textlength(line, font=font)
+
+
+def wrap_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
+    """Greedy wrap into at most ``max_lines`` lines no wider than ``width`` pixels (an ellipsis ends a cut)."""
+    return fit(wrap(text, width, text_width(draw, font)), max_lines)
+
+
+def fit(lines: list[str], max_lines: int) -> list[str]:
+    """The first ``max_lines`` lines, the last ending in an ellipsis when some were cut."""
+    if len(lines) <= max_lines:
+        return lines
+    kept = lines[:max_lines]
+    return [*kept[:-1], kept[-1].rstrip(" ,.;:，。；：、·") + "…"]
 
 
 def draw_block(draw, lines, font, *, center_x: int, top: int, fill, stroke_fill, line_gap: float = 1.25) -> int:

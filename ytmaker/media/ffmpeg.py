@@ -1,11 +1,16 @@
 """Running FFmpeg: one process group, its own deadline, live progress, errors that carry the command.
 
+Every FFmpeg process ytmaker starts is started here: ``run_ffmpeg`` for work
+(renders, passes, a frame grab) and ``query_ffmpeg`` for short questions whose
+answer is FFmpeg's output (``-i FILE`` for probing, ``-version``).
+
 Dramatiq's TimeLimit cannot interrupt a blocking wait on a subprocess (#211),
-so the runner polls with a short select timeout: its own deadline, a
+so both runners poll with a short timeout: their own deadline, a
 cancellation check and Dramatiq's asynchronous exceptions all land within
 half a second, and the ``finally`` kills the whole process group, so no
 FFmpeg outlives its stage; if the worker itself is killed, the kernel kills
-FFmpeg with it (``PR_SET_PDEATHSIG``).
+FFmpeg with it (``PR_SET_PDEATHSIG``). A failure raises MediaError carrying
+the command and FFmpeg's stderr.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import IO
 
 from ytmaker.errors import Cancelled, MediaError, StageTimeout
 
 #: how much of FFmpeg's log ``run_ffmpeg`` returns
 LOG_TAIL = 65536
+#: how much of a short command's output ``query_ffmpeg`` returns (all of any sane answer)
+QUERY_LIMIT = 16 * 1024 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +47,7 @@ def ffmpeg_exe() -> str:
     if system:
         return system
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # type: ignore[import-untyped]
 
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError) as exc:
@@ -69,21 +78,75 @@ def run_ffmpeg(
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
     deadline = time.monotonic() + timeout_s if timeout_s else None
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
-                                   preexec_fn=_die_with_parent if _PRCTL is not None else None)
+        process = _start(command, subprocess.PIPE, stderr)
         try:
             _follow(process, deadline, on_progress, should_cancel)
         finally:
             if process.poll() is None:
                 _kill_group(process)
-        stderr.seek(0, os.SEEK_END)
-        stderr.seek(max(0, stderr.tell() - LOG_TAIL))
-        log = stderr.read().decode("utf-8", "replace")
+        log = _tail(stderr)
         if process.returncode != 0:
-            tail = log[-4000:]
-            last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
-            raise MediaError(f"FFmpeg failed (exit {process.returncode}): {last}", command=command, stderr=tail)
+            raise _failure(command, process.returncode, log)
         return log
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a short FFmpeg command printed, and how it exited."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def query_ffmpeg(args: list[str], *, timeout_s: float = 60.0, check: bool = True, exe: str | None = None) -> Answer:
+    """Run a short ``ffmpeg <args>`` (``-i FILE``, ``-version``) to its end and return what it printed.
+
+    ``check=False`` returns a failed exit too (``ffmpeg -i FILE`` always exits 1: it has no output);
+    a command that cannot start, fails when checked or outlives ``timeout_s`` raises.
+    """
+    command = [exe or ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+    deadline = time.monotonic() + timeout_s
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        process = _start(command, stdout, stderr)
+        try:
+            while process.poll() is None:  # short waits, so Dramatiq's asynchronous exceptions land
+                if time.monotonic() > deadline:
+                    raise StageTimeout(f"FFmpeg ran past its {timeout_s:g} s limit and was stopped ({' '.join(args)[:200]})")
+                try:
+                    process.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            if process.poll() is None:
+                _kill_group(process)
+        # Whole answers, not a tail: a description can run long (chapters, metadata) and starts with the duration.
+        answer = Answer(process.returncode, _tail(stdout, QUERY_LIMIT), _tail(stderr, QUERY_LIMIT))
+    if check and answer.returncode != 0:
+        raise _failure(command, answer.returncode, answer.stderr)
+    return answer
+
+
+def _start(command: list[str], stdout: int | IO[bytes], stderr: IO[bytes]) -> subprocess.Popen:
+    """Start FFmpeg in its own process group, to die with the worker (the one place processes are made)."""
+    try:
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True,
+                                preexec_fn=_die_with_parent if _PRCTL is not None else None)
+    except OSError as exc:
+        raise MediaError(f"cannot run FFmpeg ({command[0]}): {exc}", command=command) from exc
+
+
+def _tail(file: IO[bytes], limit: int = LOG_TAIL) -> str:
+    """The last ``limit`` bytes written to ``file``, as text."""
+    file.seek(0, os.SEEK_END)
+    file.seek(max(0, file.tell() - limit))
+    return file.read().decode("utf-8", "replace")
+
+
+def _failure(command: list[str], returncode: int, log: str) -> MediaError:
+    tail = log[-4000:]
+    last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
+    return MediaError(f"FFmpeg failed (exit {returncode}): {last}", command=command, stderr=tail)
 
 
 def _follow(process, deadline, on_progress, should_cancel) -> None:

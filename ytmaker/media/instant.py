@@ -10,14 +10,13 @@ made by FFmpeg once per process and copied for every project.
 from __future__ import annotations
 
 import functools
-import subprocess
 import tempfile
 from pathlib import Path
 
 from PIL import Image
 
 from ytmaker.errors import MediaError
-from ytmaker.media.ffmpeg import ffmpeg_exe
+from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.probe import MediaInfo
 
 CLIP_SECONDS = 0.1
@@ -27,13 +26,13 @@ CLIP_SECONDS = 0.1
 def _clip() -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clip.mp4"
-        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                   "-f", "lavfi", "-i", f"color=c=0x283c78:s=64x36:r=10:d={CLIP_SECONDS}",
-                   "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={CLIP_SECONDS}",
-                   "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        if result.returncode != 0 or not out.exists():
-            raise MediaError("could not make the instant clip", command=command, stderr=result.stderr[-4000:])
+        args = ["-loglevel", "error",
+                "-f", "lavfi", "-i", f"color=c=0x283c78:s=64x36:r=10:d={CLIP_SECONDS}",
+                "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={CLIP_SECONDS}",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)]
+        run_ffmpeg(args, timeout_s=60)
+        if not out.exists():
+            raise MediaError("FFmpeg made no instant clip", command=args)
         return out.read_bytes()
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ytmaker.errors import MediaError
-from ytmaker.media.ffmpeg import ffmpeg_exe
+from ytmaker.media.ffmpeg import query_ffmpeg
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+.*?: (Video|Audio): (\w+)(.*)")
@@ -33,8 +32,7 @@ class MediaInfo:
 
 def probe(path: Path) -> MediaInfo:
     """Streams and duration of ``path``; MediaError when FFmpeg cannot read it."""
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, timeout=60)
-    text = result.stderr
+    text = query_ffmpeg(["-i", str(path)], check=False).stderr  # without an output FFmpeg exits 1 after describing the input
     match = _DURATION.search(text)
     if not match:
         raise MediaError(f"cannot read media file {path.name}: {text.strip().splitlines()[-1] if text.strip() else 'no output'}")

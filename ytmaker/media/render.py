@@ -18,7 +18,7 @@ in the video's length (measured: bench/render/README.md):
   audio-only pass and set by a fixed gain (ytmaker.media.audio);
 * segments crossfade over the pause that ends each one: a second source reads
   each next still a little early and is overlaid with a rising alpha only
-  over those frames (``crossfade_chains``). ``xfade`` was tried and dropped: it
+  over those frames (ytmaker.media.filters, with the sources' expressions). ``xfade`` was tried and dropped: it
   converts every frame to yuv444p, and chained over a long video it buffered
   (1.3 GB at forty segments);
 * segment boundaries are rounded once, on the whole timeline, to frames for
@@ -42,6 +42,7 @@ from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_an
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
+from ytmaker.media.filters import concat_source, crossfade_chains, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
 from ytmaker.media.subtitles import SubtitleStyle
 
@@ -187,64 +188,6 @@ def crossfade_frames(plan: Timeline) -> int:
     return 2 * plan.fade_frames
 
 
-def incoming_starts(starts: list[int], overlap: int) -> list[int]:
-    """Where the incoming stream switches to segment ``i + 1``: ``overlap`` frames before its start (the first at 0)."""
-    return [0] + [start - overlap for start in starts[2:]]
-
-
-def incoming_frames(starts: list[int], frames: list[int], overlap: int) -> list[int]:
-    """The incoming stream's frame counts: segment ``i + 1`` from ``overlap`` frames before its start to as long before the next one's."""
-    early = incoming_starts(starts, overlap) + [sum(frames)]
-    return [b - a for a, b in zip(early, early[1:])]
-
-
-def _window(boundaries: list[int], overlap: int) -> str:
-    """An expression true on the ``overlap`` frames before each boundary (a balanced tree, like the pans)."""
-    def tree(low: int, high: int) -> str:
-        if low == high:
-            return f"between(n,{boundaries[low] - overlap},{boundaries[low] - 1})"
-        middle = (low + high + 1) // 2
-        return f"if(lt(n,{boundaries[middle] - overlap}),{tree(low, middle - 1)},{tree(middle, high)})"
-
-    return tree(0, len(boundaries) - 1)
-
-
-def crossfade_chains(spec: RenderSpec, outgoing: str, out: str, move_b: str) -> list[str]:
-    """The next segment's picture fading in over the pause that ends the current one.
-
-    A second ``movie`` source reads the stills one segment ahead (each ``overlap`` frames early),
-    panned by the same moves, so the picture that fades in is the one that then carries on.
-    Its alpha ramps up by a ``fade`` enabled only over each crossfade's frames, and the
-    ``overlay`` is enabled only there: the rest of the time it passes the outgoing stream
-    through. ``xfade`` was not used: it takes one stream per segment and FFmpeg then queued
-    the segments' frames (1.3 GB for a minute of 1080p).
-    """
-    plan = spec.timeline
-    overlap = crossfade_frames(plan)
-    starts = plan.frame_starts
-    fades = "".join(f",fade=t=in:st={(b - overlap) / FPS:.6f}:d={overlap / FPS:.6f}:alpha=1"
-                    f":enable='between(n,{b - overlap},{b - 1})'" for b in starts[1:])
-    return [f"{concat_source(list_path(spec, 'incoming'))},fps={FPS}{move_b},format=yuva420p{fades}[incoming]",
-            f"[{outgoing}][incoming]overlay=format=yuv420:enable='{_window(starts[1:], overlap)}'[{out}]"]
-
-
-def _filter_path(path: Path) -> str:
-    """Escape a file name for a filter option inside a filtergraph (two levels: option, then graph)."""
-    level1 = str(path).replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
-    return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
-
-
-def concat_source(listing: Path) -> str:
-    """A ``movie`` source reading an ``ffconcat`` list inside the graph.
-
-    A source filter reads when the graph asks for its next frame. As an input (``-i``) the
-    list is read by its own threads, which queue what they read ahead (eight raw 1080p stills,
-    30 MB) and, when they fall behind, make the other inputs' frames queue (the subtitles'
-    stream made 70 MB of video frames wait at the overlay).
-    """
-    return f"movie=filename={_filter_path(listing)}:format_name=concat"
-
-
 def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | None = None,
                       mask_input: int | None = None, gain_db: float = 0.0) -> str:
     """The ``-filter_complex`` text: the stills and subtitle pictures read by sources, the audio pass's mix from ``[mix_input:a]``."""
@@ -263,7 +206,8 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
     if overlap:
-        chains += [video + "[outgoing]", *crossfade_chains(spec, "outgoing", "faded", move_b)]
+        chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), starts, overlap, FPS,
+                                                           outgoing="outgoing", out="faded", move_b=move_b)]
         video = "[faded]null"
     if avatar_input is not None:
         chains += [video + "[base]", *overlay_chains("base", "framed", avatar_input, mask_input, spec.avatar_layout,
@@ -333,7 +277,7 @@ def write_list(spec: RenderSpec) -> list[Path]:
         written.append(incoming)
     if spec.with_avatars:
         avatars = list_path(spec, "avatars")
-        avatars.write_text(avatar_list([s.avatar for s in spec.segments], plan.frames, FPS), encoding="utf-8")
+        avatars.write_text(avatar_list([s.avatar for s in spec.segments if s.avatar], plan.frames, FPS), encoding="utf-8")
         written.append(avatars)
         if spec.avatar_layout.circle:
             written.append(write_mask(list_path(spec, "mask"), box(*spec.size)[0]))

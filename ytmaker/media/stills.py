@@ -7,7 +7,7 @@ and holds no RGB picture (measured at 1080p, bench/render/README.md: 25 MB and
 0.3 CPU-s per minute less than reading the PNGs).
 
 Each picture is listed once, for its segment's frames. The list is read by a
-``movie`` source inside the graph (ytmaker.media.render.concat_source), which
+``movie`` source inside the graph (ytmaker.media.filters.concat_source), which
 the graph pulls one frame at a time; read as an input (``-i``), FFmpeg pushed
 each entry through the graph at once, ``fps`` emitted all its frames and the
 first filter that writes copied every one (a 1 s entry held 90 MB at 1080p),

@@ -6,19 +6,20 @@ word's time in the real audio; otherwise the segment's real audio duration
 is shared out by character count. A sentence is wrapped to the
 picture's safe width, measured with the font the burn-in draws with
 (ytmaker.media.captions), and one that needs more than two lines becomes
-several cues. Chinese breaks between any two characters, not after a
-punctuation mark's opening side.
+several cues. Lines are wrapped by ytmaker.text.wrap: Chinese breaks between
+any two characters, never before closing punctuation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ytmaker.media.fonts import font_path
-from ytmaker.text import is_cjk, sentences
+from ytmaker.text import is_cjk, sentences, wrap
 
 #: at most this many lines on screen at once
 MAX_LINES = 2
@@ -56,32 +57,13 @@ class SubtitleStyle:
         return max(1.0, round(self.font_size * 0.07, 1))
 
 
-def _measure(font_file: str | None, size: int):
+def _measure(font_file: str | None, size: int) -> Callable[[str], float]:
     font = ImageFont.truetype(font_file, size) if font_file else ImageFont.load_default(size=size)
     draw = ImageDraw.Draw(Image.new("L", (1, 1)))
     return lambda text: draw.textlength(text, font=font)
 
 
-def wrap_text(text: str, max_width: float, measure) -> list[str]:
-    """Greedy wrap into lines no wider than ``max_width``; CJK text may break between any two characters."""
-    cjk = is_cjk(text)
-    tokens = list(text) if cjk else text.split()
-    joiner = "" if cjk else " "
-    lines: list[str] = []
-    current = ""
-    for token in tokens:
-        candidate = f"{current}{joiner}{token}" if current else token
-        if current and measure(candidate) > max_width and not (cjk and token in "，。！？；：、”）"):
-            lines.append(current)
-            current = token.lstrip() if cjk else token
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines
-
-
-def balance(lines: list[str], measure) -> list[str]:
+def balance(lines: list[str], measure: Callable[[str], float]) -> list[str]:
     """Rewrap a two-line chunk as narrowly as it still fits in two lines, so no line is a lone word."""
     if len(lines) < 2:
         return lines
@@ -90,7 +72,7 @@ def balance(lines: list[str], measure) -> list[str]:
     best = lines
     for _ in range(12):
         mid = (low + high) / 2
-        attempt = wrap_text(text, mid, measure)
+        attempt = wrap(text, mid, measure)
         if len(attempt) <= len(lines):
             best, high = attempt, mid
         else:
@@ -124,7 +106,7 @@ def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *
         measure = _measure(file, style.font_size)
         chunks: list[tuple[list[str], float]] = []  # (lines, share of the time by length)
         for sentence, span in zip(said, _share(narration_s, [_weight(s) for s in said])):
-            lines = wrap_text(sentence, style.width - 2 * style.margin_x, measure)
+            lines = wrap(sentence, style.width - 2 * style.margin_x, measure)
             pieces = [balance(lines[i : i + MAX_LINES], measure) for i in range(0, len(lines), MAX_LINES)]
             chunks += zip(pieces, _share(span, [_weight("".join(c)) for c in pieces]))
         timed = _word_starts(text, [lines for lines, _ in chunks], words[number] if words else None, narration_s)

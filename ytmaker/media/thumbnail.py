@@ -8,8 +8,6 @@ subtitles), else frames spread over the video. 9:16 projects also get a
 
 from __future__ import annotations
 
-import io
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,31 +15,34 @@ import ffmpeg
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 from ytmaker.errors import MediaError
-from ytmaker.media.draw import draw_block, wrap
-from ytmaker.media.ffmpeg import ffmpeg_exe
+from ytmaker.media.draw import draw_block, wrap_lines
+from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.fonts import load_font
+from ytmaker.media.jpeg import save_jpeg_under
 from ytmaker.text import is_cjk
 
 SIZE = (1280, 720)
 VERTICAL_SIZE = (1080, 1920)
+#: YouTube's limit for a thumbnail
 MAX_BYTES = 2 * 1024 * 1024
 
 
-def frame_command(video: Path, at_s: float, out: Path) -> list[str]:
-    """The command that grabs one frame, built as a typed-ffmpeg graph (seek before the input: fast)."""
+def frame_args(video: Path, at_s: float, out: Path) -> list[str]:
+    """FFmpeg's arguments grabbing one frame, built as a typed-ffmpeg graph (seek before the input: fast)."""
     graph = ffmpeg.input(str(video), ss=round(at_s, 3)).output(filename=str(out), vframes=1)
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *graph.compile()[1:]]
+    return graph.compile()[1:]  # without the executable, which run_ffmpeg puts first
 
 
 def extract_frame(video: Path, at_s: float, timeout_s: float = 120) -> Image.Image:
     """One frame of ``video`` at ``at_s`` seconds, as an RGB image."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "frame.png"
-        command = frame_command(video, at_s, out)
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
-        if result.returncode != 0 or not out.exists():
-            raise MediaError("could not extract a frame for the thumbnail", command=command, stderr=result.stderr[-4000:])
-        return Image.open(out).convert("RGB")
+        args = frame_args(video, at_s, out)
+        log = run_ffmpeg(args, timeout_s=timeout_s)
+        if not out.exists():  # a seek past the end writes nothing and exits 0
+            raise MediaError(f"no frame at {at_s:.1f} s for the thumbnail", command=args, stderr=log[-4000:])
+        with Image.open(out) as frame:
+            return frame.convert("RGB")
 
 
 def frame_score(image: Image.Image) -> float:
@@ -77,7 +78,7 @@ def compose(frame: Image.Image, title: str, size: tuple[int, int] = SIZE) -> Ima
     image = Image.composite(Image.new("RGB", size, (0, 0, 0)), image, shade.filter(ImageFilter.GaussianBlur(60)))
     draw = ImageDraw.Draw(image)
     font = load_font(round(min(width, height) * 0.128), cjk=is_cjk(title))
-    lines = wrap(draw, title, font, width - 120, 3 if width > height else 5)
+    lines = wrap_lines(draw, title, font, width - 120, 3 if width > height else 5)
     block = len(lines) * int(font.size * 1.15)
     bottom = height // 12 if width > height else height // 4
     draw_block(draw, lines, font, center_x=width // 2, top=height - block - bottom, fill=(255, 255, 255),
@@ -85,19 +86,8 @@ def compose(frame: Image.Image, title: str, size: tuple[int, int] = SIZE) -> Ima
     return image
 
 
-def write_jpeg(image: Image.Image, out: Path) -> None:
-    """Save as JPEG, lowering quality until it fits YouTube's 2 MB limit."""
-    for quality in (92, 85, 75, 60):
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=quality, optimize=True)
-        if buffer.tell() <= MAX_BYTES:
-            out.write_bytes(buffer.getvalue())
-            return
-    raise MediaError("thumbnail stays over 2 MB even at low quality")
-
-
 def make_thumbnail(video: Path, duration_s: float, title: str, out: Path, *, stills: list[Path] | None = None,
                    size: tuple[int, int] = SIZE) -> None:
     """Write a ``size`` JPEG thumbnail of ``title`` over the best still (or video frame) to ``out``."""
     picture = best_still(stills) if stills else best_frame(video, duration_s)
-    write_jpeg(compose(picture, title, size), out)
+    save_jpeg_under(compose(picture, title, size), out, MAX_BYTES)

@@ -48,7 +48,7 @@ class _Engine:
     def load(cls):
         if cls._lib is None:
             try:
-                import espeakng_loader
+                import espeakng_loader  # type: ignore[import-untyped]
             except ImportError as exc:  # pragma: no cover - a dependency of the package
                 raise PermanentError("espeak-ng is not installed: pip install espeakng-loader") from exc
             lib = ctypes.cdll.LoadLibrary(str(espeakng_loader.get_library_path()))

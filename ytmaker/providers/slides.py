@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from ytmaker.media.draw import draw_block, wrap
+from ytmaker.media.draw import draw_block, fit, text_width, wrap_lines
 from ytmaker.media.fonts import load_font
 from ytmaker.providers.base import ImageRequest
-from ytmaker.text import is_cjk, keywords, truncate
+from ytmaker.text import is_cjk, keywords, truncate, wrap
 
 SEPARATOR = " · "
 #: (top colour, bottom colour, accent) — dark enough for white text.
@@ -39,19 +39,10 @@ def headline(narration: str, words: int = 3) -> str:
     return SEPARATOR.join(w[:1].upper() + w[1:] for w in found if w in picked) or truncate(narration, 60)
 
 
-def _wrap_phrases(draw, text: str, font, width: int, max_lines: int) -> list[str]:
-    """Wrap a headline between its phrases when it has several (no line ends in a dangling "·")."""
-    phrases = text.split(SEPARATOR)
-    if len(phrases) == 1:
-        return wrap(draw, text, font, width, max_lines)
-    lines: list[str] = []
-    for phrase in phrases:
-        candidate = f"{lines[-1]}{SEPARATOR}{phrase}" if lines else phrase
-        if lines and draw.textlength(candidate, font=font) <= width:
-            lines[-1] = candidate
-        else:
-            lines.append(phrase)
-    return [line for chunk in lines for line in wrap(draw, chunk, font, width, max_lines)][:max_lines]
+def _wrap_phrases(draw, text: str, font, width: int) -> list[str]:
+    """Wrap a headline between its phrases when it has several (no line ends in a dangling "·"), then within them."""
+    measure = text_width(draw, font)
+    return [line for chunk in wrap(text, width, measure, separator=SEPARATOR) for line in wrap(chunk, width, measure)]
 
 
 def _gradient(width: int, height: int, top, bottom) -> Image.Image:
@@ -85,16 +76,16 @@ class SlideImages:
         base = min(width, height)
         topic_font = load_font(base // 24, cjk=cjk)
         y = height // 7 if width > height else height // 5
-        y = draw_block(draw, wrap(draw, request.topic.upper() if not cjk else request.topic, topic_font, width - 2 * margin, 2),
+        y = draw_block(draw, wrap_lines(draw, request.topic.upper() if not cjk else request.topic, topic_font, width - 2 * margin, 2),
                        topic_font, center_x=width // 2, top=y, fill=accent, stroke_fill=(0, 0, 0))
         draw.line((width // 2 - base // 8, y + base // 60, width // 2 + base // 8, y + base // 60), fill=accent, width=max(3, base // 200))
         max_lines = 3 if height > width else 2
         for divisor in (10, 12, 14, 17):  # the largest size that keeps every phrase
             headline_font = load_font(base // divisor, cjk=cjk)
-            lines = _wrap_phrases(draw, request.caption, headline_font, width - 2 * margin, max_lines + 1)
+            lines = _wrap_phrases(draw, request.caption, headline_font, width - 2 * margin)
             if len(lines) <= max_lines:
                 break
-        lines = lines[:max_lines]
+        lines = fit(lines, max_lines)
         block = len(lines) * int(headline_font.size * 1.2)
         top_y = max(y + base // 12, round(height * 0.45) - block // 2)
         draw_block(draw, lines, headline_font, center_x=width // 2, top=top_y, fill=(255, 255, 255), stroke_fill=(0, 0, 0),

@@ -1,0 +1,95 @@
+"""Fonts: fontconfig's choice when it has a suitable one, the list of usual places when not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ytmaker.media import fonts
+from ytmaker.media.fonts import font_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    font_path.cache_clear()
+    yield
+    font_path.cache_clear()  # the next tests get the real fonts, not this test's
+
+
+def _glyph(font_file: str, character: str) -> bytes:
+    font = ImageFont.truetype(font_file, 48)
+    image = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(image).text((8, 4), character, font=font, fill=255)
+    return image.tobytes()
+
+
+def _cjk_installed() -> bool:
+    if shutil.which("fc-list"):
+        return bool(subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=False).stdout.strip())
+    return any(Path(c).is_file() for c in fonts.CJK_CANDIDATES)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="fontconfig is not installed")
+def test_the_latin_font_is_fontconfigs_choice():
+    chosen = subprocess.run(["fc-match", "-f", "%{file}", fonts.LATIN_PATTERN], capture_output=True, text=True,
+                            check=True).stdout
+
+    path = font_path()
+
+    assert path is not None and Path(path).is_file()
+    if chosen.endswith(fonts.LOADABLE):
+        assert path == chosen
+
+
+@pytest.mark.skipif(not _cjk_installed(), reason="no CJK font installed (apt install fonts-wqy-zenhei)")
+def test_the_cjk_font_draws_chinese_characters_not_empty_boxes():
+    path = font_path(cjk=True)
+
+    assert path is not None and Path(path).is_file()
+    # A font without these characters draws the same .notdef box for both.
+    sun, moon = _glyph(path, "日"), _glyph(path, "阳")
+    assert sun != moon
+    assert any(sun) and any(moon)
+
+
+def test_without_fontconfig_the_list_of_usual_places_is_used(tmp_path, monkeypatch):
+    # Given no fc-match or fc-list on PATH, and one listed font installed of each kind,
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    latin, cjk = tmp_path / "Latin-Bold.ttf", tmp_path / "cjk.ttc"
+    latin.write_bytes(b"")
+    cjk.write_bytes(b"")
+    monkeypatch.setattr(fonts, "LATIN_CANDIDATES", [str(tmp_path / "absent.ttf"), str(latin)])
+    monkeypatch.setattr(fonts, "CJK_CANDIDATES", [str(tmp_path / "absent.ttc"), str(cjk)])
+
+    # then the first installed one is found.
+    assert font_path() == str(latin)
+    assert font_path(cjk=True) == str(cjk)
+
+
+def test_a_fontconfig_without_chinese_falls_back_and_is_asked_once(tmp_path, monkeypatch):
+    # Given a fontconfig that matches a Latin font for every request and lists none covering Chinese,
+    latin = tmp_path / "Sans-Bold.ttf"
+    latin.write_bytes(b"")
+    asked = tmp_path / "asked"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool, output in (("fc-match", str(latin)), ("fc-list", "")):
+        script = bin_dir / tool
+        script.write_text(f"#!/bin/sh\necho {tool} >> {asked}\nprintf '%s' '{output}'\n")
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    fallback = tmp_path / "listed.ttc"
+    fallback.write_bytes(b"")
+    monkeypatch.setattr(fonts, "CJK_CANDIDATES", [str(fallback)])
+
+    # then Latin text gets fontconfig's font, Chinese the listed one, and each answer is remembered.
+    assert font_path() == str(latin)
+    assert font_path(cjk=True) == str(fallback)
+    assert font_path() == str(latin) and font_path(cjk=True) == str(fallback)
+    assert asked.read_text().split() == ["fc-match", "fc-list"]
