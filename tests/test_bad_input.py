@@ -10,7 +10,6 @@ not repeated; here they are the end-to-end outcome.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,8 @@ from ytmaker import stages
 from ytmaker.db.models import Asset, Project, Publication, Script, StageRun, Video
 from ytmaker.errors import InvalidInput, PermanentError
 from ytmaker.media.probe import probe
-from ytmaker.pipelines import flow
+from ytmaker.pipelines import control, flow
 from ytmaker.projects import ProjectOptions, create_project, get_project
-from ytmaker.pipelines import control
 
 KEY = "AIzaFAKE-gemini-key-0123456789"
 ORDER = ("script", "images", "audio", "avatars", "render", "thumbnail", "upload")
@@ -95,7 +93,7 @@ def test_one_megabyte_of_text_is_refused_with_the_limit_and_how_to_proceed(rt, o
 @pytest.mark.parametrize("raw", [b"\xc3\x28 broken two-byte sequence", "text with a lone surrogate \udc80 inside",
                                  bytes(range(256)), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
 def test_invalid_encodings_and_binary_are_refused_before_anything_is_stored(rt, outside, raw):
-    with pytest.raises(InvalidInput, match="UTF-8|binary|empty"):
+    with pytest.raises(InvalidInput, match=r"UTF-8|binary|empty"):
         create_project(rt, raw)
     with rt.db.session() as session:
         assert session.scalar(select(Project.id)) is None
@@ -224,7 +222,7 @@ def test_a_missing_or_corrupted_asset_at_render_time_is_remade_by_retry(rt, stub
     else:
         path.write_bytes(path.read_bytes()[:20])
 
-    with pytest.raises(PermanentError, match="missing at render time|changed on disk") as info:
+    with pytest.raises(PermanentError, match=r"missing at render time|changed on disk") as info:
         stages.stage_function("render")(rt, project.id)
     assert "ytmaker retry" in str(info.value)
     flow.fail_stage(rt, project.id, "render", str(info.value))

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import threading
+
 import dramatiq
 import pytest
 
 from tests.helpers import Flaky, Rejecting, counts
 from tests.test_pipeline import drain
+from ytmaker import recovery
 from ytmaker.db.models import StageRun
 from ytmaker.embedded import wait_for
-from ytmaker.pipelines import flow, start_generation
+from ytmaker.pipelines import start_generation
 from ytmaker.projects import create_project
 from ytmaker.providers.instant import InstantImages
 from ytmaker.stages import images as image_parts
 from ytmaker.stages.images import run as generate_images
 from ytmaker.stages.script import run as generate_script
-from ytmaker import recovery
 
 MANY_SEGMENTS = " ".join(f"Fact number {i} is that a bee visits about {i * 7} flowers in one trip." for i in range(1, 37))
 DELAY_S = 0.25

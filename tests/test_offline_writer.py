@@ -32,7 +32,9 @@ def test_english_sentences_are_grouped_into_segments_and_reported():
 
 def test_chinese_is_split_on_full_stops_and_keeps_its_characters():
     content = "熊猫生活在中国的山区。它们主要吃竹子！每天要吃很多竹子，才能得到足够的能量？熊猫宝宝出生时非常小。"
-    assert text.sentences(content) == ["熊猫生活在中国的山区。", "它们主要吃竹子！", "每天要吃很多竹子，才能得到足够的能量？", "熊猫宝宝出生时非常小。"]
+    assert text.sentences(content) == [
+        "熊猫生活在中国的山区。", "它们主要吃竹子！", "每天要吃很多竹子，才能得到足够的能量？", "熊猫宝宝出生时非常小。",
+    ]
     draft, _ = write(content)
     assert "".join(s.narration for s in draft.segments) == content
     assert "熊猫" in draft.tags

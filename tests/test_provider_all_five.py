@@ -32,9 +32,9 @@ from tests.fakes.youtube import UNIT, FakeYouTube
 from ytmaker.db.migrate import upgrade
 from ytmaker.db.models import Asset, Base, Publication, StageRun, Thumbnail, Video
 from ytmaker.embedded import wait_for
+from ytmaker.graph import STAGES
 from ytmaker.media.ffmpeg import ffmpeg_exe
 from ytmaker.pipelines import start_generation
-from ytmaker.graph import STAGES
 from ytmaker.projects import ProjectOptions, create_project
 from ytmaker.providers.youtube import caption_file
 from ytmaker.providers.youtube_auth import SCOPES, TokenStore

@@ -20,9 +20,8 @@ from ytmaker.db.migrate import upgrade
 from ytmaker.db.models import Asset, Base, Project, Script
 from ytmaker.errors import CredentialsRejected
 from ytmaker.pipelines import flow
-from ytmaker.projects import create_project
+from ytmaker.projects import create_project, load_project
 from ytmaker.runtime import build_runtime, set_runtime
-from ytmaker.projects import load_project
 
 GEMINI_KEY = "AIzaSECRET-gemini-5f1e2d3c4b5a"
 STABILITY_KEY = "sk-SECRET-stability-9a8b7c6d5e"

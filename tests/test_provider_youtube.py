@@ -535,5 +535,5 @@ def test_a_5xx_on_the_start_is_transient_and_a_malformed_error_body_still_gives_
     publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
                                  retry=QuickRetry(attempts=1))
 
-    with pytest.raises(ProviderUnavailable, match="HTTP 502.*Bad Gateway"):
+    with pytest.raises(ProviderUnavailable, match=r"HTTP 502.*Bad Gateway"):
         publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None))

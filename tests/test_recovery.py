@@ -8,15 +8,13 @@ import dramatiq
 from sqlalchemy import update
 
 from tests.helpers import SHORT_TEXT
-from ytmaker import stages
+from ytmaker import recovery, stages
 from ytmaker.actors.periodic import recover_stalled
-from ytmaker.recovery import LOCK_KEY
 from ytmaker.db.models import StageRun
 from ytmaker.embedded import wait_for
 from ytmaker.pipelines import flow
-from ytmaker.projects import create_project
-from ytmaker.projects import load_project
-from ytmaker import recovery
+from ytmaker.projects import create_project, load_project
+from ytmaker.recovery import LOCK_KEY
 
 
 def queued_messages(broker, queue):

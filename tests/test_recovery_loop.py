@@ -12,16 +12,13 @@ import dramatiq
 import pytest
 from sqlalchemy import update
 
-from tests.conftest import REDIS_URL
 from tests.helpers import SHORT_TEXT, attempts, wait_until
 from ytmaker import stages
 from ytmaker.db.models import StageRun
 from ytmaker.embedded import wait_for
-from ytmaker.pipelines import flow
-from ytmaker.projects import create_project
+from ytmaker.projects import create_project, load_project
 from ytmaker.recovery import LOCK_KEY, recover_once
 from ytmaker.stages.files import sweep_temp, temp_path
-from ytmaker.projects import load_project
 
 
 @pytest.mark.redis

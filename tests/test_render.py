@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 import subprocess
@@ -14,17 +15,17 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from ytmaker.errors import MediaError, StageTimeout
-from ytmaker.media.avatar import AvatarLayout, avatar_list
-from ytmaker.media.avatar import box as avatar_box
-from ytmaker.media.motion import pan_exprs, pan_moves
 from ytmaker.media import audio, captions
 from ytmaker.media import render as media
+from ytmaker.media.avatar import AvatarLayout, avatar_list
+from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media.ffmpeg import ffmpeg_exe, query_ffmpeg, run_ffmpeg
 from ytmaker.media.fonts import font_path
+from ytmaker.media.motion import pan_exprs, pan_moves
 from ytmaker.media.probe import probe
+from ytmaker.media.subtitles import Cue, SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import SlideImages, headline
-from ytmaker.media.subtitles import Cue, SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
 from ytmaker.stages.render import _with_subtitles, pick_music, uniform_stills
 
 SMALL = (320, 180)
@@ -258,7 +259,7 @@ def test_long_sentences_wrap_to_two_lines_per_cue():
     assert len(cues) > 1
     assert all(1 <= len(c.lines) <= 2 for c in cues)
     assert cues[-1].end_s == pytest.approx(12.0)
-    assert all(a.end_s == b.start_s for a, b in zip(cues, cues[1:]))
+    assert all(a.end_s == b.start_s for a, b in itertools.pairwise(cues))
 
 
 def test_chinese_wraps_between_characters():
@@ -385,7 +386,7 @@ def test_render_vertical_with_music(tmp_path, assets):
 
 
 def test_broken_input_raises_media_error_with_command(tmp_path, assets):
-    slides, tones, narration = assets
+    slides, _tones, _narration = assets
     (tmp_path / "bad.wav").write_bytes(b"not audio")
     spec = media.RenderSpec([media.RenderSegment(slides[0], tmp_path / "bad.wav", 1.0)], tmp_path / "x.mp4",
                             quality="draft", frame_size=SMALL)
@@ -534,7 +535,7 @@ def test_segments_crossfade_over_the_pause_into_the_picture_that_carries_on(mixe
             return [sum(p[c] for p in pixels) / len(pixels) for c in range(3)]
 
         outgoing, middle, incoming = mean(boundary - overlap - 0.1), mean(boundary - overlap / 2), mean(boundary + 0.1)
-        channel = [i for i in range(3) if after[i] > before[i]][0]  # the colour that grows
+        channel = next(i for i in range(3) if after[i] > before[i])  # the colour that grows
         # Before the crossfade only the outgoing slide shows, after it only the incoming one,
         # and half-way both are on screen at about half strength each: not black, not a cut.
         assert outgoing[channel] < middle[channel] < incoming[channel]

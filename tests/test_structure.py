@@ -100,9 +100,9 @@ def test_no_module_is_longer_than_the_limit():
 
 
 def test_every_stage_of_the_table_has_its_module_and_actor():
-    import ytmaker.actors  # noqa: F401
     import dramatiq
 
+    import ytmaker.actors  # noqa: F401
     from ytmaker.stages import stage_function
 
     broker = dramatiq.get_broker()

@@ -74,7 +74,7 @@ def test_a_frame_past_the_end_is_a_media_error_naming_the_time(tmp_path):
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                     "color=c=navy:s=64x36:r=10:d=1", "-c:v", "libx264", "-preset", "ultrafast", str(video)], check=True)
 
-    with pytest.raises(MediaError, match="no frame at 9.0 s") as failure:
+    with pytest.raises(MediaError, match=r"no frame at 9\.0 s") as failure:
         extract_frame(video, 9.0)
     assert str(video) in failure.value.command
 

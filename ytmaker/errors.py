@@ -105,7 +105,8 @@ def classify(exc: BaseException) -> YtmakerError:
         return exc
     if isinstance(exc, OSError) and exc.errno in _PERMANENT_ERRNOS:
         reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "permission denied"
-        return PermanentError(f"{reason}: {exc.strerror} ({exc.filename or 'data dir'}); free space or fix permissions, then `ytmaker retry`")
+        where = exc.filename or "data dir"
+        return PermanentError(f"{reason}: {exc.strerror} ({where}); free space or fix permissions, then `ytmaker retry`")
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return ProviderUnavailable(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, Shutdown):

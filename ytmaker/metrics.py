@@ -102,7 +102,7 @@ def serve_metrics() -> int:
     reg = registry(redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0"))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server hook name
+        def do_GET(self):
             output = prom.generate_latest(reg)
             self.send_response(200)
             self.send_header("content-type", prom.CONTENT_TYPE_LATEST)

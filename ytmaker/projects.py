@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-
 from ytmaker.db.models import Project, ProjectStatus, StageRun
 from ytmaker.errors import InvalidInput, ProjectNotFound
 from ytmaker.providers.prompts import TEMPLATES

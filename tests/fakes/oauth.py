@@ -50,8 +50,9 @@ class FakeOAuth(FakeServer):
                 return Reply.json(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
             grant = form.get("grant_type")
             if grant == "authorization_code" and form.get("code") in self.issued_codes:
+                scope = " ".join(self.consents[-1].get("scope", "").split())
                 return Reply.json(200, {"access_token": self.access_token, "refresh_token": self.refresh_token,
-                                        "expires_in": 3599, "token_type": "Bearer", "scope": " ".join(self.consents[-1].get("scope", "").split())})
+                                        "expires_in": 3599, "token_type": "Bearer", "scope": scope})
             if grant == "refresh_token" and form.get("refresh_token") == self.refresh_token and not self.revoked:
                 return Reply.json(200, {"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer"})
             return Reply.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})

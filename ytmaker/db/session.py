@@ -100,7 +100,7 @@ def _ping_if_idle(dbapi_connection, record, proxy) -> None:
         cursor.execute("SELECT 1")
         cursor.close()
         dbapi_connection.rollback()
-    except Exception as exc:  # noqa: BLE001 - any failure means this connection is unusable
+    except Exception as exc:
         raise DisconnectionError(f"stale pooled connection: {exc}") from exc  # the pool retries with a new one
 
 

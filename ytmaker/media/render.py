@@ -30,6 +30,7 @@ in the video's length (measured: bench/render/README.md):
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from collections.abc import Callable
@@ -144,9 +145,9 @@ def timeline(durations_s: list[float]) -> Timeline:
         bounds.append(bounds[-1] + duration)
     frame_bounds = [round(b * FPS) for b in bounds]
     frame_bounds[-1] = max(frame_bounds[-1], len(durations_s))
-    frames = [max(1, b - a) for a, b in zip(frame_bounds, frame_bounds[1:])]
+    frames = [max(1, b - a) for a, b in itertools.pairwise(frame_bounds)]
     sample_bounds = [round(f * SAMPLE_RATE / FPS) for f in [sum(frames[:i]) for i in range(len(frames) + 1)]]
-    samples = [b - a for a, b in zip(sample_bounds, sample_bounds[1:])]
+    samples = [b - a for a, b in itertools.pairwise(sample_bounds)]
     fade = min([round(FADE_S * FPS)] + [f // 3 for f in frames]) if len(frames) > 1 else 0
     starts = [round(sum(frames[:i]) / FPS, 3) for i in range(len(frames))]
     return Timeline(starts_s=starts, frames=frames, samples=samples, fade_frames=fade)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+
 def distinct(images: list[Path]) -> list[Path]:
     """The pictures in order of first use, each once (a picture shown twice is converted once)."""
     return list(dict.fromkeys(images))

@@ -20,9 +20,9 @@ from ytmaker.errors import PermanentError
 from ytmaker.media import instant
 from ytmaker.media import render as media
 from ytmaker.media.avatar import AvatarLayout
+from ytmaker.media.captions import make_captions
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
-from ytmaker.media.captions import make_captions
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.audio import read_word_times

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ytmaker.db.models import Script, StageStatus
+from ytmaker.errors import PermanentError
 from ytmaker.providers.base import ScriptRequest
 from ytmaker.runtime import Runtime
-from ytmaker.errors import PermanentError
 from ytmaker.stages.runner import StageContext, run_stage
 
 
