@@ -1,6 +1,10 @@
-"""Shared test helpers: short texts, flaky providers, counting rows."""
+"""Shared test helpers: short texts, flaky providers, counting rows, waiting on a condition."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import func, select
 
@@ -11,6 +15,32 @@ SHORT_TEXT = (
     "Honeybees talk by dancing. A forager that found flowers walks a figure eight on the comb. "
     "The angle of the dance points to the food, and its length tells the distance."
 )
+
+#: two segments with the offline script writer, so a stage can be caught between its first and its last asset
+TWO_SEGMENT_TEXT = (
+    SHORT_TEXT + " Scouts compare dances before the swarm moves. The best site wins the vote. Then the swarm flies."
+)
+
+T = TypeVar("T")
+
+
+def eventually(condition: Callable[[], T], timeout_s: float, interval_s: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy or ``timeout_s`` passed; return its last value.
+
+    What tests wait on instead of sleeping: the deadline is generous, the wait is as short as the condition allows.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(interval_s)
+    return value
+
+
+def wait_until(condition: Callable[[], T], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
+    """:func:`eventually`, failing with a TimeoutError that names ``what`` if the condition never held."""
+    value = eventually(condition, timeout_s, interval_s)
+    if not value:
+        raise TimeoutError(f"timed out after {timeout_s:g} s waiting for {what}")
+    return value
 
 
 class Flaky:

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 import dramatiq
 import pytest
 
-from tests.helpers import SHORT_TEXT, Flaky, Rejecting, attempts, counts
-from ytmaker.actors import STAGE_ACTORS
-from ytmaker.db.models import Asset, Project, StageRun, Video
+from tests.helpers import SHORT_TEXT, Flaky, Rejecting, attempts, counts, wait_until
+from ytmaker.db.models import Asset, Project, Publication, StageRun, Video
 from ytmaker.embedded import wait_for
+from ytmaker.graph import TABLE, queues
 from ytmaker.media.probe import probe
 from ytmaker.pipelines import start_generation
-from ytmaker.pipelines.graph import QUEUE
 from ytmaker.projects import create_project
+
+
+def stage_actors(broker) -> dict[str, dramatiq.Actor]:
+    """The stage actors declared on ``broker``, by stage, in table order."""
+    return {row.name: broker.get_actor(row.actor) for row in TABLE}
 
 
 def drain(broker) -> None:
     """Wait until no ytmaker queue holds a message (the stub broker's join, without fail-fast)."""
     for _ in range(2):
-        for queue in sorted(set(QUEUE.values())):
+        for queue in queues():
             broker.join(queue, timeout=60_000, fail_fast=False)
 
 
 def test_each_stage_is_routed_to_its_queue():
-    assert {name: actor.queue_name for name, actor in STAGE_ACTORS.items()} == {
+    actors = stage_actors(dramatiq.get_broker())
+    assert {name: actor.queue_name for name, actor in actors.items()} == {
         "script": "scripts", "images": "assets", "audio": "assets", "avatars": "assets",
         "render": "render", "thumbnail": "render", "upload": "upload",
     }
-    assert [actor.actor_name for actor in STAGE_ACTORS.values()] == [
+    assert [actor.actor_name for actor in actors.values()] == [
         "generate_script", "generate_images", "generate_audio", "generate_avatars",
         "render_video", "generate_thumbnail", "upload_to_youtube",
     ]
@@ -98,8 +105,21 @@ def test_retry_resumes_at_the_failed_stage_and_keeps_finished_ones(rt, stub_brok
     from ytmaker.pipelines import retry_project
 
     real_images = rt.providers.images
-    rt.providers.images = Rejecting()
     project = create_project(rt, SHORT_TEXT)
+
+    def audio_done() -> bool:
+        with rt.db.session() as session:
+            run = session.get(StageRun, (project.id, "audio"))
+            return run is not None and run.status == "succeeded"
+
+    class RejectingOnceAudioIsDone(Rejecting):
+        """Refuses the images only after the narration finished: audio is the finished stage the retry must keep."""
+
+        def generate(self, *args, **kwargs):
+            wait_until(audio_done, timeout_s=60, what="the audio stage to finish")
+            return super().__getattr__("generate")(*args, **kwargs)
+
+    rt.providers.images = RejectingOnceAudioIsDone()
     assert wait_for(rt, start_generation(project.id), timeout_s=60).status == "failed"
     drain(stub_broker)
     before = attempts(rt, project.id)
@@ -118,12 +138,12 @@ def test_retry_resumes_at_the_failed_stage_and_keeps_finished_ones(rt, stub_brok
 def test_every_duplicated_message_has_the_same_outcome_as_one(rt, stub_broker, stub_worker):
     project = create_project(rt, SHORT_TEXT)
     # Duplicate the first message too: two script messages race from the start.
-    STAGE_ACTORS["script"].send(project.id)
+    stage_actors(stub_broker)["script"].send(project.id)
     assert wait_for(rt, start_generation(project.id), timeout_s=120).status == "completed"
     drain(stub_broker)
     before, tries = counts(rt, project.id), attempts(rt, project.id)
 
-    for actor in STAGE_ACTORS.values():
+    for actor in stage_actors(stub_broker).values():
         actor.send(project.id)
         actor.send(project.id)
     drain(stub_broker)
@@ -140,11 +160,11 @@ def test_render_is_enqueued_exactly_once_when_asset_stages_repeat(rt, stub_broke
     from ytmaker import stages
 
     project = create_project(rt, SHORT_TEXT)
-    stages.generate_script(rt, project.id)
+    stages.stage_function("script")(rt, project.id)
     for _ in range(2):
-        stages.generate_images(rt, project.id)
-        stages.generate_audio(rt, project.id)
-        stages.generate_avatars(rt, project.id)
+        stages.stage_function("images")(rt, project.id)
+        stages.stage_function("audio")(rt, project.id)
+        stages.stage_function("avatars")(rt, project.id)
     queued = [dramatiq.Message.decode(raw) for raw in stub_broker.queues["render"].queue]
     render_messages = [m for m in queued if m.actor_name == "render_video"]
     assert len(render_messages) == 1
@@ -170,12 +190,24 @@ def test_pipeline_on_real_redis_with_a_real_worker(redis_rt, redis_broker, redis
     stored = {k.decode(): v.decode() for k, v in redis_client.hgetall(f"ytmaker:progress:{project.id}").items()}
     assert stored["status"] == "completed" and stored["progress"] == "100"
     published = []
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
-        message = channel.get_message(timeout=0.1)
-        if message:
-            published.append(message)
-    assert published or stored  # messages sent before subscribe may be gone; the hash is authoritative
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(s.get("status") == "completed" for s in published):
+        snapshot = channel.get(timeout_s=0.1)
+        if snapshot:
+            published.append(snapshot)
+    channel.close()
+    # subscribe() returns once Redis confirmed it, before the project started: every change was published.
+    assert published and published[-1]["status"] == "completed" and published[-1]["progress"] == "100"
+    # The video was published once, to the folder its publication row names, as it was rendered.
+    with rt.db.session() as session:
+        publication = session.query(Publication).filter_by(project_id=project.id).one()
+    folder = rt.data_dir / "published" / publication.remote_id
+    assert (publication.target, publication.status) == ("folder", "published")
+    assert publication.url == folder.resolve().as_uri() and publication.published_at is not None
+    assert [p.name for p in (rt.data_dir / "published").iterdir()] == [folder.name]
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "thumbnail.jpg", "video.mp4"]
+    assert hashlib.sha256((folder / "video.mp4").read_bytes()).hexdigest() == video.checksum
+    assert json.loads((folder / "metadata.json").read_text())["project_id"] == project.id
     assert isinstance(dramatiq.get_broker(), type(redis_broker))
 
 

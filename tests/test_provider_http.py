@@ -85,12 +85,15 @@ def test_parse_retry_after(value, expected):
     assert parse_retry_after(value) == expected
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_401_and_403_are_rejected_credentials_with_the_services_hint(status):
+@pytest.mark.parametrize("status, says", [
+    (401, "Acme TTS rejected the credentials for the synthesis"),
+    (403, "Acme TTS refused the synthesis: the credentials lack access"),
+])
+def test_401_and_403_are_rejected_credentials_with_the_services_hint(status, says):
     with pytest.raises(CredentialsRejected) as caught:
         call(answer(status, "invalid key"))
 
-    assert str(caught.value) == f"Acme TTS refused the synthesis (HTTP {status}: invalid key); check YTMAKER_ACME_KEY"
+    assert str(caught.value) == f"{says} (HTTP {status}: invalid key); check YTMAKER_ACME_KEY"
     assert not isinstance(caught.value, TransientError)
 
 

@@ -10,13 +10,12 @@ import pytest
 
 from tests.conftest import fast_settings
 from tests.helpers import SHORT_TEXT
+from tests.test_render import _processes_with
 from ytmaker import stages
 from ytmaker.db.models import Video
 from ytmaker.errors import Cancelled, MediaError
-from ytmaker.pipelines import flow
 from ytmaker.pipelines.control import cancel_key
 from ytmaker.projects import create_project
-from tests.test_render import _processes_with
 
 
 @pytest.fixture

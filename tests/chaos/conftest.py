@@ -23,12 +23,14 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dramatiq
 import pytest
 import redis
 from sqlalchemy import func, select
 
 from tests.conftest import _unavailable, fast_settings
-from ytmaker.broker import build_broker, use_broker
+from tests.helpers import wait_until
+from ytmaker.broker import use_broker
 from ytmaker.db.migrate import upgrade
 from ytmaker.db.models import Asset, Project, Publication, Script, StageRun, Video
 from ytmaker.runtime import build_runtime, set_runtime
@@ -274,12 +276,33 @@ class Chaos:
         with self.rt.db.session() as session:
             return set(session.scalars(select(StageRun.stage).where(StageRun.status == "running")))
 
-    def wait_until(self, condition, timeout_s: float, what: str) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            time.sleep(0.05)
+    def wait_until(self, condition, timeout_s: float, what: str):
+        return wait_until(condition, timeout_s, what)
+
+    def played(self, prefix: str) -> list[str]:
+        """The once-only markers the workers' faults left in ``CHAOS_DIR`` (tests.chaos.faults), by name."""
+        return sorted(p.name for p in (self.tmp / "chaos").glob(f"{prefix}*"))
+
+    def calls_started(self, stage: str) -> int:
+        """How many provider calls of ``stage`` the workers have started (tests.chaos.faults)."""
+        calls = self.tmp / "chaos" / f"calls-{stage}"
+        return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+    def pending_messages(self, project_id: str) -> list[str]:
+        """Actors of the project's messages that Redis still holds queued, delayed or unacknowledged (not dead)."""
+        client = redis.Redis.from_url(self.server.url)
+        try:
+            pending = []
+            for key in client.scan_iter("dramatiq:*.msgs"):
+                if key.decode().endswith(".XQ.msgs"):
+                    continue
+                for raw in client.hvals(key):
+                    message = dramatiq.Message.decode(raw)
+                    if message.args and str(message.args[0]) == project_id:
+                        pending.append(message.actor_name)
+            return pending
+        finally:
+            client.close()
 
     def audit(self, project_ids: list[str]) -> dict:
         """Lost projects and duplicate records or publications, counted from the database and the upload target."""
@@ -325,7 +348,7 @@ def chaos(tmp_path, postgres_url, private_redis):
     previous = __import__("dramatiq").get_broker()
     world = Chaos(tmp_path, postgres_url, private_redis)
     world.configure()
-    use_broker(build_broker(world.rt.settings))
+    use_broker(world.rt.broker)  # the test process only sends: the workers are subprocesses
     try:
         yield world
     finally:

@@ -9,7 +9,11 @@ held open or made to fail, as the environment asks:
   the window in which a crash could publish twice.
 - ``CHAOS_KILL_AFTER_SEND=<stage>``: the first worker that sends a follow-up
   from that stage SIGKILLs itself right after the send, before the ack.
-- ``CHAOS_DIR``: where the once-only markers live.
+- ``CHAOS_PG_DROP=<point>,...``: a chosen write's PostgreSQL connection is
+  terminated just before it is sent, once per project (tests.chaos.pg_faults).
+- ``CHAOS_DIR``: where the once-only markers live, and ``calls-<stage>``, one
+  line per provider call of the stage that started: what a test waits on to
+  act while a call is open.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ import signal
 import time
 from functools import cached_property
 
-from ytmaker.pipelines import flow
+from tests.chaos import pg_faults
+from ytmaker import recovery
+from ytmaker.graph import successors
+from ytmaker.pipelines import dispatch, flow
 from ytmaker.providers.registry import Providers
 
 
 def _delay(stage: str) -> None:
+    with open(os.path.join(os.environ["CHAOS_DIR"], f"calls-{stage}"), "a") as calls:
+        calls.write("started\n")
     remaining = int(os.environ.get(f"CHAOS_DELAY_{stage.upper()}_MS", "0")) / 1000
     while remaining > 0:  # short sleeps: Dramatiq's time limit and shutdown notice land between them
         time.sleep(min(0.05, remaining))
@@ -77,20 +86,19 @@ _wrap("speech", "audio")
 _publisher = Providers.publisher
 Providers.publisher = lambda self, target: Slowed(_publisher(self, target), "upload", after=True)
 
-_send = flow.send
+_send = dispatch.send_stage
 
 
-def _send_then_die(stage: str, project_id: str) -> None:
-    _send(stage, project_id)
+def _send_then_die(rt, stage: str, project_id: str) -> None:
+    _send(rt, stage, project_id)
     after = os.environ.get("CHAOS_KILL_AFTER_SEND")
     if after and stage in _followers(after) and once(f"kill-after-send-{after}"):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _followers(stage: str) -> set[str]:
-    from ytmaker.pipelines.graph import DEPENDS_ON
-
-    return {s for s, deps in DEPENDS_ON.items() if stage in deps}
+    return set(successors(stage))
 
 
-flow.send = _send_then_die
+flow.send_stage = recovery.send_stage = _send_then_die
+pg_faults.install(once)

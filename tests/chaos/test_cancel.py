@@ -11,16 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.chaos.conftest import QUICK_RECOVERY, record
-from tests.helpers import SHORT_TEXT, attempts
+from tests.helpers import TWO_SEGMENT_TEXT, attempts
 from ytmaker.db.models import Project, StageRun
 from ytmaker.deadletters import list_dead
 from ytmaker.pipelines import start_generation
-from ytmaker.pipelines.flow import cancel_project
+from ytmaker.pipelines.control import cancel_project
 from ytmaker.projects import create_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
-
-TEXT = SHORT_TEXT + " Scouts compare dances before the swarm moves. The best site wins the vote. Then the swarm flies."
 
 
 def ytmaker(chaos, *args: str) -> subprocess.CompletedProcess:
@@ -39,13 +37,13 @@ def test_cancel_stops_the_running_stage_at_once_and_retry_resumes_there(chaos, d
     held = dict(CHAOS_FFMPEG="slow", CHAOS_FFMPEG_RATE="0.05") if during == "render" else dict(CHAOS_DELAY_IMAGES_MS="3000")
     chaos.configure(env=held, **QUICK_RECOVERY)
     chaos.start("all", threads=4)
-    project = create_project(chaos.rt, TEXT)
+    project = create_project(chaos.rt, TWO_SEGMENT_TEXT)
     start_generation(project.id, chaos.rt)
     if during == "render":
         chaos.wait_until(chaos.ffmpeg_running, 60, "FFmpeg to run")
     else:
-        chaos.wait_until(lambda: stage_statuses(chaos, project.id).get("images") == "running", 60, "images to run")
-        time.sleep(1)  # into the first 3 s image call: an asset stage stops at the end of the call it is in
+        # inside the first 3 s image call: an asset stage stops at the end of the call it is in
+        chaos.wait_until(lambda: chaos.calls_started("images") >= 1, 60, "the first image call")
 
     # when: the project is cancelled (what `ytmaker cancel` calls; the command's start-up would blur the timing)
     asked = time.monotonic()
@@ -54,7 +52,8 @@ def test_cancel_stops_the_running_stage_at_once_and_retry_resumes_there(chaos, d
     chaos.wait_until(lambda: not chaos.ffmpeg_running() and "Cancelled: the project was cancelled" in worker.log.read_text(),
                      10, "the worker to stop the running stage")
     stopped_after = time.monotonic() - asked
-    time.sleep(1)  # anything still queued would run now
+    # whatever of the project was still queued or delayed has run now (and found it cancelled)
+    chaos.wait_until(lambda: not chaos.pending_messages(project.id), 30, "the project's messages to be consumed")
 
     # then: it stopped within a couple of seconds, left no temporary file and no dead letter
     statuses = stage_statuses(chaos, project.id)
@@ -78,7 +77,8 @@ def test_cancel_stops_the_running_stage_at_once_and_retry_resumes_there(chaos, d
     audit = chaos.audit([project.id])
     record(f"cancel-during-{during}", runs=1, passed=int(final.status == "completed"), lost=audit["lost"],
            duplicates=audit["duplicates"], orphans=chaos.orphans(), recovery_s=[stopped_after],
-           notes=f"cancel_project (what `ytmaker cancel` runs) while {during} ran; recovery column: seconds until the worker stopped the stage; "
+           notes=f"cancel_project (what `ytmaker cancel` runs) while {during} ran; "
+                 "recovery column: seconds until the worker stopped the stage; "
                  f"retry completed {chaos.completed_after([project.id], resumed_at)[0]:.1f} s after the new worker")
     assert final.status == "completed", final.error
     assert audit["lost"] == 0 and audit["duplicates"] == 0 and audit["leftovers"] == []

@@ -131,8 +131,10 @@ def status_error(response: httpx.Response, service: Service, what: str, body: Er
     if status == 429 or status >= 500:
         return ProviderUnavailable(f"{service.name} {what} failed ({body}){service.then}",
                                    retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    if status in (401, 403):
-        return CredentialsRejected(f"{service.name} refused the {what} ({body}); {service.credentials}")
+    if status == 401:
+        return CredentialsRejected(f"{service.name} rejected the credentials for the {what} ({body}); {service.credentials}")
+    if status == 403:
+        return CredentialsRejected(f"{service.name} refused the {what}: the credentials lack access ({body}); {service.credentials}")
     if status == 402:
         return QuotaExceeded(f"the {service.name} account is out of credits ({body}); add credits, then `ytmaker retry`")
     return InvalidInput(f"{service.name} rejected the {what} ({body})")
