@@ -17,12 +17,11 @@ from dramatiq.middleware import Middleware
 
 from ytmaker.config import Settings
 from ytmaker.graph import queues
-from ytmaker.metrics import prometheus_middleware
 from ytmaker.wakeup import WakeupRedisBroker
 
 
 def build_broker(settings: Settings, middleware: Iterable[Middleware] = ()) -> dramatiq.Broker:
-    """A broker for ``settings`` with ``middleware`` (plus Prometheus in distributed mode), its queues declared."""
+    """A broker for ``settings`` with ``middleware``, its queues declared."""
     chosen = list(middleware)
     broker: dramatiq.Broker
     if settings.redis_url:
@@ -32,10 +31,6 @@ def build_broker(settings: Settings, middleware: Iterable[Middleware] = ()) -> d
                                    heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000))
     else:
         broker = StubBroker(middleware=chosen)
-    if chosen:  # a worker: queue depth, latency, failures for Prometheus (docs/scale-out.md)
-        metrics = prometheus_middleware(settings)
-        if metrics is not None:
-            broker.add_middleware(metrics)
     for queue in queues():
         broker.declare_queue(queue)
     return broker

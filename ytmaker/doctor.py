@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ytmaker.config import Settings
+from ytmaker.errors import PermanentError
 
 #: languages whose text needs a CJK font on slides, thumbnails and subtitles
 CJK_LANGUAGES = ("zh", "ja", "ko")
@@ -91,7 +92,6 @@ def _avatars(settings: Settings) -> Check:
 
 def _publisher(settings: Settings) -> Check:
     if settings.publisher == "youtube":
-        from ytmaker.errors import PermanentError
         from ytmaker.providers.youtube import check_publish_at
         from ytmaker.providers.youtube_auth import TokenStore
 

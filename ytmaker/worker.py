@@ -16,6 +16,7 @@ from periodiq import PeriodiqMiddleware  # type: ignore[import-untyped]  # perio
 from ytmaker.broker import build_broker
 from ytmaker.config import Settings, StagePolicy
 from ytmaker.graph import stage_of_actor
+from ytmaker.metrics import prometheus_middleware
 from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
 from ytmaker.pipelines import flow
 from ytmaker.recovery import recover_once
@@ -40,7 +41,11 @@ def stage_middleware() -> list[Middleware]:
 
 
 def build_worker_broker(settings: Settings) -> dramatiq.Broker:
-    return build_broker(settings, stage_middleware())
+    broker = build_broker(settings, stage_middleware())
+    metrics = prometheus_middleware(settings)
+    if metrics is not None:  # queue depth, latency, failures for Prometheus (docs/scale-out.md)
+        broker.add_middleware(metrics)
+    return broker
 
 
 def _policy(stage: str) -> StagePolicy:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ytmaker.config import Settings
+from ytmaker.errors import CredentialsRejected
+from ytmaker.logs import register_secret
 
 if TYPE_CHECKING:
     import httpx
@@ -56,9 +58,6 @@ class Providers:
 
         The only check of a key: the clients take it as given.
         """
-        from ytmaker.errors import CredentialsRejected
-        from ytmaker.logs import register_secret
-
         secret = getattr(self.settings, name)
         value = secret.get_secret_value().strip() if secret is not None else ""
         if not value:
