@@ -43,3 +43,17 @@ def test_a_valid_project_keeps_its_options(rt):
         row = session.get(Project, project.id)
     assert (row.title, row.language, row.video_format, row.status) == ("A/B; rm -rf *", "he", "9:16", "queued")
     assert row.content.startswith("Emoji 🐝")
+
+
+def test_a_vertical_video_is_a_minute_unless_asked_and_a_wide_one_as_long_as_its_text(rt):
+    assert create_project(rt, "Bees dance.", ProjectOptions(video_format="9:16")).max_duration_s == 60
+    assert create_project(rt, "Bees dance.", ProjectOptions(video_format="9:16", max_duration_s=0)).max_duration_s is None
+    assert create_project(rt, "Bees dance.", ProjectOptions(video_format="16:9")).max_duration_s is None
+    assert create_project(rt, "Bees dance.", ProjectOptions(max_duration_s=90)).max_duration_s == 90
+
+
+@pytest.mark.parametrize("seconds", [3, -5, 10 ** 9])
+def test_a_length_out_of_range_is_refused_and_nothing_is_stored(rt, seconds):
+    with pytest.raises(InvalidInput, match="max duration"):
+        create_project(rt, "Bees dance.", ProjectOptions(max_duration_s=seconds))
+    assert stored(rt) == 0

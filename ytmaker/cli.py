@@ -50,6 +50,8 @@ def make(
     publish: Annotated[str, typer.Option(help="Publish target.")] = "folder",
     template: Annotated[str, typer.Option(help="Prompt template of an LLM script writer: default, summary, story, listicle.")] = "default",
     model: Annotated[str | None, typer.Option(help="LLM model of the script writer (default: YTMAKER_LLM_MODEL).")] = None,
+    max_duration: Annotated[float | None, typer.Option(
+        help="Longest video in seconds: whole segments are kept up to it (9:16 default 60; 0: the whole text).")] = None,
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
 ) -> None:
     """Create a project from FILE and make its video."""
@@ -64,7 +66,7 @@ def make(
     try:
         rt = _runtime()
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
-                                 prompt_template=template, llm_model=model)
+                                 prompt_template=template, llm_model=model, max_duration_s=max_duration)
         project = create_project(rt, raw, options)
         console.print(f"project [bold]{project.id}[/bold]")
         if rt.settings.embedded:

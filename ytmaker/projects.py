@@ -14,6 +14,10 @@ from ytmaker.runtime import Runtime
 from ytmaker.text import clean, units
 
 FORMATS = ("16:9", "9:16")
+#: a 9:16 video is this long unless asked otherwise (short-video feeds favour 60-90 s)
+SHORT_VIDEO_S = 60.0
+#: shortest length that still holds a segment of narration
+MIN_DURATION_S = 10.0
 TARGETS = ("folder", "youtube")
 
 
@@ -26,6 +30,8 @@ class ProjectOptions:
     publish_target: str = "folder"
     prompt_template: str = "default"
     llm_model: str | None = None
+    #: seconds; None: the format's default (9:16: SHORT_VIDEO_S), 0: as long as the text
+    max_duration_s: float | None = None
 
 
 def decode_text(raw: bytes | str, max_bytes: int) -> str:
@@ -61,6 +67,12 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
         raise InvalidInput(f"publish target {options.publish_target!r} is not one of {', '.join(TARGETS)}")
     if options.prompt_template not in TEMPLATES:
         raise InvalidInput(f"prompt template {options.prompt_template!r} is not one of {', '.join(sorted(TEMPLATES))}")
+    max_duration_s = options.max_duration_s
+    if max_duration_s is None:
+        max_duration_s = SHORT_VIDEO_S if video_format == "9:16" else 0
+    if max_duration_s and not MIN_DURATION_S <= max_duration_s <= 24 * 3600:
+        raise InvalidInput(f"max duration {max_duration_s:g} s is out of range: give at least {MIN_DURATION_S:g} s, "
+                           "or 0 for the whole text")
     # Titles are kept as typed (path separators and shell characters are harmless: files are named by slug and id).
     title = "".join(c for c in options.title if c.isprintable())[:100].strip() if options.title else None
     project = Project(
@@ -72,6 +84,7 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
         publish_target=options.publish_target,
         prompt_template=options.prompt_template,
         llm_model=options.llm_model or rt.settings.llm_model,
+        max_duration_s=max_duration_s or None,
         status=ProjectStatus.QUEUED,
     )
     with rt.db.session() as session:

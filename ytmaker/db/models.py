@@ -11,7 +11,7 @@ import enum
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -71,6 +71,8 @@ class Project(Base):
     llm_model: Mapped[str] = mapped_column(String(64), default="gemini-2.5-flash")
     video_format: Mapped[str] = mapped_column(String(8), default="16:9")
     publish_target: Mapped[str] = mapped_column(String(32), default="folder")
+    #: the longest video asked for (seconds); None: as long as the text
+    max_duration_s: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(32), default=ProjectStatus.QUEUED, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     failed_stage: Mapped[str | None] = mapped_column(String(32))

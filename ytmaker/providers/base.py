@@ -23,6 +23,8 @@ class ScriptRequest:
     prompt_template: str
     model: str
     max_segments: int
+    #: keep whole segments up to about this many seconds of narration (None: the whole text)
+    max_duration_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from ytmaker.text import is_cjk
 
 log = structlog.get_logger(__name__)
 
-#: Shorts are at most this long; a longer 9:16 video is published as an ordinary one
-SHORTS_MAX_S = 60
+#: YouTube publishes square and vertical videos up to 3 minutes as Shorts (since 15 October 2024)
+SHORTS_MAX_S = 180
 MUSIC_SUFFIXES = {".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".wav"}
 
 
@@ -83,7 +83,8 @@ def _render(ctx: StageContext) -> StageStatus:
         spec = _with_subtitles(spec, narration_s, ctx.workdir(), words)
     if project.video_format == "9:16" and spec.duration_s > SHORTS_MAX_S:
         log.warning("shorts_too_long", project_id=project.id, duration_s=spec.duration_s,
-                    hint=f"YouTube treats 9:16 videos up to {SHORTS_MAX_S} s as Shorts; this one is an ordinary video")
+                    hint=f"YouTube publishes 9:16 videos up to {SHORTS_MAX_S // 60} minutes as Shorts; this one will be an "
+                         "ordinary video (use --max-duration to shorten it)")
     ctx.report(0, f"rendering {spec.duration_s:.1f} s of video")
     try:
         if rt.settings.renderer == "instant":  # benchmarks: everything but the encode (ytmaker.media.instant)

@@ -26,6 +26,7 @@ def _write(ctx: StageContext) -> StageStatus:
         prompt_template=project.prompt_template,
         model=project.llm_model,
         max_segments=rt.settings.max_segments,
+        max_duration_s=project.max_duration_s,
     )
     draft = rt.providers.script_writer.write(request, ctx.report)
     ctx.check_cancelled()
