@@ -44,7 +44,8 @@ def nothing(percent, message):
 def test_a_script_comes_back_from_a_schema_constrained_request_with_the_projects_model(fake):
     draft = writer(fake).write(request(model="gemini-2.5-pro", max_segments=7), nothing)
 
-    assert draft.model_dump() == VALID_SCRIPT
+    assert draft.model_dump(exclude_none=True) == VALID_SCRIPT  # the model's own title is kept
+    assert [s.headline for s in draft.segments] == [None, None]  # optional: the slide derives one
     [call] = fake.calls()
     assert call.path in ("/v1/models/gemini-2.5-pro:generateContent", "/v1beta/models/gemini-2.5-pro:generateContent")
     assert call.headers["x-goog-api-key"] == KEY
@@ -55,7 +56,8 @@ def test_a_script_comes_back_from_a_schema_constrained_request_with_the_projects
     assert set(schema["required"]) >= {"title", "segments"}
     segments = schema["properties"]["segments"]
     assert segments.get("maxItems", segments.get("max_items")) == 7
-    assert set(segments["items"]["properties"]) == {"narration", "image_description"}
+    assert set(segments["items"]["properties"]) == {"narration", "image_description", "headline"}
+    assert "headline" not in segments["items"].get("required", [])
     prompt = FakeGemini.prompt_of(call)
     assert TEXT in prompt and "explainer" in prompt and "At most 7 segments" in prompt
 
@@ -64,6 +66,22 @@ def test_the_v1beta_path_works_too(fake):
     writer(fake, api_version="v1beta").write(request(), nothing)
 
     assert fake.calls()[0].path == "/v1beta/models/gemini-2.5-flash:generateContent"
+
+
+def test_the_prompt_asks_for_headlines_and_states_the_length_when_the_project_has_one(fake):
+    writer(fake).write(request(max_duration_s=60), nothing)
+    writer(fake).write(request(), nothing)
+    bounded, whole = (FakeGemini.prompt_of(call) for call in fake.calls())
+    assert "at most about 60 seconds" in bounded and "about 165 words" in bounded and "204 characters" in bounded
+    assert "seconds:" not in whole and "at most about" not in whole
+    assert "headline names its topic in at most 5 words" in bounded
+
+
+def test_a_headline_the_model_gives_is_kept(fake):
+    script = {**VALID_SCRIPT, "segments": [{**VALID_SCRIPT["segments"][0], "headline": "The waggle dance"}]}
+    fake.answer(script)
+    draft = writer(fake).write(request(), nothing)
+    assert draft.title == "How honeybees talk" and draft.segments[0].headline == "The waggle dance"
 
 
 def test_the_prompt_template_is_chosen_by_id_and_an_unknown_one_is_refused_before_any_call(fake):

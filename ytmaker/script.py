@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field, field_validator
 class Segment(BaseModel):
     narration: str = Field(min_length=1, max_length=5000)
     image_description: str = Field(min_length=1, max_length=1000)
+    #: what the segment is about, in a few words, for its slide (scripts written before it have none:
+    #: the slide derives one from the narration)
+    headline: str | None = Field(default=None, max_length=100)
 
     @field_validator("narration", "image_description")
     @classmethod
@@ -16,6 +19,11 @@ class Segment(BaseModel):
         if not value:
             raise ValueError("must not be blank")
         return value
+
+    @field_validator("headline")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
 
 class ScriptDraft(BaseModel):

@@ -1,12 +1,12 @@
-"""Language-aware text helpers: cleaning, sentence splitting, wrapping, keywords, slugs."""
+"""Language-aware text helpers: headings, cleaning, sentence splitting, speech time, wrapping, slugs."""
 
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A sentence ends at . ! ? (followed by space) or at CJK full stops, which need no space.
@@ -14,6 +14,12 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|(?<=[。！？；])")
 _TAG = re.compile(r"<[^>]+>")
 _MD = re.compile(r"(^|\s)[#>*_`~\-]+|[*_`~]+(?=\s|$)|!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)", re.M)
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+_MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)[\s#]*$")
+#: a line ending in one of these is prose, not a heading
+_PROSE_END = tuple(".!?…,;:，。！？；：、")
+#: espeak-ng's pace (calibrated on examples/): 165 words a minute in English, 3.4 characters a second in Chinese
+WORDS_PER_S = 165 / 60
+CJK_CHARS_PER_S = 3.4
 #: CJK punctuation that never begins a line: it stays with the character before it
 _NO_LINE_START = set("，。！？；：、”’）》」』】〉…")
 
@@ -44,6 +50,51 @@ def clean(text: str) -> str:
     text = _MD.sub(lambda m: f"{m.group(1) or ''}{m.group(2) or ''}", text)
     text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
     return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n\n", text)).strip()
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str | None  # plain text, or None for the text before the first heading
+    body: str  # the section's text, not yet cleaned
+
+
+def _heading(paragraph: str, more_follows: bool) -> tuple[str | None, str]:
+    """(heading, rest) when ``paragraph`` opens with a heading, else (None, paragraph)."""
+    first, _, rest = paragraph.strip("\n").partition("\n")
+    markdown = _MD_HEADING.match(first)
+    if markdown:
+        return clean(markdown.group(1)) or None, rest
+    line = clean(first)
+    short = (len(_CJK.findall(line)) <= 30 if is_cjk(line) else len(line) <= 80 and len(line.split()) <= 12)
+    if (more_follows and not rest.strip() and line and short and not line.endswith(_PROSE_END)
+            and not re.match(r"[-*•>\d]", first.strip()) and any(c.isalpha() for c in line)):
+        return line, ""
+    return None, paragraph
+
+
+def sections(text: str) -> list[Section]:
+    """The text cut at its headings: Markdown ``#`` lines, and one-line paragraphs that are short,
+    end without punctuation and have text after them (``Why solar power got cheap`` + blank line)."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if p.strip()]
+    out = [Section(None, "")]
+    for i, paragraph in enumerate(paragraphs):
+        heading, rest = _heading(paragraph, more_follows=i + 1 < len(paragraphs))
+        if heading is not None:
+            out.append(Section(heading, rest))
+        else:
+            last = out[-1]
+            out[-1] = Section(last.heading, f"{last.body}\n\n{rest}" if last.body else rest)
+    return [s for s in out if s.heading or s.body.strip()]
+
+
+def first_clause(sentence: str) -> str:
+    """A sentence up to its first comma, colon or dash, without its final punctuation."""
+    return re.split(r"[,;:，；：、—–(（]|\s-\s", sentence, maxsplit=1)[0].strip().rstrip(".!?…。！？ ")
+
+
+def speech_seconds(text: str) -> float:
+    """About how long ``text`` takes to say aloud."""
+    return len(_CJK.findall(text)) / CJK_CHARS_PER_S + len(_WORD.findall(_CJK.sub(" ", text))) / WORDS_PER_S
 
 
 def sentences(text: str) -> list[str]:
@@ -110,17 +161,6 @@ def wrap(text: str, max_width: float, measure: Callable[[str], float], *, separa
     if current:
         lines.append(current)
     return lines
-
-
-def keywords(text: str, count: int = 8) -> list[str]:
-    """The most frequent meaningful words (two-character runs for CJK text)."""
-    if is_cjk(text):
-        runs = re.findall(r"[\u4e00-\u9fff]{2,}", text)
-        grams = Counter(run[i : i + 2] for run in runs for i in range(len(run) - 1))
-        return [g for g, _ in grams.most_common(count)]
-    words = [w.lower().strip("'-") for w in _WORD.findall(text)]
-    counts = Counter(w for w in words if len(w) > 3 and w not in STOPWORDS)
-    return [w for w, _ in counts.most_common(count)]
 
 
 def truncate(text: str, limit: int) -> str:

@@ -37,6 +37,11 @@ class ImageRequest:
     height: int
     aspect_ratio: str
 
+    @property
+    def title_card(self) -> bool:
+        """The opening picture whose headline is the video's title: drawn as a title card (the title, large)."""
+        return self.index == 0 and self.caption.strip() == self.topic.strip()
+
 
 @dataclass(frozen=True)
 class PublishRequest:

@@ -74,7 +74,8 @@ class GeminiScriptWriter:
         if truncated:
             report(5, f"text cut to {len(content):,} characters for the model")
         prompt = render_prompt(request.prompt_template, content=content, title=request.title,
-                               language=request.language, max_segments=request.max_segments, truncated=truncated)
+                               language=request.language, max_segments=request.max_segments, truncated=truncated,
+                               max_duration_s=request.max_duration_s)
         config = types.GenerateContentConfig(
             response_mime_type="application/json",
             response_schema=_schema(request.max_segments),

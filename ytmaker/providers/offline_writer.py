@@ -1,54 +1,155 @@
-"""Offline script writer: turns the text itself into a script, sentence-aware for English and Chinese."""
+"""Offline script writer: turns the text itself into a script, sentence-aware for English and Chinese.
+
+The title is the author's: ``--title``, else a first line that is a heading (Markdown ``#`` or a
+short line without final punctuation followed by a blank line). Either one becomes segment 0, a
+title segment: its narration is the title said as a sentence on its own (the render's pause
+follows it) and its headline is the title, so its slide is a title card. A text without a title
+gets a short one (its first clause, else its top keyphrase) shown on the first segment's slide,
+and not said twice. Later headings start a segment and are its headline.
+
+With a length (``max_duration_s``), the writer keeps whole segments: the opening one, then the
+most central ones (those that share most of the text's keyphrases) while they fit, in text order.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from ytmaker import text as t
 from ytmaker.errors import InvalidInput
+from ytmaker.keyphrases import MAX_CJK_CHARS, Keyphrases
+from ytmaker.media.render import PAUSE_S
 from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.script import ScriptDraft, Segment
 
 #: A segment's narration: a few sentences, about 15 s of speech.
 SEGMENT_UNITS = 40
+#: a title made from the text: at most this many characters (Latin, CJK)
+TITLE_CHARS = 60
+TITLE_CJK_CHARS = 16
+
+
+@dataclass
+class _Group:
+    sentences: list[str] = field(default_factory=list)
+    headline: str | None = None  # the author's heading that starts it
 
 
 class OfflineScriptWriter:
-    """Cleans the text, groups its sentences into segments and derives title, description and tags.
+    """Cleans the text, groups its sentences into segments and derives title, description, headlines and tags.
 
     It narrates the author's own sentences (no invented content), so it is
     immune to text that tries to instruct an LLM.
     """
 
     def write(self, request: ScriptRequest, report: Report) -> ScriptDraft:
-        prose = t.clean(request.content)
-        sentences = [piece for s in t.sentences(prose) for piece in t.split_long(s, SEGMENT_UNITS)]
-        sentences = [s for s in sentences if t.units(s) > 0]
-        if not sentences:
+        parts = t.sections(request.content)
+        title = request.title
+        if title is None and parts and parts[0].heading:  # a first heading is the title, not a sentence
+            title, parts[0] = parts[0].heading, t.Section(None, parts[0].body)
+        groups = [g for part in parts for g in _group(part)]
+        if not groups:
             raise InvalidInput("the text has no words to narrate; give ytmaker some prose")
-        report(30, f"{len(sentences)} sentences found")
-        groups: list[list[str]] = []
-        for sentence in sentences:
-            if groups and t.units(" ".join(groups[-1] + [sentence])) <= SEGMENT_UNITS:
-                groups[-1].append(sentence)
-            else:
-                groups.append([sentence])
-        truncated = len(groups) > request.max_segments
-        groups = groups[: request.max_segments]
-        cjk = t.is_cjk(prose)
+        report(30, f"{sum(len(g.sentences) for g in groups)} sentences found")
+        cjk = t.is_cjk(" ".join(s for g in groups for s in g.sentences))
         joiner = "" if cjk else " "
-        segments = [
-            Segment(narration=joiner.join(group), image_description=self._describe(group, request.language))
-            for group in groups
-        ]
-        report(80, f"{len(segments)} segments written")
-        title = t.truncate(request.title or t.clean(sentences[0]).rstrip(".!?。！？"), 100)
-        summary = t.truncate(joiner.join(sentences[:2]), 400)
-        note = f"\n\n(The first {len(groups)} parts of a longer text.)" if truncated else ""
-        description = f"{summary}{note}\n\nMade with ytmaker."
-        tags = t.keywords(prose, 10)
-        return ScriptDraft(title=title, description=description, tags=tags, segments=segments)
+        narrations = [joiner.join(g.sentences) for g in groups]
+        phrases = Keyphrases(narrations)
+        spoken_title = title  # the author's title is said; one made from the text is only shown
+        title = t.truncate(title or _short_title(groups[0].sentences[0], phrases, cjk), 100)
+        title_s = t.speech_seconds(spoken_title) + PAUSE_S if spoken_title else 0.0
 
-    @staticmethod
-    def _describe(group: list[str], language: str) -> str:
-        words = t.keywords(" ".join(group), 5)
-        focus = ", ".join(words) if words else t.truncate(group[0], 60)
-        return t.truncate(f"An illustration of {focus}. Context: {group[0]}", 900)
+        kept = _select([t.speech_seconds(n) + PAUSE_S for n in narrations], phrases,
+                       None if request.max_duration_s is None else request.max_duration_s - title_s)
+        shortened = len(kept) < len(groups)
+        room = request.max_segments - (1 if spoken_title else 0)
+        capped = len(kept) > room
+        kept = kept[: max(1, room)]
+
+        segments = []
+        if spoken_title:
+            focus = phrases.top(4)
+            segments.append(Segment(narration=_as_sentence(spoken_title, cjk), headline=title,
+                                    image_description=_describe(title, focus, title)))
+        used = [title]
+        for n, i in enumerate(kept):
+            headline = groups[i].headline or (title if n == 0 and not spoken_title else phrases.headline(i, used))
+            headline = headline or t.truncate(narrations[i], MAX_CJK_CHARS + 2 if cjk else 40)
+            used.append(headline)
+            focus = list(dict.fromkeys(p.text for p in phrases.segments[i]))[:4]
+            segments.append(Segment(narration=narrations[i], headline=t.truncate(headline, 100),
+                                    image_description=_describe(headline, focus, groups[i].sentences[0])))
+        report(80, f"{len(segments)} segments written")
+
+        summary = t.truncate(joiner.join(groups[0].sentences[:2]), 400)
+        notes = []
+        if shortened:
+            seconds = title_s + sum(t.speech_seconds(narrations[i]) + PAUSE_S for i in kept[: max(1, room)])
+            notes.append(f"(Shortened to about {seconds:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
+        if capped:
+            notes.append(f"(The first {len(kept)} parts of a longer text.)")
+        note = "".join(f"\n\n{n}" for n in notes)
+        description = f"{summary}{note}\n\nMade with ytmaker."
+        return ScriptDraft(title=title, description=description, tags=phrases.top(10), segments=segments)
+
+
+def _group(part: t.Section) -> list[_Group]:
+    """A section's sentences in segments of about SEGMENT_UNITS; a heading opens the first one and is its headline.
+
+    A paragraph starts a segment (so a segment keeps to one topic) unless the segment before it is short.
+    """
+    paragraphs = [[piece for s in t.sentences(p) for piece in t.split_long(s, SEGMENT_UNITS) if t.units(piece) > 0]
+                  for p in re.split(r"\n\s*\n", t.clean(part.body))]
+    if part.heading:
+        paragraphs.insert(0, [_as_sentence(part.heading, t.is_cjk(part.heading))])
+    groups: list[_Group] = []
+    for paragraph in paragraphs:
+        for k, sentence in enumerate(paragraph):
+            if groups:
+                units = t.units(" ".join(groups[-1].sentences + [sentence]))
+                joins = units <= SEGMENT_UNITS and (k > 0 or t.units(" ".join(groups[-1].sentences)) < SEGMENT_UNITS // 2)
+                if joins:
+                    groups[-1].sentences.append(sentence)
+                    continue
+            groups.append(_Group([sentence]))
+    if groups and part.heading:
+        groups[0].headline = part.heading
+    return groups
+
+
+def _select(seconds: list[float], phrases: Keyphrases, budget: float | None) -> list[int]:
+    """The segments to keep within ``budget`` seconds: the opening one, then the most central that fit, in text order."""
+    if budget is None or sum(seconds) <= budget:
+        return list(range(len(seconds)))
+    kept, total = [0], seconds[0]
+    for i in sorted(range(1, len(seconds)), key=lambda i: (-phrases.centrality(i), i)):
+        if total + seconds[i] <= budget:
+            kept.append(i)
+            total += seconds[i]
+    return sorted(kept)
+
+
+def _short_title(opening: str, phrases: Keyphrases, cjk: bool) -> str:
+    """A title for a text without one: its first clause when that is short, else its top keyphrase."""
+    clause = t.first_clause(opening)
+    limit = TITLE_CJK_CHARS if cjk else TITLE_CHARS
+    if 0 < len(clause) <= limit and (cjk or len(clause.split()) >= 2):
+        return clause[:1].upper() + clause[1:]
+    top = phrases.top(1)
+    if top:
+        return top[0][:1].upper() + top[0][1:]
+    return t.truncate(clause or opening, limit)
+
+
+def _as_sentence(line: str, cjk: bool) -> str:
+    """A heading said as a sentence: with a full stop, so the voice pauses after it."""
+    line = line.strip()
+    return line if line.endswith((".", "!", "?", "…", "。", "！", "？")) else line + ("。" if cjk else ".")
+
+
+def _describe(headline: str, focus: list[str], context: str) -> str:
+    """What to picture: the segment's headline and phrases, with its first sentence for context."""
+    others = [p for p in focus if p.lower() != headline.lower()]
+    subject = f"{headline} ({', '.join(others)})" if others else headline
+    return t.truncate(f"An illustration of {subject}. Context: {context}", 900)

@@ -1,7 +1,7 @@
 """Prompt templates for LLM script writers, stored in code and chosen by id (a project's ``prompt_template``).
 
 A template is ``str.format`` text with the fields ``{title_line}``,
-``{language}``, ``{max_segments}``, ``{note}`` and ``{content}``. The author's
+``{language}``, ``{max_segments}``, ``{length}``, ``{note}`` and ``{content}``. The author's
 text goes last, between markers, and every template says it is material to
 narrate, not instructions to follow.
 """
@@ -12,7 +12,9 @@ from ytmaker.errors import InvalidInput
 
 _RULES = """Rules:
 - Write everything (title, description, tags, narration) in the language with code "{language}".
-- At most {max_segments} segments. Each narration is 1-4 sentences, about 15 seconds spoken aloud.
+- At most {max_segments} segments. Each narration is 1-4 sentences, about 15 seconds spoken aloud.{length}
+- Each segment's headline names its topic in at most 5 words (10 characters in Chinese or Japanese),
+  a phrase a viewer would read as the subject of that part, not a sentence.
 - Each image_description describes one still image for an image generator: concrete subjects,
   setting, composition, style; no text or letters in the image; nothing violent or explicit.
 - title: at most 100 characters. description: 2-4 sentences for YouTube. tags: up to 10 short keywords.
@@ -38,8 +40,17 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+def length_rule(max_duration_s: float | None) -> str:
+    """The rule that bounds the narration's length (espeak-ng's pace: 165 words a minute, 3.4 Chinese characters a second)."""
+    if not max_duration_s:
+        return ""
+    return (f"\n- The video lasts at most about {max_duration_s:.0f} seconds: all narrations together at most about "
+            f"{max_duration_s * 165 / 60:.0f} words ({max_duration_s * 3.4:.0f} characters in Chinese or Japanese). "
+            "Keep the opening and the main points; leave the rest out.")
+
+
 def render_prompt(template_id: str, *, content: str, title: str | None, language: str, max_segments: int,
-                  truncated: bool = False) -> str:
+                  truncated: bool = False, max_duration_s: float | None = None) -> str:
     """The prompt for one script request; an unknown template id is refused with the known ones."""
     template = TEMPLATES.get(template_id or "default")
     if template is None:
@@ -48,5 +59,5 @@ def render_prompt(template_id: str, *, content: str, title: str | None, language
     title_line = f"Use this title (translate it only if it is in another language): {title}\n" if title else ""
     # str.replace, not format, for the content: the author's braces must not break the template.
     prompt = template.format(title_line=title_line, language=language, max_segments=max_segments, note=note,
-                             content="\0CONTENT\0")
+                             length=length_rule(max_duration_s), content="\0CONTENT\0")
     return prompt.replace("\0CONTENT\0", content)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ytmaker import keyphrases
 from ytmaker.media.draw import draw_block, fit, text_width, wrap_lines
 from ytmaker.media.fonts import load_font
 from ytmaker.providers.base import ImageRequest
-from ytmaker.text import is_cjk, keywords, truncate, wrap
+from ytmaker.text import is_cjk, wrap
 
 SEPARATOR = " · "
 #: (top colour, bottom colour, accent) — dark enough for white text.
@@ -24,19 +25,13 @@ PALETTES = [
 ]
 
 
-def headline(narration: str, words: int = 3) -> str:
-    """A slide's headline from its narration: the most specific of its frequent words, e.g. "Manufacturing · Production · Solar".
+def headline(narration: str) -> str:
+    """A slide's headline for a segment whose script gives none (scripts written before segments had one):
+    the phrase its narration is most about (:func:`ytmaker.keyphrases.headline`).
 
     The subtitles carry the narration itself; the slide names what the segment is about.
     """
-    found = keywords(narration, 40)
-    if is_cjk(narration):
-        return SEPARATOR.join(found[:2]) or truncate(narration, 16)
-    found = list(dict.fromkeys(w.removesuffix("'s") for w in found))
-    # A word the segment repeats, then the longest of the rest (the more specific in a short segment).
-    pinned = found[:1] if found and narration.lower().count(found[0]) > 1 else []
-    picked = set(pinned + sorted(found[len(pinned):], key=len, reverse=True)[: words - len(pinned)])
-    return SEPARATOR.join(w[:1].upper() + w[1:] for w in found if w in picked) or truncate(narration, 60)
+    return keyphrases.headline(narration)
 
 
 def _wrap_phrases(draw, text: str, font, width: int) -> list[str]:
@@ -70,6 +65,10 @@ class SlideImages:
             shade = tuple(min(255, c + 18) for c in top)
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=shade, width=max(2, r // 20))
         cjk = is_cjk(request.caption + request.topic)
+        if request.title_card:
+            _title_card(draw, request.topic, accent, width, height, cjk)
+            image.save(out, format="PNG", optimize=False, compress_level=1)
+            return None
         # Wide margins: the Ken Burns crop (ytmaker.media.motion) hides up to about 8 % at each side, and
         # the burned-in subtitles take the lower quarter, so the text stays in the middle band.
         margin = width // 7
@@ -92,3 +91,21 @@ class SlideImages:
                    line_gap=1.2)
         image.save(out, format="PNG", optimize=False, compress_level=1)
         return None
+
+
+def _title_card(draw, title: str, accent, width: int, height: int, cjk: bool) -> None:
+    """The video's title, as large as fits in up to three balanced lines, between two accent rules, above the subtitles."""
+    margin, base = width // 7, min(width, height)
+    for divisor in (8, 10, 12, 14, 17):  # the largest size that fits in three lines without an orphan ("…的动 / 物")
+        font = load_font(base // divisor, cjk=cjk)
+        measure = text_width(draw, font)
+        lines = wrap(title, width - 2 * margin, measure)
+        if len(lines) == 1 or (len(lines) <= 3 and measure(lines[-1]) >= 0.4 * measure(lines[0])):
+            break
+    lines = fit(lines, 3)
+    block = len(lines) * int(font.size * 1.2)
+    top = round(height * 0.42) - block // 2
+    rule = max(3, base // 150)
+    for y in (top - base // 20, top + block + base // 30):
+        draw.line((width // 2 - base // 6, y, width // 2 + base // 6, y), fill=accent, width=rule)
+    draw_block(draw, lines, font, center_x=width // 2, top=top, fill=(255, 255, 255), stroke_fill=(0, 0, 0), line_gap=1.2)

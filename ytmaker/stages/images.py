@@ -75,7 +75,7 @@ def make_image(rt: Runtime, project: Project, script: Script, index: int) -> Non
     final = folder / f"{index:03d}.png"
     tmp = temp_path(final)
     request = ImageRequest(index=index, description=segment["image_description"],
-                           caption=headline(segment["narration"]), topic=script.title,
+                           caption=segment.get("headline") or headline(segment["narration"]), topic=script.title,
                            width=width, height=height, aspect_ratio=project.video_format)
     try:
         warning = rt.providers.images.generate(request, tmp)

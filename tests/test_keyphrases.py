@@ -1,0 +1,95 @@
+"""Keyphrases: headlines and tags that are words and phrases, not fragments, in English and Chinese."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ytmaker.keyphrases import Keyphrases, headline, keyphrases, phrases
+from ytmaker.providers import slides
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def paragraphs(name: str) -> list[str]:
+    return [p for p in (EXAMPLES / name).read_text(encoding="utf-8").split("\n\n") if not p.startswith("#")]
+
+
+def test_english_phrases_are_noun_phrases_without_verbs_or_trailing_adjectives():
+    found = [p.text for p in phrases("Crews learned to mount panels faster, and banks grew comfortable lending money "
+                                     "for solar farms because the world's total production doubled.")]
+    assert found == ["crews", "panels", "banks", "money", "solar farms", "total production"]
+
+
+def test_an_ing_word_is_a_noun_only_where_no_noun_or_auxiliary_comes_before_it():
+    assert [p.text for p in phrases("The answer is mostly manufacturing.")] == ["manufacturing"]
+    assert [p.text for p in phrases("Prices are falling. The data showing it.")] == ["prices", "data"]
+
+
+def test_chinese_phrases_are_whole_words_and_noun_runs_never_character_pairs():
+    found = [p.text for p in phrases("熊猫宝宝刚出生时非常小。几十年来，中国建立了许多自然保护区，野生大熊猫的数量逐渐增加。")]
+    assert "熊猫宝宝" in found and "自然保护区" in found and "野生大熊猫" in found
+    assert not {"大熊", "猫的", "十几", "熊猫的"} & set(found)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("solar-power.txt", ["Electricity", "Manufacturing", "Installation", "Batteries"]),
+    ("pandas-zh.txt", ["大熊猫", "竹子", "熊猫宝宝", "野生大熊猫"]),
+])
+def test_each_paragraph_of_the_examples_gets_its_own_topic_as_headline(name, expected):
+    found = Keyphrases(paragraphs(name))
+    used: list[str] = []
+    for i in range(len(found.segments)):
+        used.append(found.headline(i, used) or "")
+    assert used == expected
+
+
+def test_a_headline_is_not_repeated_on_the_next_slide_when_another_phrase_will_do():
+    found = Keyphrases(["Solar panels on roofs.", "Solar panels and inverters in a field."])
+    first = found.headline(0)
+    assert first == "Solar panels"
+    assert found.headline(1, [first]) == "Inverters"
+
+
+@pytest.mark.parametrize(("name", "wanted", "fragments"), [
+    ("solar-power.txt", {"solar panels", "electricity", "manufacturing", "silicon wafers"}, {"panels · inverters", "the"}),
+    ("pandas-zh.txt", {"大熊猫", "竹子", "熊猫宝宝"}, {"大熊", "猫的", "十几"}),
+])
+def test_tags_are_the_texts_top_phrases(name, wanted, fragments):
+    tags = keyphrases("\n\n".join(paragraphs(name)), 10)
+    assert len(tags) == 10 and len(set(tags)) == 10
+    assert wanted <= set(tags)
+    assert not fragments & set(tags)
+
+
+def test_a_headline_for_a_narration_on_its_own_replaces_the_old_keyword_triples():
+    narration = ("The answer is mostly manufacturing. Every time the world's production of solar panels doubled, "
+                 "their price fell by a fifth. Factories grew larger and manufacturing got cheaper.")
+    assert headline(narration) == "Manufacturing" == slides.headline(narration)
+    assert headline("太阳能很便宜，太阳能发电越来越多。") == "太阳能"
+    assert headline("Hi.") == "Hi."  # no phrase: the narration's first words
+
+
+def test_keyphrases_of_a_200_kb_text_take_under_a_second_with_the_dictionary_load():
+    code = """
+import json, sys, time
+text = sys.stdin.read()
+start = time.perf_counter()
+from ytmaker.keyphrases import Keyphrases
+found = Keyphrases([text[i : i + 400] for i in range(0, len(text), 400)])
+tags = found.top(10)
+headlines = [found.headline(i) for i in range(len(found.segments))]
+print(json.dumps([time.perf_counter() - start, tags]))
+"""
+    for name in ("pandas-zh.txt", "solar-power.txt"):
+        source = (EXAMPLES / name).read_text(encoding="utf-8")
+        text = source * (200_000 // len(source.encode()) + 1)
+        assert len(text.encode()) >= 200_000
+        out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True).stdout
+        seconds, tags = json.loads(out)
+        assert seconds < 1.0, f"{name}: {seconds:.2f} s"
+        assert len(tags) == 10

@@ -1,0 +1,253 @@
+"""Keyphrases: the phrases a text is about, for slide headlines, tags and image descriptions.
+
+Candidates are noun phrases, never fragments of words:
+
+* Chinese is cut into words and tagged with rjieba (jieba-rs: jieba's dictionary and tag set,
+  compiled; a 200 KB text is tagged in about 0.03 s where jieba's pure-Python ``posseg`` needs
+  about 1.4 s with its dictionary load). A phrase is a run of nouns, optionally led by a modifier
+  ("野生大熊猫", "熊猫宝宝", "自然保护区"), at most :data:`MAX_CJK_CHARS` characters.
+* Other text goes through a small rule-based chunker: a phrase is a run of words that are not
+  stop words, common verbs, adverbs (-ly), past forms (-ed) or numbers, trimmed of trailing
+  adjectives ("solar panels", "silicon wafers", "world's total production"). No dependency:
+  taggers that know English grammar (spaCy, NLTK) need model downloads and seconds to load,
+  and statistical extractors (YAKE) return n-grams with verbs in them just the same.
+
+A word weighs more the more often the text uses it; a phrase scores the sum of its words.
+A segment's headline also weighs how specific a word is to that segment among the others
+(an inverse segment frequency), so consecutive slides do not all say "Solar panels".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ytmaker.text import STOPWORDS, is_cjk, truncate
+
+#: a headline's limits: words (Latin) and characters (CJK)
+MAX_WORDS = 4
+MAX_CJK_CHARS = 10
+
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*|[^\w\s]", re.UNICODE)
+#: verbs, auxiliaries and other words that never sit inside a noun phrase
+_NOT_NOUN = _words("""
+is are was were be been being am has have had having do does did done get gets got gotten getting make makes made
+go goes went gone come comes came take takes took taken give gives gave given see sees saw seen say says said know
+knows knew known think thinks thought find finds found use uses want wants need needs look looks seem seems seemed
+become becomes became grow grows grew grown fall falls fell fallen turn turns hit hits build builds built keep keeps
+kept learn learns learnt show shows shown mean means meant help helps allow allows try tries tell tells told put puts
+run runs ran set sets let lets begin begins began begun bring brings brought hold holds held lose loses lost pay pays
+paid meet meets met include includes continue continues lead leads led leave leaves left feel feels felt live lives
+change changes mount mounts cost costs rise rises rose risen sit sits sat stand stands stood eat eats ate eaten
+sleep sleeps slept spend spends spent catch catches caught teach teaches taught buy buys bought sell sells sold
+can cannot could will would shall should may might must also even still already yet often never always ever again
+almost quite rather really perhaps maybe else however therefore thus instead today yesterday tomorrow ago later soon
+there here whose whatever whichever whoever something anything nothing everything someone anyone everyone nobody
+like unlike via per among amongst across around within without along toward towards behind beyond despite though
+although unless whether since together
+zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
+millions billion billions first second third fourth fifth half dozen
+""")
+#: auxiliaries: an -ing word after one of these is a verb ("prices are falling")
+_AUX = _words("is are was were be been being am has have had keep keeps kept start started stop stopped")
+#: nouns too general to name a topic on their own
+_GENERIC = _words("""
+answer thing things way ways time times year years day days part parts kind kinds lot lots fact facts case cases
+people person story stories place places point points end question questions example examples number numbers
+""")
+#: adjectives trimmed off a phrase's ends ("panels faster", "cheap storage")
+_ADJ = _words("""
+big bigger biggest small smaller smallest large larger largest new newer old older good better best bad worse worst
+great greater high higher low lower cheap cheaper cheapest fast faster slow slower easy easier hard harder thin
+thinner long longer short shorter reliable comfortable possible important different available enough next last
+""")
+#: jieba tags: nouns (a phrase ends on one), and what may stand before them in a phrase
+_CJK_NOUN = frozenset({"n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j"})
+#: a word that starts with a count ("一个", "十几") is a quantity, not a noun, whatever its tag
+_CJK_COUNT = re.compile(r"^[一二三四五六七八九十几两百千万]+[个只位种些条次年天克斤]?")
+_CJK_MODIFIER = frozenset({"b", "vn", "an"}) | _CJK_NOUN
+_CJK_GENERIC = frozenset({"时候", "地方", "人们", "东西", "方面", "问题", "情况", "时间", "事情", "大家"})
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str  # as the text writes it
+    key: tuple[str, ...]  # its words, normalised (lower case, singular)
+
+
+def _singular(word: str) -> str:
+    word = word.lower().replace("’", "'").removesuffix("'s").strip("'-")
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-3] + "y" if word.endswith("ies") else word[:-1]
+    return word
+
+
+def _latin_phrases(text: str) -> list[Phrase]:
+    out: list[Phrase] = []
+    run: list[str] = []
+
+    def close() -> None:
+        while run and run[-1].lower() in _ADJ | _GENERIC and len(run) > 1:
+            run.pop()
+        while len(run) > 1 and (run[0].lower() in _ADJ or run[0].lower().endswith("est")):  # "cheap panels" -> "panels"
+            run.pop(0)
+        words = run[-MAX_WORDS:]
+        if words and not (len(words) == 1 and (words[0].lower() in _GENERIC | _ADJ or len(words[0]) < 3)):
+            out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
+        run.clear()
+
+    previous = "."
+    for token in _TOKEN.findall(text):
+        if previous in (".", "!", "?", "…") and token[:1].isupper() and not token.isupper():
+            token = token.lower()  # "Installation got easier" -> "installation", but "NASA" and mid-sentence "Paris" stay
+        lower = token.lower().replace("’", "'")
+        base = lower.removesuffix("'s")
+        # An -ing word after a noun, an adjective or an auxiliary is a verb ("data showing", "are falling");
+        # elsewhere it may be the noun ("mostly manufacturing").
+        verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
+        if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing
+                or (len(base) > 4 and base.endswith(("ly", "ed")))):
+            close()
+        else:
+            run.append(token)
+            if lower.endswith("'s"):  # a possessor only qualifies the phrase after it: "world's | total production"
+                run.clear()
+        previous = lower
+    close()
+    return out
+
+
+def _cjk_phrases(text: str) -> list[Phrase]:
+    import rjieba  # a compiled jieba; imported here so English-only work never loads the dictionary
+
+    out: list[Phrase] = []
+    run: list[tuple[str, str]] = []
+
+    def close() -> None:
+        while run and (run[-1][1] not in _CJK_NOUN or (run[-1][0] in _CJK_GENERIC and len(run) > 1)):
+            run.pop()
+        while run and sum(len(w) for w, _ in run) > MAX_CJK_CHARS:
+            run.pop(0)
+        words = [w for w, _ in run]
+        if words and (len(words) > 1 or (len(words[0]) > 1 and words[0] not in _CJK_GENERIC)):
+            out.append(Phrase("".join(words), tuple(words)))
+        run.clear()
+
+    for word, tag in rjieba.tag(text):
+        if tag in _CJK_MODIFIER and word.strip() and not _CJK_COUNT.match(word):
+            run.append((word, tag))
+        else:
+            close()
+    close()
+    return out
+
+
+def phrases(text: str) -> list[Phrase]:
+    """Every candidate phrase in ``text``, in order (repeats included)."""
+    return _cjk_phrases(text) if is_cjk(text) else _latin_phrases(text)
+
+
+class Keyphrases:
+    """A text's phrases, weighed over the whole text and, for headlines, over its segments."""
+
+    def __init__(self, segments: Sequence[str]) -> None:
+        self.segments = [phrases(s) for s in segments]
+        self.words = Counter(w for found in self.segments for p in found for w in p.key)
+        self.spread = Counter(w for found in self.segments for w in {w for p in found for w in p.key})
+        self.surface = _surfaces(p for found in self.segments for p in found)
+
+    def weight(self, word: str) -> float:
+        """How much the text is about ``word``: more for the words it repeats."""
+        return 1.0 + math.log(self.words[word]) if self.words[word] else 0.0
+
+    def top(self, count: int) -> list[str]:
+        """The text's ``count`` best phrases; one whose words are in a better one is left out unless it stands alone more often."""
+        occurrences = Counter(p.key for found in self.segments for p in found)
+        ranked = sorted(occurrences, key=lambda k: (-self._score(k, occurrences[k]), self.surface[k]))
+        chosen: list[tuple[str, ...]] = []
+        for key in ranked:
+            covered = any(set(key) <= set(c) and occurrences[key] < occurrences[c] for c in chosen)
+            if not covered:
+                chosen.append(key)
+            if len(chosen) == count:
+                break
+        return [self.surface[k] for k in chosen]
+
+    def headline(self, index: int, avoid: Iterable[str] = ()) -> str | None:
+        """The phrase segment ``index`` is most about, other than those in ``avoid``; None if it has none."""
+        found = self.segments[index]
+        if not found:
+            return None
+        avoided = [a.lower() for a in avoid]
+        local = Counter(p.key for p in found)
+        first: dict[tuple[str, ...], float] = {}
+        for position, p in enumerate(found):
+            first.setdefault(p.key, position / len(found))
+        count = len(self.segments)
+
+        def score(key: tuple[str, ...]) -> float:
+            # Specific to this segment, a little longer, early (the topic sentence), repeated.
+            written = self.surface[key].split() if len(self.surface[key].split()) == len(key) else key
+            specific = sum(self.weight(w) * _long(v) * (0.5 + math.log((1 + count) / self.spread[w])) for w, v in zip(key, written))
+            specific /= len(key)
+            shape = (1 + 0.3 * (min(len(key), 3) - 1)) * (1 + 0.3 * (1 - first[key])) * (1 + 0.5 * (local[key] - 1))
+            return specific * shape + sum(len(w) for w in key) / 1000
+
+        ranked = sorted(local, key=score, reverse=True)
+        fresh = [k for k in ranked if not any(self.surface[k].lower() in a for a in avoided)]
+        best = (fresh or ranked)[0]
+        return _capitalised(self.surface[best])
+
+    def centrality(self, index: int) -> float:
+        """How much segment ``index`` speaks of what the whole text is about, per phrase it holds."""
+        found = self.segments[index]
+        words = {w for p in found for w in p.key}
+        return sum(self.weight(w) for w in words) / math.sqrt(1 + len(found))
+
+    def _score(self, key: tuple[str, ...], occurrences: int) -> float:
+        generic = 0.3 if len(key) == 1 and key[0] in _GENERIC else 1.0
+        shape = 1 + 0.3 * (min(len(key), 3) - 1)
+        return sum(self.weight(w) * _long(w) for w in key) / len(key) * shape * (1 + math.log(occurrences)) * generic
+
+
+def _long(word: str) -> float:
+    """Longer English words tend to be the more specific ones ("batteries" over "price"); not so in Chinese (idioms)."""
+    return 1.0 if is_cjk(word) else 0.5 + min(len(word), 12) / 12
+
+
+def _surfaces(found: Iterable[Phrase]) -> dict[tuple[str, ...], str]:
+    """Each key's most frequent written form (a sentence-initial capital loses to the plain form)."""
+    forms: dict[tuple[str, ...], Counter[str]] = {}
+    for p in found:
+        forms.setdefault(p.key, Counter())[p.text] += 1
+    out = {}
+    for key, counts in forms.items():
+        best = max(counts, key=lambda f: (counts[f] + counts[f.lower()] * (f == f.lower()), f == f.lower()))
+        out[key] = best
+    return out
+
+
+def _capitalised(phrase: str) -> str:
+    return phrase[:1].upper() + phrase[1:]
+
+
+def keyphrases(text: str, count: int = 10) -> list[str]:
+    """The ``count`` phrases ``text`` is most about, best first."""
+    return Keyphrases([text]).top(count)
+
+
+def headline(narration: str) -> str:
+    """A slide's headline for one narration on its own: its best phrase, else its first words."""
+    found = Keyphrases([narration]).headline(0)
+    if found:
+        return found
+    return truncate(narration, MAX_CJK_CHARS + 2 if is_cjk(narration) else 40)
