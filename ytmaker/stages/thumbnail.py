@@ -1,13 +1,23 @@
-"""Stage 4: a 1280x720 JPEG from the video's most detailed picture plus the title (and 1080x1920 for 9:16)."""
+"""Stage 4: a 1280x720 JPEG of the title over the picture that matches it best (and 1080x1920 for 9:16).
+
+The picture is a segment's, chosen by how much of the title's keyphrases the
+segment's narration and headline share (``rank_segments``); among segments
+that tie, the most detailed still wins (ytmaker.media.thumbnail). Without the
+stills, frames are taken from the middle of those segments in the video.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
 from ytmaker.db.models import StageStatus, Thumbnail, Video
 from ytmaker.errors import PermanentError
+from ytmaker.keyphrases import phrases
 from ytmaker.media import instant
-from ytmaker.media.thumbnail import VERTICAL_SIZE, make_thumbnail
+from ytmaker.media.render import segment_durations
+from ytmaker.media.thumbnail import SIZE, VERTICAL_SIZE, make_thumbnail
 from ytmaker.runtime import Runtime
 from ytmaker.stages.files import existing_assets, sha256, temp_path
 from ytmaker.stages.runner import StageContext, run_stage
@@ -16,6 +26,24 @@ from ytmaker.stages.script import load_script
 
 def run(rt: Runtime, project_id: str) -> StageStatus | None:
     return run_stage(rt, "thumbnail", project_id, _thumbnail)
+
+
+def rank_segments(title: str, segments: Sequence[dict[str, Any]]) -> list[int]:
+    """The indexes of the segments that share most of the title's keyphrases (every segment when none shares any).
+
+    A segment scores one for each of the title's words found in its narration's or headline's phrases
+    (ytmaker.keyphrases: normalised, singular) and one more for each of the title's whole phrases.
+    """
+    wanted = {p.key for p in phrases(title)}
+
+    def shared(segment: dict[str, Any]) -> int:
+        said = {p.key for p in phrases(segment["narration"]) + phrases(segment.get("headline") or "")}
+        words = {w for key in said for w in key}
+        return len({w for key in wanted for w in key} & words) + len(wanted & said)
+
+    scores = [shared(segment) for segment in segments]
+    best = max(scores, default=0)
+    return [i for i, score in enumerate(scores) if score == best]
 
 
 def _thumbnail(ctx: StageContext) -> StageStatus:
@@ -28,9 +56,11 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
     if video is None or not rt.path(video.path).exists():
         raise PermanentError("the rendered video is missing; run `ytmaker retry` to render it again")
     script = load_script(rt, project.id)
+    matching = rank_segments(script.title, script.segments)
     images = existing_assets(rt, project.id, "image")
-    stills = [rt.path(images[i].path) for i in sorted(images)] or None
-    outputs = [("thumbnail.jpg", (1280, 720))]
+    stills = [rt.path(images[i].path) for i in matching if i in images] or [rt.path(images[i].path) for i in sorted(images)]
+    times = None if stills else _middles(rt, project.id, len(script.segments), matching)
+    outputs = [("thumbnail.jpg", SIZE)]
     if project.video_format == "9:16":
         outputs.append(("thumbnail_9x16.jpg", VERTICAL_SIZE))
     for name, size in reversed(outputs):  # the recorded one last: its presence means all are done
@@ -40,10 +70,21 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
             if rt.settings.renderer == "instant":  # benchmarks: no drawing (ytmaker.media.instant)
                 instant.thumbnail(stills, tmp)
             else:
-                make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills, size=size)
+                make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills,
+                               size=size, times=times)
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
     with rt.db.session() as session:
         session.merge(Thumbnail(project_id=project.id, path=rt.relative(final), checksum=sha256(final)))
     return StageStatus.SUCCEEDED
+
+
+def _middles(rt: Runtime, project_id: str, count: int, segments: list[int]) -> list[float] | None:
+    """When the segments' narrations were recorded: the middle of each of ``segments`` in the video, in seconds."""
+    audio = existing_assets(rt, project_id, "audio")
+    if any(i not in audio or not audio[i].duration_ms for i in range(count)):
+        return None
+    durations = segment_durations([(audio[i].duration_ms or 0) / 1000 for i in range(count)])
+    starts = [sum(durations[:i]) for i in range(count)]
+    return [starts[i] + durations[i] / 2 for i in segments[:4]]  # a frame each is decoded: a few at most
