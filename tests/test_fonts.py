@@ -1,4 +1,4 @@
-"""Fonts: fontconfig's choice when it has a suitable one, the list of usual places when not."""
+"""Fonts: fontconfig's choice when it has a suitable one, the list of usual places when not, the bundled one last."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from ytmaker.errors import InvalidInput
 from ytmaker.media import fonts
+from ytmaker.media.captions import make_captions
+from ytmaker.media.cmap import character_map
 from ytmaker.media.fonts import font_path
 
 
@@ -93,3 +96,46 @@ def test_a_fontconfig_without_chinese_falls_back_and_is_asked_once(tmp_path, mon
     assert font_path(cjk=True) == str(fallback)
     assert font_path() == str(latin) and font_path(cjk=True) == str(fallback)
     assert asked.read_text().split() == ["fc-match", "fc-list"]
+
+
+@pytest.fixture
+def no_system_fonts(tmp_path, monkeypatch):
+    """A machine with no fontconfig and none of the usual font files: only what installs with ytmaker."""
+    empty = tmp_path / "no-fonts-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(fonts, "LATIN_CANDIDATES", [str(tmp_path / "absent.ttf")])
+    monkeypatch.setattr(fonts, "CJK_CANDIDATES", [str(tmp_path / "absent.ttc")])
+
+
+def test_on_a_machine_without_fonts_a_chinese_cue_is_drawn_with_real_glyphs(no_system_fonts, tmp_path):
+    # Given only the bundled font,
+    bundled = fonts.bundled_font()
+    assert bundled is not None and Path(bundled).is_file()
+    assert font_path(cjk=True) == bundled and font_path() == bundled
+
+    # when a Chinese narration is cued for the render,
+    captions = make_captions(["太阳能发电越来越便宜，屋顶上的电池板把阳光变成电。"], [0.0], [4.0], (1280, 720), tmp_path)
+
+    # then it is drawn with that font, and no character is the font's .notdef box.
+    assert captions.font == bundled
+    notdef = _glyph(bundled, "\uffff")
+    characters = [c for cue in captions.cues for line in cue.lines for c in line if c.isalpha()]
+    assert len(characters) >= 20
+    assert all(_glyph(bundled, c) != notdef for c in characters)
+    assert fonts.undrawable("".join(characters)) == []
+
+
+def test_the_character_map_agrees_with_what_the_font_draws():
+    # A font's cmap says which characters have a glyph; drawing says the same (others are the .notdef box).
+    for path in {font_path(), fonts.bundled_font()} - {None}:
+        notdef = _glyph(path, "\uffff")
+        cmap = character_map(path)
+        for character in "aZéßЖλע中日阳あア한ក":
+            assert (character in cmap) == (_glyph(path, character) != notdef), (path, character)
+
+
+def test_letters_no_font_has_are_refused_naming_their_script(no_system_fonts):
+    fonts.check_drawable("Solar power, 太阳能, солнечная энергия, 태양광")
+    with pytest.raises(InvalidInput, match=r"2 letters of this text \(ក ព: KHMER\).*empty boxes.*KHMER"):
+        fonts.check_drawable("Solar ក ព ក")

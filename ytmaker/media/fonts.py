@@ -4,20 +4,29 @@ Fontconfig is asked first (``fc-match``, present wherever fonts are installed
 on Linux, and with Homebrew on macOS). It always names *some* font, so a CJK
 match counts only when ``fc-list :lang=zh`` lists it too, and only files
 Pillow can load are taken. Without fontconfig, or without a suitable answer,
-the first installed font of a list of usual places is used. The answer is
-cached for the life of the process.
+the first installed font of a list of usual places is used, and last the
+Noto Sans CJK that installs with ytmaker (the ``noto-cjk-sans-otc`` wheel, OFL):
+it draws Chinese, Japanese, Korean, Latin, Greek and Cyrillic, so a fresh machine
+without fonts still shows real glyphs. The answer is cached for the life of the process.
+
+``check_drawable`` refuses a text with letters none of these fonts can draw,
+before any work, rather than letting a video of empty boxes be made.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import ImageFont
 
-from ytmaker.errors import MediaError
+from ytmaker.errors import InvalidInput, MediaError
+from ytmaker.media.cmap import character_map
+from ytmaker.text import is_cjk
 
 #: what fontconfig is asked for: a bold sans-serif, and the preferred font covering Chinese
 LATIN_PATTERN = "sans:bold"
@@ -40,6 +49,10 @@ CJK_CANDIDATES = [
     "/System/Library/Fonts/PingFang.ttc",
     "C:/Windows/Fonts/msyh.ttc",
 ]
+#: the font that installs with ytmaker, last resort of both kinds: (package, file in it)
+BUNDLED = ("noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc")
+#: Pillow's own font (used when there is no font file at all) draws only these
+_PILLOW_DEFAULT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 @lru_cache(maxsize=4)
@@ -51,7 +64,44 @@ def font_path(cjk: bool = False) -> str | None:
     for candidate in CJK_CANDIDATES if cjk else LATIN_CANDIDATES:
         if Path(candidate).is_file():
             return candidate
-    return None
+    return bundled_font()
+
+
+def bundled_font() -> str | None:
+    """The font file shipped by ytmaker's font dependency, or None when that package is not installed."""
+    package, file = BUNDLED
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / file
+    return str(path) if path.is_file() else None
+
+
+def undrawable(text: str) -> list[str]:
+    """The distinct letters of ``text`` that neither the Latin nor the CJK font has a glyph for, in order of appearance."""
+    maps = []
+    for path in dict.fromkeys((font_path(), font_path(cjk=True))):
+        try:
+            maps.append(character_map(path) if path else _PILLOW_DEFAULT)
+        except (OSError, ValueError, IndexError):  # a font we cannot read counts as drawing nothing
+            continue
+    return [c for c in dict.fromkeys(text) if c.isalpha() and not any(c in m for m in maps)]
+
+
+def check_drawable(text: str) -> None:
+    """InvalidInput naming what to install when some letters of ``text`` would be drawn as empty boxes."""
+    missing = undrawable(text)
+    if not missing:
+        return
+    scripts = sorted({unicodedata.name(c, "UNKNOWN").split()[0] for c in missing})
+    fonts = ", ".join(Path(p).name for p in dict.fromkeys((font_path(), font_path(cjk=True))) if p) or "Pillow's own font"
+    if is_cjk("".join(missing)):
+        what = "pip install noto-cjk-sans-otc (ytmaker's font dependency), or apt install fonts-noto-cjk"
+    else:
+        what = (f"install a font covering {', '.join(scripts)} and make it fontconfig's bold sans-serif "
+                "(fc-match sans:bold), e.g. apt install fonts-noto-core")
+    raise InvalidInput(f"{len(missing)} letters of this text ({' '.join(missing[:10])}: {', '.join(scripts)}) have no glyph "
+                       f"in the fonts ytmaker draws with ({fonts}); slides and subtitles would show empty boxes. {what}")
 
 
 def load_font(size: int, *, cjk: bool = False) -> ImageFont.FreeTypeFont:

@@ -1,5 +1,9 @@
 """Offline speech with espeak-ng, loaded from the ``espeakng-loader`` wheel (no system package).
 
+The voice follows the project's language (``find_voice``), chosen among the languages the
+loaded espeak-ng declares (``espeak_ListVoices``, asked once), so a language it cannot voice is
+refused when the project is created (``check_language``), not after the script is written.
+
 libespeak-ng keeps global state and is not thread-safe, so one lock serialises
 synthesis inside a process; it is fast (hundreds of times real time), so the
 lock costs little next to the rest of a stage.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import threading
 import wave
+from functools import lru_cache
 from pathlib import Path
 
 from ytmaker.errors import InvalidInput, PermanentError
@@ -30,11 +35,18 @@ class _Event(ctypes.Structure):
                 ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
 
 
+class _Voice(ctypes.Structure):
+    """espeak_VOICE (speak_lib.h); ``languages`` is a run of <priority byte><name>\\0 ended by a zero byte."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte), ("xx1", ctypes.c_ubyte),
+                ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
-#: our language codes -> espeak-ng voice names
-VOICES = {"en": "en-us", "zh": "cmn", "cmn": "cmn", "de": "de", "fr": "fr", "es": "es", "it": "it",
-          "pt": "pt", "ja": "ja", "ru": "ru", "ar": "ar", "he": "he", "hi": "hi", "ko": "ko", "nl": "nl"}
+#: language codes whose espeak-ng language is not the code itself (en: espeak-ng's "en" is British; zh: Mandarin)
+VOICES = {"en": "en-us", "zh": "cmn"}
 
 
 class _Engine:
@@ -87,6 +99,54 @@ class _Engine:
             lib.espeak_Synchronize()
             return b"".join(cls._buffer), cls._rate, cls._words
 
+    @classmethod
+    def languages(cls) -> dict[str, str]:
+        """Each language code a voice declares (lower case) -> that voice's file name, the preferred voice first."""
+        with cls._lock:
+            lib = cls.load()
+            lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+            voices = lib.espeak_ListVoices(None)
+            found: list[tuple[int, str, str]] = []
+            i = 0
+            while voices[i]:
+                voice = voices[i].contents
+                file = (voice.identifier or b"").decode("ascii", "replace").rsplit("/", 1)[-1]
+                at = voice.languages
+                while at and (priority := ctypes.string_at(at, 1)[0]) != 0:
+                    name = ctypes.string_at(at + 1)
+                    found.append((priority, name.decode("ascii", "replace").lower(), file))
+                    at += len(name) + 2
+                i += 1
+            by_language: dict[str, str] = {}
+            for _, language, file in sorted(found):  # a lower number is a stronger claim on the language
+                by_language.setdefault(language, file)
+            return by_language
+
+
+@lru_cache(maxsize=1)
+def voiced_languages() -> dict[str, str]:
+    """The language codes espeak-ng has a voice for, each with its voice (asked once per process)."""
+    return _Engine.languages()
+
+
+def find_voice(language: str) -> str | None:
+    """The espeak-ng voice of a language code: ours (en: en-us, zh: cmn), the code's own (en-gb), its base's; None if none."""
+    voices = voiced_languages()
+    code = language.strip().lower()
+    base = code.split("-")[0]
+    for candidate in (VOICES.get(code), code, VOICES.get(base), base):
+        if candidate and candidate in voices:
+            return voices[candidate]
+    return None
+
+
+def check_language(language: str) -> None:
+    """InvalidInput, listing the languages espeak-ng voices, when it has no voice for ``language``."""
+    if find_voice(language) is None:
+        known = ", ".join(sorted(voiced_languages()))
+        raise InvalidInput(f"espeak-ng has no voice for language {language!r}; it voices: {known}. Give --language one "
+                           "of these, or use a speech provider that speaks it (YTMAKER_SPEECH_PROVIDER=google)")
+
 
 class EspeakSpeech:
     """Narration as a mono 16-bit WAV, voice chosen from the project's language or voice name.
@@ -99,7 +159,7 @@ class EspeakSpeech:
         self.words_per_minute = words_per_minute
 
     def synthesize(self, text: str, *, language: str, voice: str, out: Path) -> list[tuple[int, float]]:
-        name = voice or VOICES.get(language.split("-")[0].lower(), language)
+        name = voice or find_voice(language) or language
         pcm, rate, words = _Engine.synthesize(text, name, self.words_per_minute)
         if not pcm:
             raise InvalidInput(f"espeak-ng produced no audio for segment text {text[:40]!r}")
