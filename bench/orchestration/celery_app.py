@@ -13,19 +13,24 @@ import time
 
 from celery import Celery, chain, group
 
-app = Celery("ytmaker_bench", broker=os.environ.get("BENCH_CELERY_URL", "redis://127.0.0.1:6379/1"),
-             backend=os.environ.get("BENCH_CELERY_URL", "redis://127.0.0.1:6379/1"))
-app.conf.update(
+#: the seed's settings, shared with celery_stages_app (which routes its tasks by their own names)
+SEED_SETTINGS = dict(
     task_serializer="json", accept_content=["json"], result_serializer="json", timezone="UTC", enable_utc=True,
     task_track_started=True, task_time_limit=30 * 60, task_soft_time_limit=25 * 60,
     worker_prefetch_multiplier=1, worker_max_tasks_per_child=50,
+    broker_connection_retry_on_startup=True,
+)
+
+app = Celery("ytmaker_bench", broker=os.environ.get("BENCH_CELERY_URL", "redis://127.0.0.1:6379/1"),
+             backend=os.environ.get("BENCH_CELERY_URL", "redis://127.0.0.1:6379/1"))
+app.conf.update(
+    SEED_SETTINGS,
     task_routes={
         "bench.script.*": {"queue": "scripts"},
         "bench.assets.*": {"queue": "assets"},
         "bench.render.*": {"queue": "render"},
         "bench.upload.*": {"queue": "upload"},
     },
-    broker_connection_retry_on_startup=True,
 )
 
 

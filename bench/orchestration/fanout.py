@@ -25,8 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.orchestration.harness import RedisServer, median  # noqa: E402
-from bench.orchestration.systems import YtmakerSystem, procfile_commands, wait_done  # noqa: E402
+from bench.orchestration.harness import RedisServer, median
+from bench.orchestration.systems import YtmakerSystem, procfile_commands, wait_done
 
 
 def assets_concurrency() -> int:

@@ -1,4 +1,4 @@
-"""What the three systems share: a private Redis server, worker process groups, counters, RSS.
+"""What the systems share: a private Redis server, worker process groups, counters, RSS.
 
 A private ``redis-server`` (its own port, no persistence) is started for the
 run, because ``INFO commandstats`` counts the whole server: on a shared Redis
@@ -159,6 +159,23 @@ def pids_named(needle: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's backends and their postmaster, whose reaped-children times keep the CPU of backends that exited.
+
+    A connection closed during a repetition (a recycled Celery child's pool)
+    takes its backend's CPU out of the backends' sum; the postmaster's
+    ``cutime``/``cstime`` gain it, so the sum over both does not go down.
+    """
+    backends = pids_named("postgres:")
+    parents = set()
+    for pid in backends:
+        try:
+            parents.add(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]))
+        except OSError:
+            continue
+    return backends + sorted(parents - set(backends))
 
 
 def sql_counts(directory: Path) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Orchestration benchmark: ytmaker against the seed's Celery design and a bare Dramatiq floor.
+"""Orchestration benchmark: ytmaker against the seed's Celery design (on ytmaker's stages, and no-op) and a bare Dramatiq floor.
 
     python bench/orchestration/run.py            # N=300 projects at once, 3 repetitions, medians
     python bench/orchestration/run.py --quick    # N=30, 1 repetition: a minute or two
@@ -25,17 +25,27 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.orchestration.harness import RedisServer, command_delta, cpu_seconds, median, percentile, pids_named  # noqa: E402
+from bench.orchestration.harness import (
+    RedisServer,
+    command_delta,
+    cpu_seconds,
+    median,
+    percentile,
+    pids_named,
+    postgres_pids,
+)
 
-SYSTEMS = ("ytmaker", "celery", "dramatiq")
-REDIS_DB = {"ytmaker": 0, "celery": 1, "dramatiq": 2}
+SYSTEMS = ("ytmaker", "celery-stages", "celery-stages-kept", "celery", "dramatiq")
+REDIS_DB = {"ytmaker": 0, "celery": 1, "dramatiq": 2, "celery-stages": 3, "celery-stages-kept": 4}
 
 
 def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, timeout_s: float, log_dir: Path,
             command_calls) -> dict:
     from bench.orchestration import systems
 
-    cls = {"ytmaker": systems.YtmakerSystem, "celery": systems.CelerySystem, "dramatiq": systems.DramatiqSystem}[system_name]
+    cls = {"ytmaker": systems.YtmakerSystem, "celery-stages": systems.CeleryStagesSystem,
+           "celery-stages-kept": systems.CeleryStagesKeptSystem, "celery": systems.CelerySystem,
+           "dramatiq": systems.DramatiqSystem}[system_name]
     system = cls(redis_url, log_dir)
     system.start()
     try:
@@ -61,7 +71,7 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
             time.sleep(0.5)
             calls_before, db_before = command_calls(), system.db_counts()
             redis_pids = pids_named(f"redis-server 127.0.0.1:{redis_url.rsplit(':', 1)[1].split('/')[0]}")
-            cpu_before = (system.workers.cpu_s(), cpu_seconds(pids_named("postgres:")), cpu_seconds(redis_pids))
+            cpu_before = (system.workers.cpu_s(), cpu_seconds(postgres_pids()), cpu_seconds(redis_pids))
             sent_at = {}
             start = time.time()
             for pid in ids:
@@ -69,7 +79,7 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
                 system.send(pid)
             systems.wait_done(system, ids, timeout_s=timeout_s, interval_s=0.05)
             calls_after = command_calls()
-            cpu_after = (system.workers.cpu_s(), cpu_seconds(pids_named("postgres:")), cpu_seconds(redis_pids))
+            cpu_after = (system.workers.cpu_s(), cpu_seconds(postgres_pids()), cpu_seconds(redis_pids))
             time.sleep(0.6)  # the workers' SQL counters are written four times a second
             db_after = system.db_counts()
             done = system.done_times(ids)
@@ -87,7 +97,7 @@ def measure(system_name: str, redis_url: str, n: int, reps: int, idle: int, time
             })
             time.sleep(0.5)
         rss_after = system.workers.rss_mb()
-        return {"system": system.name, "shape": system.shape, "runs": runs, "idle": idle_latencies,
+        return {"key": system_name, "system": system.name, "shape": system.shape, "runs": runs, "idle": idle_latencies,
                 "rss_before": rss_before, "rss_after": rss_after}
     finally:
         system.stop()
@@ -98,6 +108,7 @@ def summarise(result: dict) -> dict:
     pick = sorted(runs, key=lambda r: r["throughput"])[len(runs) // 2]  # the median run, for the per-project counts
     db = pick["db_per_project"]
     return {
+        "key": result["key"],
         "system": result["system"],
         "projects_s": median([r["throughput"] for r in runs]),
         "p50_ms": 1000 * median([r["p50"] for r in runs]),
@@ -123,6 +134,29 @@ def table(rows: list[dict]) -> str:
     out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
+
+
+def ratios(by_key: dict[str, dict]) -> str:
+    """ytmaker against each other system that ran: throughput ratio and idle latencies."""
+    if "ytmaker" not in by_key:
+        return ""
+    y = by_key["ytmaker"]
+    lines = []
+    if "celery-stages" in by_key:  # the fair one: the same stage functions under both orchestrations
+        c = by_key["celery-stages"]
+        lines.append(f"ytmaker / celery on ytmaker stages throughput: {y['projects_s'] / c['projects_s']:.2f}x (target >= 1.3x); "
+                     f"idle 1-project {y['idle_ms']:.0f} ms against {c['idle_ms']:.0f} ms (target: no worse)")
+    if "celery-stages-kept" in by_key:
+        c = by_key["celery-stages-kept"]
+        lines.append(f"ytmaker / celery on ytmaker stages, children kept: {y['projects_s'] / c['projects_s']:.2f}x; "
+                     f"idle 1-project {y['idle_ms']:.0f} ms against {c['idle_ms']:.0f} ms")
+    if "celery" in by_key:
+        ratio = y["projects_s"] / by_key["celery"]["projects_s"]
+        lines.append(f"ytmaker / celery (no-op tasks) throughput: {ratio:.2f}x (earlier target >= 4x)")
+    if "dramatiq" in by_key:
+        ratio = by_key["dramatiq"]["projects_s"] / y["projects_s"]
+        lines.append(f"bare dramatiq (no-op) / ytmaker throughput: {ratio:.2f}x (earlier target <= 1.5x)")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -170,11 +204,7 @@ def main() -> None:
     rows = [summarise(r) for r in results]
     print(f"N={n} projects at once, {reps} repetition(s), medians; idle latency over {idle} projects sent one at a time")
     print(table(rows))
-    by_name = {r["system"].split()[0]: r for r in rows}
-    if {"ytmaker", "celery", "bare"} <= set(by_name):
-        y, c, d = by_name["ytmaker"], by_name["celery"], by_name["bare"]
-        print(f"ytmaker / celery throughput: {y['projects_s'] / c['projects_s']:.2f}x (target >= 4x); "
-              f"bare dramatiq / ytmaker: {d['projects_s'] / y['projects_s']:.2f}x (target <= 1.5x)")
+    print(ratios({r["key"]: r for r in rows}))
     for r in results:
         top = sorted(r["runs"], key=lambda x: x["throughput"])[len(r["runs"]) // 2]["redis_top"]
         print(f"{r['system']}: busiest Redis commands per project: "

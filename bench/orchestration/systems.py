@@ -1,9 +1,13 @@
-"""The three systems under test, each: start its workers, send a project, tell when projects finished.
+"""The four systems under test, each: start its workers, send a project, tell when projects finished.
 
 - ``ytmaker``: the real pipeline (``ytmaker.actors``) with instant providers, on
   the private Redis and a PostgreSQL schema of its own, workers started from
   the Procfile's lines exactly as written there;
-- ``celery``: the seed's design (bench/orchestration/celery_app.py), prefork 2;
+- ``celery-stages``: the seed's Celery design whose tasks are ytmaker's stage
+  functions (bench/orchestration/celery_stages_app.py), prefork 2, same
+  database, settings and completion record as ``ytmaker``; ``celery-stages-kept``
+  the same with the prefork children never recycled (the seed recycles one after 50 tasks);
+- ``celery``: the seed's design with no-op tasks (bench/orchestration/celery_app.py), prefork 2;
 - ``dramatiq``: the bare 7-actor floor (bench/orchestration/dramatiq_app.py), 2 processes x 4 threads.
 """
 
@@ -110,7 +114,7 @@ def procfile_commands() -> dict[str, str]:
 
 class YtmakerSystem:
     name = "ytmaker"
-    shape = "Procfile: scripts 1x8, assets 1x8, render 1x1, upload 1x4, scheduler"
+    shape = "Procfile: scripts 1x8, assets 1x8, render 1x2, upload 1x4, scheduler"
 
     def __init__(self, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.redis_url = redis_url
@@ -135,6 +139,10 @@ class YtmakerSystem:
         ) | self.extra_env
 
     def start(self) -> None:
+        self._start(self._worker_env())
+
+    def _worker_env(self) -> dict[str, str]:
+        """The schema made and migrated; the workers' environment, with the SQL counters on."""
         import subprocess
 
         from sqlalchemy import create_engine, text
@@ -145,13 +153,18 @@ class YtmakerSystem:
         env = base_env() | self.env()
         os.environ.update(self.env())
         subprocess.run([str(BIN / "ytmaker"), "db", "upgrade"], env=env, check=True, capture_output=True)
-        worker_env = env | {"PYTHONPATH": f"{SQLCOUNT_DIR}{os.pathsep}{ROOT}", "BENCH_SQL_COUNT_DIR": str(self.sql_dir)}
+        return env | {"PYTHONPATH": f"{SQLCOUNT_DIR}{os.pathsep}{ROOT}", "BENCH_SQL_COUNT_DIR": str(self.sql_dir)}
+
+    def _start(self, worker_env: dict[str, str]) -> None:
         for name, command in procfile_commands().items():
             self.workers.start(["sh", "-c", f"exec {command}"], worker_env, self.log_dir / f"ytmaker-{name}.log")
+        self._build_runtime(broker=None)
+
+    def _build_runtime(self, broker) -> None:
         from ytmaker.config import Settings
         from ytmaker.runtime import build_runtime, set_runtime
 
-        self.rt = build_runtime(Settings(_env_file=None))
+        self.rt = build_runtime(Settings(_env_file=None), broker=broker)
         set_runtime(self.rt)
         self._count_own_sql(self.rt.db.engine)
 
@@ -224,6 +237,51 @@ class YtmakerSystem:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+class CeleryStagesSystem(YtmakerSystem):
+    """The seed's Celery design on ytmaker's own stage functions: same database, settings and projects as ``ytmaker``.
+
+    Sent by ytmaker's ``start_generation`` (its script message dropped) and then
+    the seed's chain; complete when the upload stage's hand-over marks the
+    project ``completed``, read from the database as for ``ytmaker``.
+    """
+
+    name = "celery on ytmaker stages"
+    shape = "prefork 2, chain + group (chord), tasks = ytmaker.stages functions"
+    #: BENCH_CELERY_MAX_TASKS_PER_CHILD for the workers; None keeps the seed's 50
+    max_tasks_per_child: str | None = None
+
+    def _start(self, worker_env: dict[str, str]) -> None:
+        from ytmaker.graph import queues
+
+        worker_env = worker_env | {"BENCH_CELERY_URL": self.redis_url}
+        if self.max_tasks_per_child is not None:
+            worker_env["BENCH_CELERY_MAX_TASKS_PER_CHILD"] = self.max_tasks_per_child
+        os.environ["BENCH_CELERY_URL"] = self.redis_url
+        self.workers.start([str(BIN / "celery"), "-A", "bench.orchestration.celery_stages_app", "worker", "--pool", "prefork",
+                            "--concurrency", "2", "-Q", ",".join(queues()), "--loglevel", "WARNING",
+                            "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                           worker_env, self.log_dir / "celery-stages.log")
+        from bench.orchestration import celery_stages_app
+
+        self._start_chain = celery_stages_app.start_generation
+        self._build_runtime(broker=celery_stages_app.dropping_broker())
+
+    def send(self, project_id: str) -> None:
+        self._counting = True
+        try:
+            self._start_chain(project_id, self.rt)
+        finally:
+            self._counting = False
+
+
+class CeleryStagesKeptSystem(CeleryStagesSystem):
+    """As ``celery-stages`` but the prefork children are never recycled: what the seed's
+    ``worker_max_tasks_per_child=50`` costs (a new runtime, cold caches, every ~7 projects)."""
+
+    name = "celery on ytmaker stages, children kept"
+    max_tasks_per_child = "0"
+
+
 def wait_done(system, ids: list[str], timeout_s: float, interval_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     count = system.done_count_of if hasattr(system, "done_count_of") else (lambda _ids: len(system.done_times(_ids)))
@@ -231,5 +289,6 @@ def wait_done(system, ids: list[str], timeout_s: float, interval_s: float) -> No
         if not system.workers.alive():
             raise RuntimeError(f"{system.name}: a worker process exited; see its log in {system.log_dir}")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{system.name}: {len(ids) - count(ids)} of {len(ids)} projects unfinished after {timeout_s:.0f} s")
+            left = len(ids) - count(ids)
+            raise TimeoutError(f"{system.name}: {left} of {len(ids)} projects unfinished after {timeout_s:.0f} s")
         time.sleep(interval_s)
