@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ytmaker.db.models import ProjectStatus
+from ytmaker.statuses import ProjectStatus
 
 MINUTE_MS = 60_000
 

@@ -7,12 +7,16 @@ key fails the insert instead of duplicating work.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ytmaker.statuses import TERMINAL_PROJECT_STATUSES, ProjectStatus, StageStatus
+
+__all__ = ["TERMINAL_PROJECT_STATUSES", "Asset", "AvatarTalk", "Base", "Project", "ProjectStatus", "Publication", "Script",
+           "StageRun", "StageStatus", "Thumbnail", "Video"]
 
 
 def utcnow() -> datetime:
@@ -21,38 +25,6 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-class ProjectStatus(enum.StrEnum):
-    QUEUED = "queued"
-    SCRIPT_GENERATING = "script_generating"
-    ASSETS_GENERATING = "assets_generating"
-    RENDERING = "rendering"
-    THUMBNAIL_GENERATING = "thumbnail_generating"
-    UPLOADING = "uploading"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_PROJECT_STATUSES
-
-
-TERMINAL_PROJECT_STATUSES = frozenset({ProjectStatus.COMPLETED, ProjectStatus.FAILED, ProjectStatus.CANCELLED})
-
-
-class StageStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def done(self) -> bool:
-        return self in (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
 
 
 class Base(DeclarativeBase):
@@ -73,6 +45,8 @@ class Project(Base):
     publish_target: Mapped[str] = mapped_column(String(32), default="folder")
     #: the longest video asked for (seconds); None: as long as the text
     max_duration_s: Mapped[float | None] = mapped_column(Float)
+    #: burned-in captions: {"mode": "words", "font_size": 64, ...} (ytmaker.media.subtitles.CaptionStyle); None: the settings'
+    captions: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32), default=ProjectStatus.QUEUED, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     failed_stage: Mapped[str | None] = mapped_column(String(32))
