@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ytmaker.db.models import Project
 from ytmaker.errors import InvalidInput
+from ytmaker.media import fonts
 from ytmaker.projects import ProjectOptions, create_project
 
 
@@ -57,3 +58,55 @@ def test_a_length_out_of_range_is_refused_and_nothing_is_stored(rt, seconds):
     with pytest.raises(InvalidInput, match="max duration"):
         create_project(rt, "Bees dance.", ProjectOptions(max_duration_s=seconds))
     assert stored(rt) == 0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Bees dance to tell the others where the flowers are, and the hive follows them to the field.", "en"),
+    ("Die Bienen tanzen, um den anderen zu zeigen, wo die Blumen sind, und der Stock folgt ihnen auf das Feld.", "de"),
+    ("Las abejas bailan para decir a las otras dónde están las flores, y la colmena las sigue hasta el campo.", "es"),
+    ("蜜蜂用舞蹈告诉同伴花在哪里，整个蜂群就会跟着它们飞到田野里去。", "zh"),
+])
+def test_without_a_language_the_texts_own_is_the_projects(rt, text, language):
+    assert create_project(rt, text).language == language
+
+
+def test_an_asked_for_language_wins_over_the_texts(rt):
+    chinese = "蜜蜂用舞蹈告诉同伴花在哪里，整个蜂群就会跟着它们飞到田野里去。"
+    assert create_project(rt, chinese, ProjectOptions(language="yue")).language == "yue"
+    rt.settings.language = "en"  # YTMAKER_LANGUAGE
+    assert create_project(rt, chinese).language == "en"
+
+
+def test_a_language_espeak_cannot_voice_is_refused_before_anything_is_stored(rt):
+    khmer = "ព្រះអាទិត្យគឺជាផ្កាយដែលនៅជិតផែនដីបំផុត។ វាផ្តល់ថាមពលដល់ជីវិតនៅលើភពផែនដីរបស់យើង។"
+    with pytest.raises(InvalidInput, match=r"no voice for language 'km'; it voices: .*\bcmn\b"):
+        create_project(rt, khmer)
+    with pytest.raises(InvalidInput, match="no voice for language 'tlh'"):
+        create_project(rt, "Some text.", ProjectOptions(language="tlh"))
+    assert stored(rt) == 0
+
+
+def test_another_speech_provider_or_a_named_voice_is_not_held_to_espeaks_languages(rt):
+    rt.settings.renderer = "instant"  # Khmer glyphs are not this test's concern
+    assert create_project(rt, "Some text.", ProjectOptions(language="km", voice="en-us")).language == "km"
+    rt.settings.speech_provider = "google"
+    assert create_project(rt, "Some text.", ProjectOptions(language="km")).language == "km"
+
+
+def test_a_text_no_font_can_draw_is_refused_naming_what_to_install(rt, monkeypatch, tmp_path):
+    # Given no system font and no bundled font,
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(fonts, "LATIN_CANDIDATES", [str(tmp_path / "absent.ttf")])
+    monkeypatch.setattr(fonts, "CJK_CANDIDATES", [str(tmp_path / "absent.ttc")])
+    monkeypatch.setattr(fonts, "BUNDLED", ("ytmaker_no_such_font_package", "absent.ttc"))
+    fonts.font_path.cache_clear()
+    try:
+        # then Chinese is refused before anything is stored, and plain English still goes through.
+        with pytest.raises(InvalidInput, match="noto-cjk-sans-otc"):
+            create_project(rt, "蜜蜂用舞蹈告诉同伴花在哪里，整个蜂群就会跟着它们飞到田野里去。")
+        assert stored(rt) == 0
+        assert create_project(rt, "Bees dance to tell the others where the flowers are.").language == "en"
+    finally:
+        fonts.font_path.cache_clear()

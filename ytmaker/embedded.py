@@ -8,9 +8,9 @@ from collections.abc import Callable
 import dramatiq
 
 from ytmaker.db.models import Project, ProjectStatus
+from ytmaker.db.projects import load_project
 from ytmaker.pipelines.control import retry_project
 from ytmaker.pipelines.flow import start_generation
-from ytmaker.projects import load_project
 from ytmaker.runtime import Runtime, get_runtime, set_runtime
 
 

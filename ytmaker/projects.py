@@ -1,14 +1,21 @@
-"""Creating and reading projects, with input checked before anything is stored."""
+"""Creating projects, with input checked before anything is stored (and reading them: ``ytmaker.db.projects``).
+
+Checking a new project needs the fonts, the voices and the caption style
+(Pillow, espeak-ng); the workers, which only load projects, import
+``ytmaker.db.projects`` and never this module.
+"""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from ytmaker.db.models import Project, ProjectStatus, StageRun
-from ytmaker.errors import InvalidInput, ProjectNotFound
+from ytmaker.db.models import Project, ProjectStatus
+from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, stage_runs
+from ytmaker.errors import InvalidInput
+from ytmaker.language import detect_language
+from ytmaker.media.fonts import check_drawable
+from ytmaker.media.subtitles import CaptionStyle
+from ytmaker.providers.espeak import check_language
 from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.runtime import Runtime
 from ytmaker.text import clean, units
@@ -19,6 +26,8 @@ SHORT_VIDEO_S = 60.0
 #: shortest length that still holds a segment of narration
 MIN_DURATION_S = 10.0
 TARGETS = ("folder", "youtube")
+#: the language of a text whose language cannot be told (Latin letters matching no known language's common words)
+FALLBACK_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,10 @@ class ProjectOptions:
     llm_model: str | None = None
     #: seconds; None: the format's default (9:16: SHORT_VIDEO_S), 0: as long as the text
     max_duration_s: float | None = None
+    #: burned-in captions: "words", "sentences", "off" or "auto"; None: the settings' (YTMAKER_CAPTIONS)
+    captions: str | None = None
+    #: caption style overrides, the fields of ytmaker.media.subtitles.CaptionStyle (font_size, color, ...)
+    caption_style: dict | None = None
 
 
 def decode_text(raw: bytes | str, max_bytes: int) -> str:
@@ -73,18 +86,23 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
     if max_duration_s and not MIN_DURATION_S <= max_duration_s <= 24 * 3600:
         raise InvalidInput(f"max duration {max_duration_s:g} s is out of range: give at least {MIN_DURATION_S:g} s, "
                            "or 0 for the whole text")
+    language = project_language(rt, content, options)
+    if rt.settings.renderer == "ffmpeg":  # the instant renderer draws no text
+        check_drawable(f"{content}\n{options.title or ''}")
+    captions = _caption_choice(options)
     # Titles are kept as typed (path separators and shell characters are harmless: files are named by slug and id).
     title = "".join(c for c in options.title if c.isprintable())[:100].strip() if options.title else None
     project = Project(
         content=content,
         title=title or None,
-        language=(options.language or rt.settings.language).strip() or "en",
+        language=language,
         voice=options.voice or "",
         video_format=video_format,
         publish_target=options.publish_target,
         prompt_template=options.prompt_template,
         llm_model=options.llm_model or rt.settings.llm_model,
         max_duration_s=max_duration_s or None,
+        captions=captions,
         status=ProjectStatus.QUEUED,
     )
     with rt.db.session() as session:
@@ -92,32 +110,25 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
     return project
 
 
-def check_project_id(project_id: str) -> str:
-    """A canonical project id, or InvalidInput for anything that is not a UUID (paths included)."""
+def project_language(rt: Runtime, content: str, options: ProjectOptions) -> str:
+    """--language, else YTMAKER_LANGUAGE, else the text's own (majority) language; refused when espeak-ng cannot voice it."""
+    language = (options.language or rt.settings.language).strip() or detect_language(clean(content)) or FALLBACK_LANGUAGE
+    if rt.settings.speech_provider == "espeak" and not (options.voice or rt.settings.voice):  # a named voice needs no language
+        check_language(language)
+    return language
+
+
+def _caption_choice(options: ProjectOptions) -> dict | None:
+    """The project's caption overrides as stored, or InvalidInput naming what is wrong with them."""
+    choice = {**(options.caption_style or {}), **({"mode": options.captions} if options.captions else {})}
+    if not choice:
+        return None
     try:
-        return str(uuid.UUID(str(project_id)))
-    except ValueError:
-        raise InvalidInput(f"{str(project_id)[:80]!r} is not a project id (expected a UUID)") from None
+        CaptionStyle().merged(choice)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(str(exc)) from None
+    return choice
 
 
-def load_project(rt: Runtime, project_id: str) -> Project:
-    """The project's record, or ProjectNotFound / InvalidInput for an id that names none."""
-    project_id = check_project_id(project_id)
-    with rt.db.single() as session:
-        project = session.get(Project, project_id)
-    if project is None:
-        raise ProjectNotFound(project_id)
-    return project
-
-
-get_project = load_project
-
-
-def list_projects(rt: Runtime, limit: int = 50) -> list[Project]:
-    with rt.db.single() as session:
-        return list(session.scalars(select(Project).order_by(Project.created_at.desc()).limit(limit)))
-
-
-def stage_runs(rt: Runtime, project_id: str) -> list[StageRun]:
-    with rt.db.single() as session:
-        return list(session.scalars(select(StageRun).where(StageRun.project_id == project_id)))
+__all__ = ["ProjectOptions", "check_project_id", "create_project", "decode_text", "get_project", "list_projects",
+           "load_project", "project_language", "stage_runs"]

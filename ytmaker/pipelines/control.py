@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from ytmaker.db.models import Project, ProjectStatus, StageRun, StageStatus
+from ytmaker.db.projects import load_project
 from ytmaker.errors import InvalidInput, ProjectNotFound
 from ytmaker.graph import STAGES, stage, status_for
 from ytmaker.pipelines.flow import advance, set_status
-from ytmaker.projects import load_project
 from ytmaker.runtime import Runtime
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ytmaker.db.models import TERMINAL_PROJECT_STATUSES, Project, ProjectStatus, StageRun, StageStatus
+from ytmaker.db.projects import load_project
 from ytmaker.db.session import rowcount
 from ytmaker.graph import STAGES, ready
 from ytmaker.pipelines.dispatch import send_stage
-from ytmaker.projects import load_project
 from ytmaker.runtime import Runtime, get_runtime
 
 log = structlog.get_logger(__name__)

@@ -28,11 +28,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import AvatarTalk, ProjectStatus, StageStatus
+from ytmaker.db.projects import load_project
 from ytmaker.errors import PermanentError, TransientError
 from ytmaker.graph import stage
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.dispatch import send
-from ytmaker.projects import load_project
 from ytmaker.providers.did import FINISHED, talk_failure
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats

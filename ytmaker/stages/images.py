@@ -24,13 +24,13 @@ import os
 from sqlalchemy import func, select
 
 from ytmaker.db.models import Asset, Project, ProjectStatus, Script, StageStatus
+from ytmaker.db.projects import load_project
 from ytmaker.errors import Cancelled
 from ytmaker.graph import stage
 from ytmaker.media.render import SIZES
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.control import is_cancelled
 from ytmaker.pipelines.dispatch import send
-from ytmaker.projects import load_project
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import headline
 from ytmaker.runtime import Runtime

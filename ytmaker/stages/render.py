@@ -15,6 +15,7 @@ import structlog
 from PIL import Image
 from sqlalchemy import delete
 
+from ytmaker.config import Settings
 from ytmaker.db.models import Asset, StageStatus, Video
 from ytmaker.errors import PermanentError
 from ytmaker.media import instant
@@ -23,6 +24,7 @@ from ytmaker.media.avatar import AvatarLayout
 from ytmaker.media.captions import make_captions
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe
+from ytmaker.media.subtitles import CaptionStyle
 from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.audio import read_word_times
@@ -80,7 +82,7 @@ def _render(ctx: StageContext) -> StageStatus:
     )
     if rt.settings.subtitles:
         words = [read_word_times(rt.path(audio[i].path)) for i in range(count)]
-        spec = _with_subtitles(spec, narration_s, ctx.workdir(), words)
+        spec = _with_subtitles(spec, narration_s, ctx.workdir(), words, caption_style(rt.settings, project.captions))
     if project.video_format == "9:16" and spec.duration_s > SHORTS_MAX_S:
         log.warning("shorts_too_long", project_id=project.id, duration_s=spec.duration_s,
                     hint=f"YouTube publishes 9:16 videos up to {SHORTS_MAX_S // 60} minutes as Shorts; this one will be an "
@@ -114,13 +116,27 @@ def _verify(rt: Runtime, assets: list[Asset]) -> None:
                                  "run `ytmaker retry` to remake it")
 
 
+def caption_style(settings: Settings, overrides: dict | None) -> CaptionStyle:
+    """The captions' mode and look: the settings' (``YTMAKER_CAPTION*``), with the project's own choices over them."""
+    style = CaptionStyle(mode=settings.captions, font_size=settings.caption_font_size, color=settings.caption_color,
+                         highlight_color=settings.caption_highlight_color, outline_color=settings.caption_outline_color,
+                         outline=settings.caption_outline, position=settings.caption_position)
+    try:
+        return style.merged(overrides)
+    except (ValueError, TypeError) as exc:
+        raise PermanentError(f"the project's captions cannot be used: {exc}") from None
+
+
 def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory: Path,
-                    words: list | None = None) -> media.RenderSpec:
+                    words: list | None = None, look: CaptionStyle | None = None) -> media.RenderSpec:
     """Write subtitles.srt/.vtt for ``spec`` into ``directory`` and burn the same cues in (timed on ``words`` if known)."""
     texts = [s.text for s in spec.segments]
     if is_cjk(" ".join(texts)) and font_path(cjk=True) is None:
         log.warning("no_cjk_font", hint="Chinese subtitles need a CJK font: install fonts-noto-cjk or fonts-wqy-zenhei")
-    captions = make_captions(texts, spec.timeline.starts_s, narration_s, spec.size, directory, words)
+    plan = spec.timeline
+    ends = plan.starts_s[1:] + [plan.duration_s]
+    hold = [max(0.0, min(media.PAUSE_S, end - start - said)) for start, end, said in zip(plan.starts_s, ends, narration_s)]
+    captions = make_captions(texts, plan.starts_s, narration_s, spec.size, directory, words, look=look, hold_s=hold)
     return dataclasses.replace(spec, captions=captions)
 
 

@@ -19,12 +19,12 @@ from sqlalchemy import and_, or_, select, update
 
 from ytmaker import recovery
 from ytmaker.db.models import Project, ProjectStatus, StageRun, StageStatus
+from ytmaker.db.projects import check_project_id
 from ytmaker.db.session import rowcount
 from ytmaker.errors import Cancelled, ProjectNotFound, classify
 from ytmaker.graph import stage as stage_row
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.control import is_cancelled
-from ytmaker.projects import check_project_id
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats
 
