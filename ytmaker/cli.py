@@ -52,6 +52,9 @@ def make(
     model: Annotated[str | None, typer.Option(help="LLM model of the script writer (default: YTMAKER_LLM_MODEL).")] = None,
     max_duration: Annotated[float | None, typer.Option(
         help="Longest video in seconds: whole segments are kept up to it (9:16 default 60; 0: the whole text).")] = None,
+    captions: Annotated[str | None, typer.Option(
+        help="Burned-in captions: words (each word lit as it is said), sentences, off (default: YTMAKER_CAPTIONS; auto: "
+             "words for 9:16).")] = None,
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
 ) -> None:
     """Create a project from FILE and make its video."""
@@ -66,7 +69,8 @@ def make(
     try:
         rt = _runtime()
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
-                                 prompt_template=template, llm_model=model, max_duration_s=max_duration)
+                                 prompt_template=template, llm_model=model, max_duration_s=max_duration,
+                                 captions=captions)
         project = create_project(rt, raw, options)
         console.print(f"project [bold]{project.id}[/bold]")
         if rt.settings.embedded:

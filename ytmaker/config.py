@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     # Background music: a file, or a folder to pick one from (per project); none by default.
     music: Path | None = None
     subtitles: bool = True
+    # Burned-in captions (ytmaker.media.subtitles.CaptionStyle; a project's own choice overrides these): "words"
+    # highlights each word as it is said (Chinese: each phrase), "sentences" shows the cues only, "off" burns none
+    # (subtitles.srt/.vtt are still written while subtitles is on), "auto": words for 9:16, sentences for 16:9.
+    captions: Literal["auto", "words", "sentences", "off"] = "auto"
+    caption_font_size: int = Field(default=0, ge=0, le=400)  # pixels at 1080p; 0: 56 for 16:9, 64 for 9:16
+    caption_color: str = Field(default="#FFFFFF", pattern=r"^#[0-9a-fA-F]{6}$")
+    caption_highlight_color: str = Field(default="#FFD400", pattern=r"^#[0-9a-fA-F]{6}$")
+    caption_outline_color: str = Field(default="#101010", pattern=r"^#[0-9a-fA-F]{6}$")
+    caption_outline: float = Field(default=0, ge=0, le=40)  # pixels at 1080p; 0: 7 % of the font size
+    caption_position: Literal["bottom", "center", "top"] = "bottom"
     # Avatar clips (when the avatars stage made them) shown picture-in-picture: which corner, cut to a circle or not.
     avatar_corner: Literal["top-right", "top-left", "bottom-right", "bottom-left"] = "top-right"
     avatar_circle: bool = False
@@ -62,7 +72,7 @@ class Settings(BaseSettings):
     metrics_port: int = 9191
 
     # Project defaults.
-    language: str = "en"
+    language: str = ""  # "": each project's language is detected from its text (ytmaker/language.py)
     voice: str = ""
     video_format: Literal["16:9", "9:16"] = "16:9"
     llm_model: str = "gemini-2.5-flash"

@@ -9,9 +9,12 @@ FFmpeg's threads read it ahead or behind and the video's frames queued at the
 overlay meanwhile (70 MB at 1080p). libass was dropped for this: it blends every glyph's
 outline and fill onto every frame, which cost 2.5–4.5 CPU-s per minute of 1080p;
 ``overlay`` blends a yuva420p band with SIMD code for about 0.5 (measured:
-bench/render/README.md). The text is white with a dark outline, the lines
-broken by ytmaker.media.subtitles (Chinese between any two characters) and drawn
+bench/render/README.md). The text is drawn in the style's colours (white on a
+dark outline by default), the lines cut by ytmaker.media.subtitles and drawn
 with the same font they were measured with, a CJK one for Chinese.
+
+Word-by-word captions (mode ``words``) add a second, small stream on top:
+ytmaker.media.highlight.
 """
 
 from __future__ import annotations
@@ -23,19 +26,38 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ytmaker.media.stills import quote
-from ytmaker.media.subtitles import MAX_LINES, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
+from ytmaker.media.subtitles import MAX_LINES, CaptionStyle, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
 from ytmaker.text import is_cjk
 
-TEXT = (255, 255, 255, 255)
-OUTLINE = (16, 16, 16, 255)
+#: Pillow's YCbCr is full range; video is limited: Y to 16-235, Cb and Cr to 16-240
+_LIMITED = [16 + round(v * 219 / 255) for v in range(256)] + [128 + round((v - 128) * 224 / 255) for v in range(256)] * 2
+
+
+def save_picture(image: Image.Image, path: Path) -> None:
+    """Store an RGBA picture as a one-frame YUV4MPEG file (yuva444p at the video's 30 fps).
+
+    FFmpeg reads it without a decode, and its time base is the video's frame: an image file
+    (PNG, TGA) reaches the concat list at image2's 25 fps, which moved each change to the
+    nearest 1/25 s, off the frame the word timings and the overlays' frame numbers put it on.
+    """
+    ycbcr = image.convert("RGB").convert("YCbCr").point(_LIMITED)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{image.width} H{image.height} F30:1 Ip A1:1 C444alpha\nFRAME\n".encode())
+        for plane in (*ycbcr.split(), image.getchannel("A")):
+            out.write(plane.tobytes())
 
 
 @dataclass(frozen=True)
 class Captions:
-    """What the render burns in: the cues and the font file to draw them with (None: Pillow's own)."""
+    """What the render burns in: the cues, the font file to draw them with (None: Pillow's own), their look."""
 
     cues: tuple[Cue, ...]
     font: str | None = None
+    look: CaptionStyle = CaptionStyle()
+    words: bool = False  # highlight each word while it is said
+
+    def style(self, size: tuple[int, int]) -> SubtitleStyle:
+        return SubtitleStyle(*size, self.look)
 
 
 @dataclass(frozen=True)
@@ -49,53 +71,62 @@ class Band:
 
 
 def make_captions(texts: list[str], starts_s: list[float], narration_s: list[float], size: tuple[int, int],
-                  directory: Path, words: list[list[tuple[int, float]] | None] | None = None) -> Captions:
+                  directory: Path, words: list[list[tuple[int, float]] | None] | None = None, *,
+                  look: CaptionStyle | None = None, hold_s: list[float] | None = None) -> Captions:
     """Cue the narration (``texts[i]`` said from ``starts_s[i]`` for ``narration_s[i]``) for a ``size`` picture.
 
-    Writes subtitles.srt and subtitles.vtt into ``directory`` and returns the same cues to burn in,
-    drawn with a CJK-capable font when the text is Chinese. ``words[i]`` are segment i's word
-    timings when the speech engine gave them (cues then start on their first word).
+    Writes subtitles.srt and subtitles.vtt into ``directory`` and returns the same cues to burn in
+    (none when ``look``'s mode is off), drawn with a CJK-capable font when the text is Chinese.
+    ``words[i]`` are segment i's word timings when the speech engine gave them (cues and word
+    highlights then start on their words); a segment's last cue stays ``hold_s[i]`` longer.
     """
+    look = look or CaptionStyle()
     font = subtitle_font(cjk=is_cjk(" ".join(texts)))
-    cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size), font_file=font, words=words)
+    cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size, look), font_file=font, words=words,
+                      hold_s=hold_s)
     write_subtitles(cues, directory)
-    return Captions(tuple(cues), font)
+    mode = look.burn_mode("9:16" if size[1] > size[0] else "16:9")
+    return Captions(tuple(cues) if mode != "off" else (), font, look, mode == "words")
 
 
 @lru_cache(maxsize=8)
-def _font(file: str | None, size: int):
+def caption_font(file: str | None, size: int):
     return ImageFont.truetype(file, size) if file else ImageFont.load_default(size=size)
 
 
-def _metrics(captions: Captions, style: SubtitleStyle) -> tuple[int, int]:
+def metrics(captions: Captions, style: SubtitleStyle) -> tuple[int, int]:
     """(outline width, line height) in pixels."""
-    ascent, descent = _font(captions.font, style.font_size).getmetrics()
+    ascent, descent = caption_font(captions.font, style.font_size).getmetrics()
     return max(1, round(style.outline)), ascent + descent
 
 
 def band_for(captions: Captions, style: SubtitleStyle) -> Band:
-    """The band holding every cue's lines: the longest line wide, ``MAX_LINES`` lines tall, above the bottom margin."""
-    font = _font(captions.font, style.font_size)
-    stroke, line = _metrics(captions, style)
+    """The band holding every cue's lines: the longest line wide, ``MAX_LINES`` lines tall, where the style puts it."""
+    font = caption_font(captions.font, style.font_size)
+    stroke, line = metrics(captions, style)
     pad = stroke + 2
     longest = max((font.getlength(text) for cue in captions.cues for text in cue.lines), default=0)
     width = min(style.width, 2 * ((round(longest) + 2 * pad + 1) // 2))
     height = 2 * ((MAX_LINES * line + 2 * pad + 1) // 2)
     x = 2 * ((style.width - width) // 4)
-    y = 2 * (max(0, style.height - style.margin_bottom - height) // 2)
+    y = 2 * (style.band_top(height) // 2)
     return Band(width, height, x, y)
 
 
-def draw_cue(cue: Cue, band: Band, captions: Captions, style: SubtitleStyle) -> Image.Image:
+def rgba(colour: str) -> tuple[int, int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255
+
+
+def draw_cue(cue: Cue, band: Band, captions: Captions, style: SubtitleStyle, colour: str | None = None) -> Image.Image:
     """The cue's lines, centred and sitting on the band's bottom (one line where a second one would go)."""
-    font = _font(captions.font, style.font_size)
-    stroke, line = _metrics(captions, style)
+    font = caption_font(captions.font, style.font_size)
+    stroke, line = metrics(captions, style)
     image = Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     top = band.height - (stroke + 2) - len(cue.lines) * line
     for i, text in enumerate(cue.lines):
-        draw.text((band.width / 2, top + i * line), text, font=font, anchor="ma", fill=TEXT,
-                  stroke_width=stroke, stroke_fill=OUTLINE)
+        draw.text((band.width / 2, top + i * line), text, font=font, anchor="ma", fill=rgba(colour or captions.look.color),
+                  stroke_width=stroke, stroke_fill=rgba(captions.look.outline_color))
     return image
 
 
@@ -131,7 +162,7 @@ def band_list(pictures: list[Path], blank: Path, frames: list[tuple[int, int]], 
 
 def picture_name(directory: Path, index: int | None) -> Path:
     """Cue ``index``'s picture (None: the blank one) in the render's helper ``directory``."""
-    return directory / f"caption{'-blank' if index is None else f'{index:04d}'}.png"
+    return directory / f"caption{'-blank' if index is None else f'{index:04d}'}.y4m"
 
 
 def list_name(directory: Path) -> Path:
@@ -142,11 +173,11 @@ def write_captions(captions: Captions, style: SubtitleStyle, directory: Path, to
     """Draw every cue and the blank band and write their list (``list_name(directory)``); returns the files written."""
     band = band_for(captions, style)
     blank = picture_name(directory, None)
-    Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0)).save(blank, format="PNG")
+    save_picture(Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0)), blank)
     pictures = []
     for i, cue in enumerate(captions.cues):
         path = picture_name(directory, i)
-        draw_cue(cue, band, captions, style).save(path, format="PNG", compress_level=1)
+        save_picture(draw_cue(cue, band, captions, style), path)
         pictures.append(path)
     listing = list_name(directory)
     listing.write_text(band_list(pictures, blank, cue_frames(captions.cues, fps), total_frames, fps), encoding="utf-8")

@@ -1,0 +1,113 @@
+"""Cues that read well: each limit of ytmaker.media.cues asserted on English and Chinese narration timed by espeak-ng."""
+
+from __future__ import annotations
+
+import itertools
+import wave
+
+import pytest
+
+from ytmaker.media.cues import MAX_CUE_S, MIN_CUE_S
+from ytmaker.media.subtitles import SubtitleStyle, build_cues, subtitle_font, to_srt
+from ytmaker.providers.espeak import EspeakSpeech
+from ytmaker.text import sentences
+
+ENGLISH = ("Twenty years ago, electricity from solar panels cost more than almost any other source. Today it is often "
+           "the cheapest power a country can build. What changed? Factories grew larger, silicon wafers became thinner, "
+           "and cells turned more of the sunlight that hits them into electricity, because every time the world's total "
+           "production of solar panels doubled, their price fell by about a fifth.")
+CHINESE = ("竹子的营养很少，所以一只成年熊猫每天要花十几个小时进食，吃掉十几公斤竹子。吃饱以后，它们常常找一个舒服的地方睡觉，"
+           "以节省体力。二零一六年，大熊猫的保护等级从濒危调整为易危，这是保护工作的一个好消息。")
+CASES = {  # text, language, picture, characters per line, characters a second
+    "en 16:9": (ENGLISH, "en", (1920, 1080), 42, 20),
+    "en 9:16": (ENGLISH, "en", (1080, 1920), 42, 20),
+    "zh 16:9": (CHINESE, "zh", (1920, 1080), 16, 9),
+    "zh 9:16": (CHINESE, "zh", (1080, 1920), 14, 9),
+}
+
+
+@pytest.fixture(scope="module")
+def narrations(tmp_path_factory):
+    out = {}
+    for language, text in (("en", ENGLISH), ("zh", CHINESE)):
+        wav = tmp_path_factory.mktemp(language) / "n.wav"
+        words = EspeakSpeech().synthesize(text, language=language, voice="", out=wav)
+        with wave.open(str(wav)) as audio:
+            out[language] = (words, audio.getnframes() / audio.getframerate())
+    return out
+
+
+@pytest.fixture(params=list(CASES))
+def cued(request, narrations):
+    text, language, size, per_line, rate = CASES[request.param]
+    words, duration = narrations[language]
+    style = SubtitleStyle(*size)
+    cues = build_cues([(3.0, duration, text)], style, words=[words], font_file=subtitle_font(cjk=language == "zh"))
+    return text, words, duration, cues, per_line, rate, language == "zh"
+
+
+def _said(cue, cjk: bool) -> str:
+    return ("" if cjk else " ").join(cue.lines)
+
+
+def test_every_cue_holds_at_most_two_lines_within_the_line_length(cued):
+    _, _, _, cues, per_line, _, _ = cued
+    assert cues and all(1 <= len(c.lines) <= 2 for c in cues)
+    assert max(len(line) for c in cues for line in c.lines) <= per_line
+
+
+def test_cues_cover_the_narration_on_its_word_timings(cued):
+    text, words, duration, cues, _, _, cjk = cued
+    assert "".join(_said(c, cjk).replace(" ", "") for c in cues) == text.replace(" ", "")  # every word, in order, once
+    assert cues[0].start_s == 3.0 and cues[-1].end_s == pytest.approx(3.0 + duration, abs=0.001)
+    assert all(a.end_s == b.start_s for a, b in itertools.pairwise(cues))
+    heard = {round(3.0 + t, 3) for _, t in words}
+    assert all(c.start_s in heard for c in cues)  # each cue starts when its first word is heard
+
+
+def test_cues_last_long_enough_to_read_and_no_longer_than_seven_seconds(cued):
+    _, _, _, cues, _, rate, cjk = cued
+    for cue in cues:
+        seconds = cue.end_s - cue.start_s
+        assert MIN_CUE_S <= seconds <= MAX_CUE_S, cue
+        assert len(_said(cue, cjk).replace(" ", "") if cjk else _said(cue, cjk)) / seconds <= rate, cue
+
+
+def test_no_cue_is_a_sentences_last_word_or_two_alone(cued):
+    text, _, _, cues, _, _, cjk = cued
+    ends = {s.replace(" ", "") for s in sentences(text)}
+    for cue in cues:
+        said = _said(cue, cjk)
+        small = len(said.replace(" ", "")) <= 2 if cjk else len(said.split()) <= 2
+        if small:
+            assert said.replace(" ", "") in ends, f"{said!r} is a sentence's tail on its own"  # a whole short sentence is fine
+
+
+def test_cues_end_at_punctuation_where_the_sentence_allows(cued):
+    _, _, _, cues, per_line, _, cjk = cued
+    enders = set("。，、！？；：") if cjk else set(".,?!;:")
+    at_punctuation = sum(1 for c in cues if c.lines[-1][-1] in enders)
+    narrow = max(len(line) for c in cues for line in c.lines) < 0.8 * per_line  # 9:16 English: clauses outgrow a cue
+    assert at_punctuation >= (len(cues) // 2 if narrow else len(cues) - 1)
+
+
+def test_two_lines_are_balanced():
+    style = SubtitleStyle(1920, 1080)
+    cue = build_cues([(0.0, 4.5, "Factories grew larger, and silicon wafers became thinner every single year.")], style)
+    assert len(cue) == 1 and len(cue[0].lines) == 2
+    top, bottom = (len(line) for line in cue[0].lines)
+    assert abs(top - bottom) <= 14
+
+
+def test_the_english_tail_no_longer_stands_alone():
+    text = ("Twenty years ago, electricity from solar panels cost more than almost any other source. "
+            "Today it is often the cheapest power a country can build.")
+    words = [(m, 0.066 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
+    cues = build_cues([(0.0, 0.066 * len(text), text)], SubtitleStyle(1920, 1080), words=[words])
+    assert not any(" ".join(c.lines) == "almost any other source." for c in cues)
+
+
+def test_srt_follows_the_burned_cues(cued):
+    _, _, _, cues, _, _, _ = cued
+    srt = to_srt(cues)
+    assert srt.count(" --> ") == len(cues) and all("\n".join(c.lines) in srt for c in cues)
