@@ -74,4 +74,6 @@ def test_no_words_is_a_clear_error():
 
 def test_slugs_are_safe_file_names():
     assert text.slugify("../../etc/passwd; rm -rf / `x` $(y)") == "etc-passwd-rm-rf-x-y"
-    assert text.slugify("熊猫") == "video"
+    assert text.slugify("大熊猫：中国的国宝") == "大熊猫-中国的国宝"
+    assert text.slugify("Café à la crème") == "cafe-a-la-creme"
+    assert text.slugify("¿¡!?") == "video"

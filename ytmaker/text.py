@@ -176,7 +176,8 @@ def truncate(text: str, limit: int) -> str:
 
 def slugify(text: str, limit: int = 60) -> str:
     """A file-name-safe slug: no separators, no shell metacharacters, never empty."""
-    normalized = unicodedata.normalize("NFKD", text)
-    ascii_text = normalized.encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-").lower()[:limit].strip("-")
+    # Latin letters lose their accents; CJK characters are kept (a Chinese title would otherwise leave nothing).
+    normalized = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    kept = "".join(c if (c.isascii() and c.isalnum()) or is_cjk(c) else "-" for c in normalized)
+    slug = re.sub(r"-+", "-", kept).strip("-").lower()[:limit].strip("-")
     return slug or "video"
