@@ -49,3 +49,19 @@ def test_db_upgrade_is_repeatable(tmp_path):
     second = run(["db", "upgrade"], tmp_path)
     assert first.returncode == 0 and second.returncode == 0
     assert (tmp_path / "data" / "ytmaker.db").exists()
+
+
+def test_a_bad_caption_style_is_refused_before_any_work_and_nothing_is_made(tmp_path):
+    result = run(["make", "-", "--caption-style", "color=red"], tmp_path, stdin=SHORT_TEXT.encode())
+    assert result.returncode == 1 and "is not #RRGGBB" in result.stderr.decode()
+    unknown = run(["make", "-", "--caption-style", "sparkle=3"], tmp_path, stdin=SHORT_TEXT.encode())
+    assert unknown.returncode == 1 and "unknown caption setting(s): sparkle" in unknown.stderr.decode()
+    assert not list((tmp_path / "data").glob("projects/*"))
+
+
+def test_caption_style_pairs_become_typed_overrides():
+    from ytmaker.cli import _key_values
+
+    assert _key_values(["font_size=72", "outline=2.5", "color=#FF0000", "position=top"]) == {
+        "font_size": 72, "outline": 2.5, "color": "#FF0000", "position": "top"}
+    assert _key_values(None) is None

@@ -151,3 +151,9 @@ def test_the_opening_slide_whose_headline_is_the_title_is_a_title_card(tmp_path,
     assert card_rows, "the title is drawn"
     assert len(card_rows) > len(slide_rows)  # the title, large and in several words, against a one-word headline
     assert max(card_rows) < 0.75 * size[1]  # above the subtitles
+
+
+def test_a_shortened_chinese_text_says_so_in_chinese():
+    content = (EXAMPLES / "pandas-zh.txt").read_text(encoding="utf-8")
+    short = write(content, language="zh", max_duration_s=30)
+    assert "内容已缩短为约" in short.description and "Shortened" not in short.description

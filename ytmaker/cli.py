@@ -55,6 +55,9 @@ def make(
     captions: Annotated[str | None, typer.Option(
         help="Burned-in captions: words (each word lit as it is said), sentences, off (default: YTMAKER_CAPTIONS; auto: "
              "words for 9:16).")] = None,
+    caption_style: Annotated[list[str] | None, typer.Option(
+        "--caption-style", help="A caption style setting as KEY=VALUE, repeatable: font_size, color, highlight_color, "
+                                "outline_color, outline, position (bottom, center, top).")] = None,
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
 ) -> None:
     """Create a project from FILE and make its video."""
@@ -70,7 +73,7 @@ def make(
         rt = _runtime()
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
                                  prompt_template=template, llm_model=model, max_duration_s=max_duration,
-                                 captions=captions)
+                                 captions=captions, caption_style=_key_values(caption_style))
         project = create_project(rt, raw, options)
         console.print(f"project [bold]{project.id}[/bold]")
         if rt.settings.embedded:
@@ -86,6 +89,28 @@ def make(
     except YtmakerError as exc:
         _fail(str(exc))
     _report_end(rt, final)
+
+
+def _key_values(pairs: list[str] | None) -> dict[str, str | int | float] | None:
+    """KEY=VALUE pairs as a dict, numbers as numbers (the project's checks refuse unknown keys and bad values)."""
+    if not pairs:
+        return None
+    values: dict[str, str | int | float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--caption-style takes KEY=VALUE, not {pair!r}")
+        number = value.strip()
+        values[key.strip()] = int(number) if number.isdigit() else float(number) if _is_float(number) else number
+    return values
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return not text.startswith("#")
 
 
 def _report_end(rt, project) -> None:

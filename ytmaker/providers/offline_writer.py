@@ -86,9 +86,10 @@ class OfflineScriptWriter:
         notes = []
         if shortened:
             seconds = title_s + sum(t.speech_seconds(narrations[i]) + PAUSE_S for i in kept[: max(1, room)])
-            notes.append(f"(Shortened to about {seconds:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
+            notes.append(f"（内容已缩短为约 {seconds:.0f} 秒：原文 {len(groups)} 部分中的 {len(kept)} 部分。）" if cjk else
+                         f"(Shortened to about {seconds:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
         if capped:
-            notes.append(f"(The first {len(kept)} parts of a longer text.)")
+            notes.append(f"（长文的前 {len(kept)} 部分。）" if cjk else f"(The first {len(kept)} parts of a longer text.)")
         note = "".join(f"\n\n{n}" for n in notes)
         description = f"{summary}{note}\n\nMade with ytmaker."
         return ScriptDraft(title=title, description=description, tags=phrases.top(10), segments=segments)
