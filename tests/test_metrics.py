@@ -40,36 +40,52 @@ def test_metrics_are_on_in_distributed_mode_and_off_embedded():
     assert not Settings(_env_file=None, redis_url=REDIS_URL, metrics=False).metrics_enabled
 
 
-def test_a_worker_serves_dramatiq_counters_and_queue_depths(redis_rt, redis_broker, tmp_path):
-    # given: a worker instance on the render queue with its metrics port
+def test_an_instance_that_does_not_serve_forks_no_exposition_server(tmp_path):
+    from ytmaker.metrics import prometheus_middleware, serve_metrics
+
+    settings = Settings(_env_file=None, redis_url=REDIS_URL, metrics_port=_free_port())
+    assert prometheus_middleware(settings).forks == [serve_metrics]
+    assert prometheus_middleware(settings.model_copy(update={"metrics_serve": False})).forks == []
+
+
+def test_one_instance_serves_the_counters_of_every_instance_on_its_port(redis_rt, redis_broker, tmp_path):
+    # given: as the Procfile runs them, a render instance that serves the port and a scripts instance that only counts
     rt, port = redis_rt, _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
     env.update(YTMAKER_REDIS_URL=REDIS_URL, YTMAKER_DATABASE_URL=rt.settings.resolved_database_url,
                YTMAKER_DATA_DIR=str(rt.data_dir), YTMAKER_METRICS_PORT=str(port), YTMAKER_METRICS_HOST="127.0.0.1")
-    worker = subprocess.Popen([str(Path(sys.executable).parent / "dramatiq"), "ytmaker.actors", "--queues", "render",
-                               "--processes", "1", "--threads", "1"], env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [
+        subprocess.Popen([str(Path(sys.executable).parent / "dramatiq"), "ytmaker.actors", "--queues", queue,
+                          "--processes", "1", "--threads", "1"], env=env | extra, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for queue, extra in (("render", {}), ("scripts", {"YTMAKER_METRICS_SERVE": "false"}))
+    ]
     try:
-        # when: two uploads wait (nobody consumes that queue here) and a render of a missing project fails
+        # when: two uploads wait (nobody consumes that queue here), a render and a script of missing projects fail
         upload = redis_broker.get_actor("upload_to_youtube")
         upload.send(str(uuid.uuid4()))
         upload.send(str(uuid.uuid4()))
         redis_broker.get_actor("render_video").send(str(uuid.uuid4()))
+        redis_broker.get_actor("generate_script").send(str(uuid.uuid4()))
         text, deadline = "", time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
             except httpx.HTTPError:
                 text = ""
-            if _sample(text, "dramatiq_message_errors_total", actor_name="render_video"):
+            if _sample(text, "dramatiq_message_errors_total", actor_name="render_video") and \
+                    _sample(text, "dramatiq_message_errors_total", actor_name="generate_script"):
                 break
             time.sleep(0.3)
         # then: Dramatiq's counters and the depths read from Redis are both there
         assert _sample(text, "dramatiq_messages_total", actor_name="render_video", queue_name="render") == 1.0, text[-2000:]
         assert _sample(text, "dramatiq_message_errors_total", actor_name="render_video") == 1.0
+        assert _sample(text, "dramatiq_message_errors_total", actor_name="generate_script") == 1.0  # the other instance's
         assert _sample(text, "ytmaker_queue_depth", queue="upload") == 2.0
         assert _sample(text, "ytmaker_queue_dead_letters", queue="render") == 1.0
         assert "dramatiq_message_duration_milliseconds_bucket" in text
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(60)
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(60)

@@ -26,10 +26,15 @@ def procfile_commands() -> dict[str, str]:
 
 def test_procfile_declares_a_worker_per_queue_group_and_the_scheduler():
     commands = procfile_commands()
-    for queue in ("scripts", "assets", "render", "upload"):
-        assert f"--queues {queue}" in commands[queue]
+    served = {q for name, command in commands.items() if name != "scheduler"
+              for q in command.split("--queues ")[1].split(" --")[0].split()}
+    assert served == {"scripts", "assets", "render", "upload"}  # every queue has a worker
+    assert "--queues scripts upload" in commands["io"] and "--queues render" in commands["render"]
     assert commands["render"].endswith("--threads 2")
     assert commands["scheduler"] == "periodiq ytmaker.actors"
+    # one Prometheus exposition server for the machine: every instance on one port, one serving it
+    assert all("YTMAKER_METRICS_PORT=9191" in c for n, c in commands.items() if n != "scheduler")
+    assert sum("YTMAKER_METRICS_SERVE=false" not in c for n, c in commands.items() if n != "scheduler") == 1
 
 
 def test_procfile_workers_run_a_project_to_completion(redis_rt, redis_broker, tmp_path):

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     metrics: bool | None = None
     metrics_host: str = "0.0.0.0"
     metrics_port: int = 9191
+    # This instance forks the exposition server for its port; false: it only writes counters for the one that does.
+    metrics_serve: bool = True
 
     # Project defaults.
     language: str = ""  # "": each project's language is detected from its text (ytmaker/language.py)

@@ -11,8 +11,10 @@ same registry plus, at each scrape, what waits in Redis:
     ytmaker_queue_delayed{queue}          messages waiting out a delay (retries, avatar polls)
     ytmaker_queue_dead_letters{queue}     messages that exhausted their retries (kept 7 days)
 
-One exposition server per worker instance (``dramatiq ytmaker.actors ...``):
-several instances on one machine each need their own ``YTMAKER_METRICS_PORT``.
+Instances on one machine that share ``YTMAKER_METRICS_PORT`` share the counters'
+directory, so one of them serves them all and the others run with
+``YTMAKER_METRICS_SERVE=false`` (each server process costs ~40 MB); instances
+that should be scraped apart get ports of their own.
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ def prometheus_middleware(settings: Settings):
     os.environ["dramatiq_prom_db"] = metrics_dir(settings)
     from dramatiq.middleware.prometheus import Prometheus
 
+    serves = settings.metrics_serve
+
     class YtmakerPrometheus(Prometheus):
         @property
         def forks(self):
-            return [serve_metrics]
+            # One exposition server per host is enough: instances that share a port share the counters' directory.
+            return [serve_metrics] if serves else []
 
     return YtmakerPrometheus()
 

@@ -114,7 +114,7 @@ def procfile_commands() -> dict[str, str]:
 
 class YtmakerSystem:
     name = "ytmaker"
-    shape = "Procfile: scripts 1x8, assets 1x8, render 1x2, upload 1x4, scheduler"
+    shape = "Procfile: scripts+upload 1x8, assets 1x8, render 1x2, scheduler"
 
     def __init__(self, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.redis_url = redis_url
