@@ -111,3 +111,26 @@ def test_every_stage_of_the_table_has_its_module_and_actor():
         for actor_name in (row.actor, *row.parts):
             assert broker.get_actor(actor_name).queue_name == row.queue
     assert sum(row.weight for row in graph.TABLE) == 100
+
+
+def _imports_of_a_fresh_worker(prelude: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    code = (f"{prelude}\nimport json, sys\nimport ytmaker.actors\nfrom ytmaker.actors.periodic import recover_stalled\n"
+            "print(json.dumps({'loaded': sorted(m for m in ('periodiq', 'pendulum', 'PIL', 'ytmaker.projects', "
+            "'ytmaker.media.render') if m in sys.modules), 'periodic': 'periodic' in recover_stalled.options}))")
+    env = {"PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_stage_worker_loads_neither_the_scheduler_nor_pillow_nor_the_renderer_at_start():
+    assert _imports_of_a_fresh_worker("") == {"loaded": [], "periodic": False}
+
+
+def test_the_scheduler_process_declares_the_periodic_schedule():
+    # periodiq's command imports periodiq before it imports the actors
+    seen = _imports_of_a_fresh_worker("import periodiq")
+    assert seen["periodic"] is True and "periodiq" in seen["loaded"]

@@ -9,9 +9,10 @@ the embedded runner) build their broker here.
 
 from __future__ import annotations
 
+import sys
+
 import dramatiq
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Middleware, ShutdownNotifications
-from periodiq import PeriodiqMiddleware  # type: ignore[import-untyped]  # periodiq ships no type information
 
 from ytmaker.broker import build_broker
 from ytmaker.config import Settings, StagePolicy
@@ -35,9 +36,26 @@ def stage_middleware() -> list[Middleware]:
         Callbacks(),
         CurrentMessage(),
         StageRetries(stage_of=stage_of_actor, policy=_policy, on_retry=_note_retry, on_give_up=_give_up),
-        PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S),
+        *_scheduler_middleware(),
         RecoveryLoop(recover=_recover, settings=lambda: get_runtime().settings),
     ]
+
+
+def is_scheduler() -> bool:
+    """Whether this process is the ``periodiq`` scheduler: its command imports periodiq before the actors.
+
+    Only the scheduler needs periodiq (and pendulum, ~18 MB): a stage worker declares the periodic
+    actor without its schedule and runs its messages like any other.
+    """
+    return "periodiq" in sys.modules
+
+
+def _scheduler_middleware() -> list[Middleware]:
+    if not is_scheduler():
+        return []
+    from periodiq import PeriodiqMiddleware  # type: ignore[import-untyped]  # periodiq ships no type information
+
+    return [PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S)]
 
 
 def build_worker_broker(settings: Settings) -> dramatiq.Broker:

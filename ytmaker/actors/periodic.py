@@ -1,13 +1,24 @@
 """Periodic jobs, sent by ``periodiq ytmaker.actors`` (one scheduler at a time, see below)."""
 
+from typing import Any
+
 import dramatiq
-from periodiq import cron  # type: ignore[import-untyped]  # periodiq ships no type information
 
 from ytmaker.recovery import recover_once
 from ytmaker.runtime import get_runtime
+from ytmaker.worker import is_scheduler
 
 
-@dramatiq.actor(queue_name="scripts", periodic=cron("* * * * *"))
+def _schedule(spec: str) -> dict[str, Any]:
+    """The ``periodic`` option in the scheduler's process; none in a worker's, which only runs the ticks."""
+    if not is_scheduler():
+        return {}
+    from periodiq import cron  # type: ignore[import-untyped]  # periodiq ships no type information
+
+    return {"periodic": cron(spec)}
+
+
+@dramatiq.actor(queue_name="scripts", **_schedule("* * * * *"))
 def recover_stalled() -> None:
     """Re-send stages whose message was lost and move on projects whose follow-up never left.
 

@@ -46,6 +46,7 @@ from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.filters import concat_source, crossfade_chains, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
+from ytmaker.media.pacing import PAUSE_S
 
 __all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
            "build_args", "build_filtergraph", "render", "segment_durations", "timeline"]
@@ -72,8 +73,6 @@ X264_EXTRA: list[str] = ["-x264-params", "8x8dct=1"]
 #: author found it to sound better than twoloop at high bitrates (FFmpeg c92cc2d5, fcb681ac)
 AAC_EXTRA: list[str] = ["-aac_coder", "fast"]
 FPS = 30
-#: silence after each segment's narration, and after the last one
-PAUSE_S = 0.4
 TAIL_S = 0.8
 #: half of the crossfade between segments, which takes the pause (``crossfade_frames``)
 FADE_S = 0.2

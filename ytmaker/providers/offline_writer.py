@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ytmaker import text as t
 from ytmaker.errors import InvalidInput
 from ytmaker.keyphrases import MAX_CJK_CHARS, Keyphrases
-from ytmaker.media.render import PAUSE_S
+from ytmaker.media.pacing import PAUSE_S
 from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.script import ScriptDraft, Segment
 
