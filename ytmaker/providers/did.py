@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ytmaker.errors import ContentRejected, InvalidInput, PermanentError, ProviderUnavailable, QuotaExceeded
+from ytmaker.errors import InvalidInput, ProviderUnavailable, QuotaExceeded
 from ytmaker.providers.http import (
     ErrorBody,
     Service,
@@ -29,10 +29,8 @@ from ytmaker.providers.http import (
     translate_transport_errors,
 )
 
+
 #: talk states that will not change any more
-FINISHED = ("done", "error", "rejected")
-
-
 def _read(response: httpx.Response) -> ErrorBody:
     """D-ID's ``{"kind", "description"}`` error body."""
     body = json_object(response)
@@ -119,18 +117,6 @@ def _field(response: httpx.Response, name: str) -> str:
     if not value:
         raise ProviderUnavailable(f"D-ID answered {response.request.url.path} without {name!r}")
     return str(value)
-
-
-def talk_failure(talk: dict) -> PermanentError:
-    """The error for a talk that ended ``error`` or ``rejected``, with D-ID's reason."""
-    error = talk.get("error") or {}
-    if isinstance(error, dict):
-        reason = error.get("description") or error.get("kind") or "no reason given"
-    else:
-        reason = str(error)
-    if talk.get("status") == "rejected":
-        return ContentRejected(f"D-ID rejected the talk {talk.get('id', '')}: {reason}")
-    return PermanentError(f"D-ID could not make the talk {talk.get('id', '')}: {reason}")
 
 
 def build_did(settings: Any, *, api_key: str, client: httpx.Client) -> DIDClient:

@@ -33,7 +33,7 @@ from ytmaker.errors import PermanentError, TransientError
 from ytmaker.graph import stage
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.dispatch import send
-from ytmaker.providers.did import FINISHED, talk_failure
+from ytmaker.providers.did_talks import FINISHED, talk_failure
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats
 from ytmaker.stages.files import existing_assets, record_asset
