@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from tests.helpers import SHORT_TEXT
 from ytmaker import recovery, stages
-from ytmaker.actors.periodic import recover_stalled
 from ytmaker.db.models import StageRun
 from ytmaker.embedded import wait_for
+from ytmaker.periodic import recover_stalled
 from ytmaker.pipelines import flow
 from ytmaker.projects import create_project, load_project
 from ytmaker.recovery import LOCK_KEY

@@ -118,7 +118,7 @@ def _imports_of_a_fresh_worker(prelude: str) -> dict:
     import subprocess
     import sys
 
-    code = (f"{prelude}\nimport json, sys\nimport ytmaker.actors\nfrom ytmaker.actors.periodic import recover_stalled\n"
+    code = (f"{prelude}\nimport json, sys\nimport ytmaker.actors\nfrom ytmaker.periodic import recover_stalled\n"
             "print(json.dumps({'loaded': sorted(m for m in ('periodiq', 'pendulum', 'PIL', 'ytmaker.projects', "
             "'ytmaker.media.render') if m in sys.modules), 'periodic': 'periodic' in recover_stalled.options}))")
     env = {"PATH": "/usr/bin:/bin"}
@@ -134,3 +134,16 @@ def test_the_scheduler_process_declares_the_periodic_schedule():
     # periodiq's command imports periodiq before it imports the actors
     seen = _imports_of_a_fresh_worker("import periodiq")
     assert seen["periodic"] is True and "periodiq" in seen["loaded"]
+
+
+def test_the_scheduler_entry_point_declares_the_schedule_and_loads_no_database_or_stages():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import periodiq, json, sys\nimport ytmaker.scheduler as s\n"
+            "print(json.dumps({'periodic': 'periodic' in s.recover_stalled.options, 'loaded': sorted(m for m in "
+            "('sqlalchemy', 'psycopg', 'PIL', 'ytmaker.runtime', 'ytmaker.stages') if m in sys.modules)}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin"}, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"periodic": True, "loaded": []}

@@ -31,7 +31,7 @@ def test_procfile_declares_a_worker_per_queue_group_and_the_scheduler():
     assert served == {"scripts", "assets", "render", "upload"}  # every queue has a worker
     assert "--queues scripts upload" in commands["io"] and "--queues render" in commands["render"]
     assert commands["render"].endswith("--threads 2")
-    assert commands["scheduler"] == "periodiq ytmaker.actors"
+    assert commands["scheduler"] == "periodiq ytmaker.scheduler"
     # one Prometheus exposition server for the machine: every instance on one port, one serving it
     assert all("YTMAKER_METRICS_PORT=9191" in c for n, c in commands.items() if n != "scheduler")
     assert sum("YTMAKER_METRICS_SERVE=false" not in c for n, c in commands.items() if n != "scheduler") == 1

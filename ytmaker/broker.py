@@ -9,6 +9,7 @@ importing the actors (the stub broker refuses undeclared queues).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 import dramatiq
@@ -18,6 +19,18 @@ from dramatiq.middleware import Middleware
 from ytmaker.config import Settings
 from ytmaker.graph import queues
 from ytmaker.wakeup import WakeupRedisBroker
+
+#: periodiq's middleware skips ticks older than this (seconds)
+PERIODIQ_SKIP_DELAY_S = 30
+
+
+def is_scheduler() -> bool:
+    """Whether this process is the ``periodiq`` scheduler: its command imports periodiq before our modules.
+
+    Only the scheduler needs periodiq (and pendulum, ~18 MB): a stage worker declares the periodic
+    actor without its schedule and runs its messages like any other.
+    """
+    return "periodiq" in sys.modules
 
 
 def build_broker(settings: Settings, middleware: Iterable[Middleware] = ()) -> dramatiq.Broker:

@@ -9,12 +9,10 @@ the embedded runner) build their broker here.
 
 from __future__ import annotations
 
-import sys
-
 import dramatiq
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Middleware, ShutdownNotifications
 
-from ytmaker.broker import build_broker
+from ytmaker.broker import PERIODIQ_SKIP_DELAY_S, build_broker, is_scheduler
 from ytmaker.config import Settings, StagePolicy
 from ytmaker.graph import stage_of_actor
 from ytmaker.metrics import prometheus_middleware
@@ -22,9 +20,6 @@ from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
 from ytmaker.pipelines import flow
 from ytmaker.recovery import recover_once
 from ytmaker.runtime import get_runtime
-
-#: the scheduler skips ticks older than this on the worker side (seconds)
-PERIODIQ_SKIP_DELAY_S = 30
 
 
 def stage_middleware() -> list[Middleware]:
@@ -41,16 +36,8 @@ def stage_middleware() -> list[Middleware]:
     ]
 
 
-def is_scheduler() -> bool:
-    """Whether this process is the ``periodiq`` scheduler: its command imports periodiq before the actors.
-
-    Only the scheduler needs periodiq (and pendulum, ~18 MB): a stage worker declares the periodic
-    actor without its schedule and runs its messages like any other.
-    """
-    return "periodiq" in sys.modules
-
-
 def _scheduler_middleware() -> list[Middleware]:
+    # A worker imported by the scheduler's command (`periodiq ytmaker.actors`, the older Procfile line) schedules too.
     if not is_scheduler():
         return []
     from periodiq import PeriodiqMiddleware  # type: ignore[import-untyped]  # periodiq ships no type information

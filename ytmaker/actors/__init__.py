@@ -1,4 +1,4 @@
-"""Every actor, registered on import: ``dramatiq ytmaker.actors`` and ``periodiq ytmaker.actors``.
+"""Every actor, registered on import: ``dramatiq ytmaker.actors`` (the scheduler has ``ytmaker.scheduler``).
 
 This is an entry point: the worker's broker (``ytmaker.worker``) is built
 from the environment before any actor is declared, because Dramatiq binds
@@ -20,6 +20,7 @@ if dramatiq.broker.global_broker is None:
     dramatiq.set_broker(build_worker_broker(Settings()))
 use_process_broker(dramatiq.get_broker())
 
-from ytmaker.actors import audio, avatars, images, periodic, render, script, thumbnail, upload  # noqa: E402
+from ytmaker import periodic  # noqa: E402
+from ytmaker.actors import audio, avatars, images, render, script, thumbnail, upload  # noqa: E402
 
 __all__ = ["audio", "avatars", "images", "periodic", "render", "script", "thumbnail", "upload"]

@@ -1,12 +1,15 @@
-"""Periodic jobs, sent by ``periodiq ytmaker.actors`` (one scheduler at a time, see below)."""
+"""Periodic jobs: scheduled by ``periodiq ytmaker.scheduler``, run by the stage workers (``ytmaker.actors``).
+
+Declared in both processes; only the scheduler's declaration carries the
+schedule, and only the workers run the bodies, so what a body needs is
+imported when it runs: the scheduler stays a small process.
+"""
 
 from typing import Any
 
 import dramatiq
 
-from ytmaker.recovery import recover_once
-from ytmaker.runtime import get_runtime
-from ytmaker.worker import is_scheduler
+from ytmaker.broker import is_scheduler
 
 
 def _schedule(spec: str) -> dict[str, Any]:
@@ -27,6 +30,9 @@ def recover_stalled() -> None:
     this pass every ``recovery_interval_s`` (``ytmaker.middleware.recovery``);
     this minute job is the fallback when that is switched off.
     """
+    from ytmaker.recovery import recover_once  # the workers' (see the module docstring)
+    from ytmaker.runtime import get_runtime
+
     rt = get_runtime()
     interval = rt.settings.recovery_interval_s
     recover_once(rt, lock_ms=int(interval * 900) if interval > 0 else 50_000)
