@@ -11,6 +11,7 @@ not repeated; here they are the end-to-end outcome.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from pydantic import SecretStr
@@ -77,7 +78,7 @@ def assert_valid_video_inside_data_dir(rt, project_id: str) -> None:
         assert resolved.is_relative_to(rt.data_dir) and resolved.exists()
     info = probe(rt.path(video.path))
     assert info.video_codec == "h264" and info.audio_codec == "aac" and info.duration_s > 0
-    folder = Path(publication.url.removeprefix("file://"))
+    folder = Path(unquote(urlparse(publication.url).path))  # a file:// URI: a CJK title's folder is percent-encoded
     assert folder.parent == rt.data_dir / "published" and (folder / "video.mp4").exists()
 
 
