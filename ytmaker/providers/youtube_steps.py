@@ -53,10 +53,10 @@ def thumbnail_bytes(image: Path) -> tuple[bytes, str]:
         return data, mime
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as picture:
-        picture = picture.convert("RGB")
-        picture.thumbnail((1280, 720))
-        return jpeg_bytes_under(picture, MAX_THUMBNAIL_BYTES), "image/jpeg"
+    with Image.open(io.BytesIO(data)) as opened:
+        picture = opened.convert("RGB")
+    picture.thumbnail((1280, 720))
+    return jpeg_bytes_under(picture, MAX_THUMBNAIL_BYTES), "image/jpeg"
 
 
 def captions_once(api: YouTubeApi, request: PublishRequest, video_id: str, path: Path) -> None:
