@@ -139,3 +139,24 @@ def test_letters_no_font_has_are_refused_naming_their_script(no_system_fonts):
     fonts.check_drawable("Solar power, 太阳能, солнечная энергия, 태양광")
     with pytest.raises(InvalidInput, match=r"2 letters of this text \(ក ព: KHMER\).*empty boxes.*KHMER"):
         fonts.check_drawable("Solar ក ព ក")
+
+
+def test_a_cjk_collection_draws_chinese_with_its_simplified_chinese_face():
+    import importlib.util
+
+    from ytmaker.media.fonts import face_index, open_font
+
+    spec = importlib.util.find_spec("noto_cjk_sans_otc")
+    assert spec is not None and spec.submodule_search_locations  # installed with the project
+    collection = str(next(Path(spec.submodule_search_locations[0]).glob("*.tt[co]")))
+    assert face_index(collection) > 0  # face 0 is the Japanese one
+    assert open_font(collection, 40).getname()[0].endswith(" SC")
+    # 骨 and 直 are drawn differently in Japan and in China: the face chosen is not face 0's shape
+
+    def shape(font: ImageFont.FreeTypeFont, character: str) -> bytes:
+        picture = Image.new("L", (60, 60))
+        ImageDraw.Draw(picture).text((5, 5), character, font=font, fill=255)
+        return picture.tobytes()
+
+    japanese, chinese = ImageFont.truetype(collection, 40, index=0), open_font(collection, 40)
+    assert all(shape(japanese, c) != shape(chinese, c) for c in "骨直")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ytmaker.media.fonts import open_font
 from ytmaker.media.stills import quote
 from ytmaker.media.subtitles import MAX_LINES, CaptionStyle, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
 from ytmaker.text import is_cjk
@@ -91,7 +92,7 @@ def make_captions(texts: list[str], starts_s: list[float], narration_s: list[flo
 
 @lru_cache(maxsize=8)
 def caption_font(file: str | None, size: int):
-    return ImageFont.truetype(file, size) if file else ImageFont.load_default(size=size)
+    return open_font(file, size) if file else ImageFont.load_default(size=size)
 
 
 def metrics(captions: Captions, style: SubtitleStyle) -> tuple[int, int]:

@@ -104,11 +104,39 @@ def check_drawable(text: str) -> None:
                        f"in the fonts ytmaker draws with ({fonts}); slides and subtitles would show empty boxes. {what}")
 
 
+#: the face of a CJK collection (Noto Sans CJK, Source Han Sans) with Chinese letterforms; its first face is Japanese
+CHINESE_FACE = " SC"
+
+
+@lru_cache(maxsize=16)
+def face_index(path: str) -> int:
+    """The face of ``path`` to draw with: in a font collection, the Simplified Chinese one when it has one.
+
+    Japanese and Chinese share code points but not every shape (骨, 直, 误 ...), and the
+    collections put Japanese first: face 0 drew some Chinese characters in Japanese style.
+    """
+    if not path.lower().endswith((".ttc", ".otc")):
+        return 0
+    for index in range(32):
+        try:
+            family = ImageFont.truetype(path, 12, index=index).getname()[0] or ""
+        except OSError:  # past the last face
+            break
+        if family.endswith(CHINESE_FACE) and "Mono" not in family:
+            return index
+    return 0
+
+
+def open_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """``path`` at ``size``, in the face :func:`face_index` chooses."""
+    return ImageFont.truetype(path, size, index=face_index(path))
+
+
 def load_font(size: int, *, cjk: bool = False) -> ImageFont.FreeTypeFont:
     """A TrueType font at ``size``; Pillow's bundled font when none is installed."""
     path = font_path(cjk) or (font_path(False) if cjk else None)
     if path:
-        return ImageFont.truetype(path, size)
+        return open_font(path, size)
     default = ImageFont.load_default(size=size)
     if not isinstance(default, ImageFont.FreeTypeFont):  # only a Pillow built without FreeType has no sizes
         raise MediaError("no font installed and Pillow lacks FreeType: install fonts-dejavu-core or Pillow's wheel")
