@@ -24,7 +24,7 @@ from ytmaker.stages.files import sweep_temp, temp_path
 @pytest.mark.redis
 def test_a_worker_takes_over_a_silent_stage_by_itself_within_the_interval(redis_rt, redis_broker):
     rt = redis_rt
-    rt.settings.recovery_interval_s = 0.5
+    rt.settings.recovery_interval_s = 60  # longer than the wait below: only the pass at boot can take it over
     rt.settings.image_provider, rt.settings.speech_provider, rt.settings.render_quality = "instant", "instant", "tiny"
     project = create_project(rt, SHORT_TEXT)
     with rt.db.session() as session:  # the worker running the script was killed a lease ago
@@ -42,7 +42,7 @@ def test_a_worker_takes_over_a_silent_stage_by_itself_within_the_interval(redis_
     finally:
         worker.stop()
 
-    assert taken_over_after < 10, "the first pass runs right at boot, not after periodiq's minute"
+    assert taken_over_after < 30, "the first pass runs right at boot, not an interval later"
     assert final.status == "completed", final.error
 
 

@@ -70,6 +70,8 @@ big bigger biggest small smaller smallest large larger largest new newer old old
 great greater high higher low lower cheap cheaper cheapest fast faster slow slower easy easier hard harder thin
 thinner long longer short shorter reliable comfortable possible important different available enough next last
 """)
+#: what a phrase is trimmed of at its ends, and may not be alone
+_TRIM = _ADJ | _GENERIC
 #: jieba tags: nouns (a phrase ends on one), and what may stand before them in a phrase
 _CJK_NOUN = frozenset({"n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j"})
 #: a word that starts with a count ("一个", "十几") is a quantity, not a noun, whatever its tag
@@ -96,12 +98,12 @@ def _latin_phrases(text: str) -> list[Phrase]:
     run: list[str] = []
 
     def close() -> None:
-        while run and run[-1].lower() in _ADJ | _GENERIC and len(run) > 1:
+        while run and run[-1].lower() in _TRIM and len(run) > 1:
             run.pop()
         while len(run) > 1 and (run[0].lower() in _ADJ or run[0].lower().endswith("est")):  # "cheap panels" -> "panels"
             run.pop(0)
         words = run[-MAX_WORDS:]
-        if words and not (len(words) == 1 and (words[0].lower() in _GENERIC | _ADJ or len(words[0]) < 3)):
+        if words and not (len(words) == 1 and (words[0].lower() in _TRIM or len(words[0]) < 3)):
             out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
         run.clear()
 

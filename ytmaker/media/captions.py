@@ -20,12 +20,11 @@ ytmaker.media.highlight.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from ytmaker.media.fonts import open_font
+from ytmaker.media.fonts import font_or_default
 from ytmaker.media.stills import quote
 from ytmaker.media.subtitles import MAX_LINES, CaptionStyle, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
 from ytmaker.text import is_cjk
@@ -90,20 +89,15 @@ def make_captions(texts: list[str], starts_s: list[float], narration_s: list[flo
     return Captions(tuple(cues) if mode != "off" else (), font, look, mode == "words")
 
 
-@lru_cache(maxsize=8)
-def caption_font(file: str | None, size: int):
-    return open_font(file, size) if file else ImageFont.load_default(size=size)
-
-
 def metrics(captions: Captions, style: SubtitleStyle) -> tuple[int, int]:
     """(outline width, line height) in pixels."""
-    ascent, descent = caption_font(captions.font, style.font_size).getmetrics()
+    ascent, descent = font_or_default(captions.font, style.font_size).getmetrics()
     return max(1, round(style.outline)), ascent + descent
 
 
 def band_for(captions: Captions, style: SubtitleStyle) -> Band:
     """The band holding every cue's lines: the longest line wide, ``MAX_LINES`` lines tall, where the style puts it."""
-    font = caption_font(captions.font, style.font_size)
+    font = font_or_default(captions.font, style.font_size)
     stroke, line = metrics(captions, style)
     pad = stroke + 2
     longest = max((font.getlength(text) for cue in captions.cues for text in cue.lines), default=0)
@@ -118,15 +112,15 @@ def rgba(colour: str) -> tuple[int, int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255
 
 
-def draw_cue(cue: Cue, band: Band, captions: Captions, style: SubtitleStyle, colour: str | None = None) -> Image.Image:
+def draw_cue(cue: Cue, band: Band, captions: Captions, style: SubtitleStyle) -> Image.Image:
     """The cue's lines, centred and sitting on the band's bottom (one line where a second one would go)."""
-    font = caption_font(captions.font, style.font_size)
+    font = font_or_default(captions.font, style.font_size)
     stroke, line = metrics(captions, style)
     image = Image.new("RGBA", (band.width, band.height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     top = band.height - (stroke + 2) - len(cue.lines) * line
     for i, text in enumerate(cue.lines):
-        draw.text((band.width / 2, top + i * line), text, font=font, anchor="ma", fill=rgba(colour or captions.look.color),
+        draw.text((band.width / 2, top + i * line), text, font=font, anchor="ma", fill=rgba(captions.look.color),
                   stroke_width=stroke, stroke_fill=rgba(captions.look.outline_color))
     return image
 

@@ -127,20 +127,26 @@ def face_index(path: str) -> int:
     return 0
 
 
+@lru_cache(maxsize=32)
 def open_font(path: str, size: int) -> ImageFont.FreeTypeFont:
-    """``path`` at ``size``, in the face :func:`face_index` chooses."""
+    """``path`` at ``size``, in the face :func:`face_index` chooses (opened once per process and size)."""
     return ImageFont.truetype(path, size, index=face_index(path))
 
 
-def load_font(size: int, *, cjk: bool = False) -> ImageFont.FreeTypeFont:
-    """A TrueType font at ``size``; Pillow's bundled font when none is installed."""
-    path = font_path(cjk) or (font_path(False) if cjk else None)
+@lru_cache(maxsize=8)
+def font_or_default(path: str | None, size: int) -> ImageFont.FreeTypeFont:
+    """``path`` at ``size`` (:func:`open_font`), or Pillow's bundled font when there is no file."""
     if path:
         return open_font(path, size)
     default = ImageFont.load_default(size=size)
     if not isinstance(default, ImageFont.FreeTypeFont):  # only a Pillow built without FreeType has no sizes
         raise MediaError("no font installed and Pillow lacks FreeType: install fonts-dejavu-core or Pillow's wheel")
     return default
+
+
+def load_font(size: int, *, cjk: bool = False) -> ImageFont.FreeTypeFont:
+    """A TrueType font at ``size``; Pillow's bundled font when none is installed."""
+    return font_or_default(font_path(cjk) or (font_path(False) if cjk else None), size)
 
 
 def _fontconfig(pattern: str) -> str | None:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ytmaker.media.captions import Band, Captions, band_for, band_list, caption_font, cue_frames, draw_cue, metrics, rgba, save_picture
+from ytmaker.media.captions import Band, Captions, band_for, band_list, cue_frames, draw_cue, metrics, rgba, save_picture
+from ytmaker.media.fonts import font_or_default
 from ytmaker.media.subtitles import Cue, SubtitleStyle
 from ytmaker.text import is_cjk
 
@@ -62,7 +63,7 @@ def mark_frames(cue: Cue, frames: tuple[int, int], fps: int) -> list[tuple[int, 
 
 
 def _box(cue: Cue, k: int, band: Band, captions: Captions, style: SubtitleStyle) -> tuple[int, int, int, int]:
-    font = caption_font(captions.font, style.font_size)
+    font = font_or_default(captions.font, style.font_size)
     stroke, line = metrics(captions, style)
     mark = cue.marks[k]
     text = cue.lines[mark.line]

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from ytmaker.media import cues as cutter
 from ytmaker.media.cues import MAX_LINES
-from ytmaker.media.fonts import font_path, open_font
+from ytmaker.media.fonts import font_or_default, font_path
 from ytmaker.text import is_cjk
 
 __all__ = ["MAX_LINES", "CaptionStyle", "Cue", "Mark", "SubtitleFiles", "SubtitleStyle", "build_cues", "subtitle_font",
@@ -136,7 +136,7 @@ class SubtitleStyle:
 
 
 def _measure(font_file: str | None, size: int) -> Callable[[str], float]:
-    font = open_font(font_file, size) if font_file else ImageFont.load_default(size=size)
+    font = font_or_default(font_file, size)
     draw = ImageDraw.Draw(Image.new("L", (1, 1)))
     return lambda text: draw.textlength(text, font=font)
 

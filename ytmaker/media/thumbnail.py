@@ -274,12 +274,6 @@ def percentile(gray: Image.Image, fraction: float, mask: Image.Image | None = No
     return 255
 
 
-def contrast_ratio(lighter: float, darker: float) -> float:
-    """WCAG's contrast ratio of two relative luminances given as 0-255."""
-    high, low = max(lighter, darker) / 255, min(lighter, darker) / 255
-    return (high + 0.05) / (low + 0.05)
-
-
 def backdrop(frame: Image.Image, layout: TitleLayout) -> Image.Image:
     """``frame`` filling the thumbnail, softened, with the band under the title blurred and dimmed for ``MIN_CONTRAST``."""
     size = layout.size

@@ -30,7 +30,6 @@ from ytmaker.providers.http import (
 )
 
 
-#: talk states that will not change any more
 def _read(response: httpx.Response) -> ErrorBody:
     """D-ID's ``{"kind", "description"}`` error body."""
     body = json_object(response)

@@ -60,7 +60,8 @@ class OfflineScriptWriter:
         title = t.truncate(title or _short_title(groups[0].sentences[0], phrases, cjk), 100)
         title_s = t.speech_seconds(spoken_title) + PAUSE_S if spoken_title else 0.0
 
-        kept = _select([t.speech_seconds(n) + PAUSE_S for n in narrations], phrases,
+        seconds = [t.speech_seconds(n) + PAUSE_S for n in narrations]
+        kept = _select(seconds, phrases,
                        None if request.max_duration_s is None else request.max_duration_s - title_s)
         shortened = len(kept) < len(groups)
         room = request.max_segments - (1 if spoken_title else 0)
@@ -85,9 +86,9 @@ class OfflineScriptWriter:
         summary = t.truncate(joiner.join(groups[0].sentences[:2]), 400)
         notes = []
         if shortened:
-            seconds = title_s + sum(t.speech_seconds(narrations[i]) + PAUSE_S for i in kept[: max(1, room)])
-            notes.append(f"（内容已缩短为约 {seconds:.0f} 秒：原文 {len(groups)} 部分中的 {len(kept)} 部分。）" if cjk else
-                         f"(Shortened to about {seconds:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
+            total = title_s + sum(seconds[i] for i in kept)
+            notes.append(f"（内容已缩短为约 {total:.0f} 秒：原文 {len(groups)} 部分中的 {len(kept)} 部分。）" if cjk else
+                         f"(Shortened to about {total:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
         if capped:
             notes.append(f"（长文的前 {len(kept)} 部分。）" if cjk else f"(The first {len(kept)} parts of a longer text.)")
         note = "".join(f"\n\n{n}" for n in notes)

@@ -9,6 +9,7 @@ narrate, not instructions to follow.
 from __future__ import annotations
 
 from ytmaker.errors import InvalidInput
+from ytmaker.text import CJK_CHARS_PER_S, WORDS_PER_S
 
 _RULES = """Rules:
 - Write everything (title, description, tags, narration) in the language with code "{language}".
@@ -41,11 +42,11 @@ TEMPLATES: dict[str, str] = {
 
 
 def length_rule(max_duration_s: float | None) -> str:
-    """The rule that bounds the narration's length (espeak-ng's pace: 165 words a minute, 3.4 Chinese characters a second)."""
+    """The rule that bounds the narration's length, at espeak-ng's pace (``text.WORDS_PER_S``, ``CJK_CHARS_PER_S``)."""
     if not max_duration_s:
         return ""
     return (f"\n- The video lasts at most about {max_duration_s:.0f} seconds: all narrations together at most about "
-            f"{max_duration_s * 165 / 60:.0f} words ({max_duration_s * 3.4:.0f} characters in Chinese or Japanese). "
+            f"{max_duration_s * WORDS_PER_S:.0f} words ({max_duration_s * CJK_CHARS_PER_S:.0f} characters in Chinese or Japanese). "
             "Keep the opening and the main points; leave the rest out.")
 
 
