@@ -291,9 +291,10 @@ def write_list(spec: RenderSpec) -> list[Path]:
             written.append(write_mask(list_path(spec, "mask"), box(*spec.size)[0]))
     if spec.captions and spec.captions.cues:
         style = spec.captions.style(spec.size)
-        written += burn.write_captions(spec.captions, style, directory, sum(plan.frames), FPS)
+        drawings = burn.draw_cues(spec.captions, style)
+        written += burn.write_captions(spec.captions, style, directory, sum(plan.frames), FPS, drawings)
         if spec.captions.words:
-            written += highlight.write_words(spec.captions, style, directory, sum(plan.frames), FPS)
+            written += highlight.write_words(spec.captions, style, directory, sum(plan.frames), FPS, drawings)
     return written
 
 
