@@ -49,12 +49,18 @@ def check_stages(settings: Settings) -> list[Check]:
     checks = []
     script = settings.script_provider
     checks.append(_key_check("script", script, settings, "gemini_api_key", "a key from aistudio.google.com")
-                  if script == "gemini" else Check("script", script, True, True, "offline writer, no network"))
+                  if script == "gemini" else _openai(settings) if script == "openai"
+                  else Check("script", script, True, True, "offline writer, no network"))
     images = settings.image_provider
     checks.append(_key_check("images", images, settings, "stability_api_key", "a key from platform.stability.ai")
-                  if images == "stability" else Check("images", images, True, True, "offline slides, no network"))
+                  if images == "stability" else
+                  _key_check("images", images, settings, "pexels_api_key", "a free key from www.pexels.com/api")
+                  if images == "pexels" else Check("images", images, True, True, "offline slides, no network"))
     speech = settings.speech_provider
-    if speech == "google":
+    if speech == "edge":
+        checks.append(Check("audio", speech, True, True, "Edge neural voices (no key; needs the network): a voice per "
+                                                         "language, or --voice; YTMAKER_EDGE_RATE/_PITCH"))
+    elif speech == "google":
         checks.append(_key_check("audio", speech, settings, "google_tts_api_key", "a Cloud API key with Text-to-Speech enabled"))
     elif speech == "espeak":
         checks.append(_espeak())
@@ -63,6 +69,11 @@ def check_stages(settings: Settings) -> list[Check]:
     checks.append(_avatars(settings))
     checks.append(_publisher(settings))
     return checks
+
+
+def _openai(settings: Settings) -> Check:
+    key = "with YTMAKER_OPENAI_API_KEY" if _secret(settings, "openai_api_key") else "no key (set YTMAKER_OPENAI_API_KEY unless local)"
+    return Check("script", "openai", True, True, f"{settings.openai_model} at {_redact(settings.openai_base_url)}, {key}")
 
 
 def _espeak() -> Check:
@@ -148,6 +159,7 @@ def check_services(settings: Settings) -> list[Check]:
         try:
             client.ping()
             checks.append(Check("redis", _redact(url), True, True, "reachable"))
+            checks += check_workers(client, settings.worker_heartbeat_timeout_s)
         except redis.RedisError as exc:
             checks.append(Check("redis", _redact(url), False, True,
                                 f"not reachable ({type(exc).__name__}): start Redis or fix YTMAKER_REDIS_URL"))
@@ -168,6 +180,19 @@ def check_services(settings: Settings) -> list[Check]:
                             f"not reachable ({type(exc).__name__}): start it or fix YTMAKER_DATABASE_URL"))
     finally:
         db.dispose()
+    return checks
+
+
+def check_workers(client, timeout_s: float) -> list[Check]:
+    """One check per queue: does a live worker consume it (stamped within ``timeout_s``)? Not required: they may start later."""
+    from ytmaker.graph import queues
+    from ytmaker.presence import advice, live_consumers
+
+    checks = []
+    for queue in queues():
+        count = live_consumers(client, queue, timeout_s)
+        checks.append(Check("workers", queue, count > 0, False,
+                            f"{count} live worker{'s' if count != 1 else ''}" if count else advice([queue])))
     return checks
 
 

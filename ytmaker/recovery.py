@@ -25,8 +25,10 @@ from sqlalchemy import select, update
 
 from ytmaker.db.models import Project, StageRun, StageStatus
 from ytmaker.db.session import rowcount
+from ytmaker.graph import stage as stage_row
 from ytmaker.graph import successors
-from ytmaker.pipelines.dispatch import send_stage
+from ytmaker.outages import OUTAGE_KEY, connection_lost, outage_grace_s
+from ytmaker.pipelines.dispatch import send, send_stage
 from ytmaker.pipelines.flow import TERMINAL, advance, fail_stage
 from ytmaker.runtime import Runtime
 from ytmaker.wakeup import WakeupRedisBroker
@@ -46,10 +48,34 @@ def recover_once(rt: Runtime, *, lock_ms: int) -> list[tuple[str, str]] | None:
         return None
     if isinstance(rt.broker, WakeupRedisBroker):
         rt.broker.requeue_dead_workers_messages()
-    sent = redrive(rt, older_than_s=rt.settings.redrive_after_s)
+    try:
+        sent = redrive(rt, older_than_s=rt.settings.redrive_after_s)
+    except Exception as exc:
+        if connection_lost(exc) == "the database":  # heartbeats are silenced too: no take-overs until they resume
+            rt.keys.set(OUTAGE_KEY, "1", ttl_s=outage_grace_s(rt))
+        raise
     if sent:
         log.warning("redriven", count=len(sent), stages=sent[:20])
     return sent
+
+
+def resend_queued(rt: Runtime) -> list[tuple[str, str]]:
+    """Redis came back without its data: send every queued stage of every live project again at once.
+
+    A stage waiting for a delayed retry (its ``queued_at`` is when the retry
+    is due) is sent with the rest of its delay. Running stages go on: their
+    workers hand over when they finish, and a dead one's lease lapses as usual.
+    """
+    now = datetime.now(UTC)
+    with rt.db.session() as session:
+        queued = session.execute(
+            select(StageRun.project_id, StageRun.stage, StageRun.queued_at).join(Project, Project.id == StageRun.project_id)
+            .where(Project.status.not_in(TERMINAL), StageRun.status == StageStatus.QUEUED)).all()
+    for project_id, stage, queued_at in queued:
+        delay_ms = int((_aware(queued_at) - now).total_seconds() * 1000)
+        send(rt, stage_row(stage).actor, project_id, delay_ms=delay_ms if delay_ms > 0 else None)
+    log.warning("redis_data_lost_stages_resent", count=len(queued), stages=[(p, s) for p, s, _ in queued][:20])
+    return [(p, s) for p, s, _ in queued]
 
 
 def resend_lost_followers(rt: Runtime, project_id: str, stage: str) -> list[str]:
@@ -104,9 +130,11 @@ def redrive(rt: Runtime, *, older_than_s: float) -> list[tuple[str, str]]:
         ).all()
         idle = session.scalars(select(Project.id).where(live, Project.updated_at < now - timedelta(seconds=older_than_s))).all()
     lease_cutoff = now - timedelta(seconds=rt.settings.stage_lease_s)
+    # Just after a database outage every heartbeat looks stale: their workers beat again within an interval.
+    outage = bool(running) and rt.keys.exists(OUTAGE_KEY)
     for project_id, stage, started_at, heartbeat_at in running:
         limit = timedelta(milliseconds=rt.settings.policy(stage).time_limit_ms) + timedelta(seconds=rt.settings.stage_lease_s)
-        if _aware(heartbeat_at) < lease_cutoff:
+        if _aware(heartbeat_at) < lease_cutoff and not outage:
             if _requeue_silent(rt, project_id, stage, heartbeat_at):
                 queued.append((project_id, stage))
         elif _aware(started_at) < now - limit:

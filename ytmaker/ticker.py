@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
+
+from ytmaker.outages import OutageLog
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +25,7 @@ class _Job:
     interval_s: float
     run: Callable[[], object]
     due: float
+    outage: OutageLog = field(default_factory=lambda: OutageLog("periodic_job"))
 
 
 class Ticker:
@@ -62,7 +65,9 @@ class Ticker:
                 try:
                     job.run()
                 except Exception as exc:  # noqa: BLE001 - Redis or the database is down: try again next turn
-                    log.warning("periodic_job_failed", job=name, error=f"{type(exc).__name__}: {exc}"[:300])
+                    job.outage.failed(exc, job=name)  # one warning per outage, then one line when it works again
+                else:
+                    job.outage.succeeded(job=name)
             if not due:
                 self._changed.wait(max(0.0, wait))
                 self._changed.clear()

@@ -26,7 +26,9 @@ and pyproject.toml pins the range it was checked against.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -34,10 +36,33 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import compute_backoff, current_millis
 from dramatiq.errors import ConnectionClosed
 
+from ytmaker.outages import OutageLog
+
 #: tokens kept per queue at most (more would only cause empty fetches)
 WAKE_TOKENS_MAX = 64
 #: seconds a wake list outlives its last push
 WAKE_TTL_S = 3600
+
+
+def consumers_key(namespace: str, queue: str) -> str:
+    """The sorted set of the workers consuming ``queue``, scored by their last presence stamp (ms)."""
+    return f"{namespace}:__ytmaker_consumers__:{queue}"
+
+
+#: consumers that lost Redis: one warning per outage, one line when a consumer fetches again
+CONSUMER_OUTAGE = OutageLog("redis_consumers")
+
+
+class OneLinePerOutage(logging.Filter):
+    """For a consumer thread's logger: while Redis is away, Dramatiq logs two lines per consumer every few
+    seconds and one per unacked message every five; this keeps one warning per outage (``CONSUMER_OUTAGE``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith(("Consumer encountered a connection error", "Failed to post_process_message")):
+            CONSUMER_OUTAGE.failed(ConnectionError(record.getMessage().split("\n")[0]))
+            return False
+        return not (message.startswith("Restarting consumer in") and CONSUMER_OUTAGE.failures)
 
 
 class WakeupRedisBroker(RedisBroker):
@@ -67,13 +92,41 @@ class WakeupRedisBroker(RedisBroker):
         pipe.expire(key, WAKE_TTL_S)
         return pipe.execute()[0]
 
-    def stamp_presence(self) -> None:
+    def stamp_presence(self, queues: Iterable[str] = ()) -> None:
         """Refresh this process's heartbeat, so its fetched, unacked messages stay its own while it lives.
 
         Dramatiq stamps it only as a side effect of broker commands, and a
         worker whose prefetch window is full sends none while its stages run.
+        The same round trip stamps this worker as a consumer of ``queues``,
+        which Dramatiq does not record (``ytmaker.presence`` reads it).
         """
-        self.client.zadd(f"{self.namespace}:__heartbeats__", {self.broker_id: current_millis()})
+        now = current_millis()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(f"{self.namespace}:__heartbeats__", {self.broker_id: now})
+        for queue in queues:
+            key = consumers_key(self.namespace, queue)
+            pipe.zadd(key, {self.broker_id: now})
+            pipe.zremrangebyscore(key, 0, now - 10 * self.heartbeat_timeout)  # workers long gone
+        pipe.execute()
+
+    def forget_presence(self, queues: Iterable[str]) -> None:
+        """This worker no longer consumes ``queues`` (it is shutting down)."""
+        pipe = self.client.pipeline(transaction=False)
+        for queue in queues:
+            pipe.zrem(consumers_key(self.namespace, queue), self.broker_id)
+        pipe.execute()
+
+    def marker_key(self) -> str:
+        return f"{self.namespace}:__ytmaker_marker__"
+
+    def lost_data(self) -> bool:
+        """Whether Redis lost its data (restarted without persistence, flushed) since a worker put the marker there.
+
+        True for the one process that notices first: it puts the marker back
+        in the same command (``SET NX``), so the others see nothing. A worker
+        calls it once at boot to put the marker, ignoring the answer.
+        """
+        return bool(self.client.set(self.marker_key(), b"1", nx=True))
 
     def requeue_dead_workers_messages(self) -> None:
         """Put the unacked messages of workers silent past ``heartbeat_timeout`` back on their queues.
@@ -105,6 +158,8 @@ class WakeupConsumer(_RedisConsumer):
                 room = self.outstanding_message_count < self.prefetch
                 if room:
                     self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
+                    if CONSUMER_OUTAGE.failures:  # Redis answers again
+                        CONSUMER_OUTAGE.succeeded(queue=self.queue_name)
                     if self.message_cache:
                         continue
                 self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)

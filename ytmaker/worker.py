@@ -18,7 +18,7 @@ from ytmaker.graph import stage_of_actor
 from ytmaker.metrics import prometheus_middleware
 from ytmaker.middleware import RecoveryLoop, StageRetries, StageTimeLimit
 from ytmaker.pipelines import flow
-from ytmaker.recovery import recover_once
+from ytmaker.recovery import recover_once, resend_queued
 from ytmaker.runtime import get_runtime
 
 
@@ -32,7 +32,7 @@ def stage_middleware() -> list[Middleware]:
         CurrentMessage(),
         StageRetries(stage_of=stage_of_actor, policy=_policy, on_retry=_note_retry, on_give_up=_give_up),
         *_scheduler_middleware(),
-        RecoveryLoop(recover=_recover, settings=lambda: get_runtime().settings),
+        RecoveryLoop(recover=_recover, settings=lambda: get_runtime().settings, redis_lost=_redis_lost),
     ]
 
 
@@ -67,3 +67,7 @@ def _give_up(project_id: str, stage: str, reason: str) -> None:
 
 def _recover(lock_ms: int) -> None:
     recover_once(get_runtime(), lock_ms=lock_ms)
+
+
+def _redis_lost() -> None:
+    resend_queued(get_runtime())

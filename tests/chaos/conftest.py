@@ -54,8 +54,9 @@ def _free_port(preferred: int) -> int:
 class PrivateRedis:
     """A redis-server of this test alone (never the shared 6379), with no persistence: a restart loses everything."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, appendonly: bool = False) -> None:
         self.folder, self.port, self.process = folder, _free_port(6390), None
+        self.appendonly = appendonly  # with an append-only file, a restart gets everything back
 
     @property
     def url(self) -> str:
@@ -63,7 +64,8 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if self.appendonly else "no",
              "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
         for _ in range(100):

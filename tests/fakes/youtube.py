@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 
 from tests.fakes.server import FakeServer, Reply, Request
@@ -50,6 +52,11 @@ class FakeYouTube(FakeServer):
         self.drop_on_chunk: set[int] = set()
         self.status_on_chunk: dict[int, int] = {}
         self.delay_on_chunk: dict[int, float] = {}  # chunk number -> seconds the answer comes late (chunk kept)
+        self.slow_chunk: dict[int, float] = {}  # chunk number -> seconds per 16 KiB read of its body (a slow link)
+        self.reading = 0  # bytes of the slow chunk read so far
+        self.slow_done = False  # the slow chunk was read to its end, or its client went away
+        self.cut_after: int | None = None  # the slow chunk's link dies after this many bytes (once ``cut`` is set)
+        self.cut = threading.Event()
         self.garble_finish = False  # once: the finished upload's answer is cut-off JSON
         self.drop_after_caption = False  # once: store the caption track, then drop the connection
         self.refuse: dict[str, Reply] = {}  # "start" | "chunk" | "thumbnail" | "captions" -> reply, once
@@ -124,6 +131,8 @@ class FakeYouTube(FakeServer):
             number = self.chunks
         if refused := self._refused("chunk"):
             return refused
+        if number in self.slow_chunk:
+            return self._slowly(session, request, first, self.slow_chunk[number])
         if number in self.drop_on_chunk:
             part = request.read(request.length // 2)
             kept = len(part) // UNIT * UNIT
@@ -138,6 +147,30 @@ class FakeYouTube(FakeServer):
             reply.delay_s = self.delay_on_chunk[number]
             return reply
         return self._accept(session, request, first, last, total)
+
+    def _slowly(self, session: Session, request: Request, first: int, pause_s: float) -> Reply | None:
+        """Read the chunk 16 KiB at a time; a client that dies meanwhile leaves the whole units that arrived."""
+        body = bytearray()
+        while len(body) < request.length:
+            if self.cut_after is not None and len(body) >= self.cut_after:
+                self.cut.wait(60)  # what had not arrived yet is lost with the link: keep what did
+                break
+            piece = request._rfile.read(min(16 * 1024, request.length - len(body)))
+            if not piece:
+                break
+            body += piece
+            self.reading = len(body)
+            time.sleep(pause_s)
+        request._body = bytes(body)
+        self.slow_done = True
+        if len(body) == request.length:
+            match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers["content-range"])
+            assert match
+            return self._accept(session, request, *map(int, match.groups()))
+        with self.lock:
+            if first == len(session.data):
+                session.data += body[:len(body) // UNIT * UNIT]
+        return None
 
     def _accept(self, session: Session, request: Request, first: int, last: int, total: int) -> Reply:
         body = request.body

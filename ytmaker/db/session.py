@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,12 @@ class Database:
         self._single = sessionmaker(self._single_engine, expire_on_commit=False)
         if self.url.rstrip("/").endswith(("sqlite:", ":memory:")):  # a second engine would see another empty database
             self._single = self._sessions
+        elif not self.is_sqlite:
+            # A lost server drops the connections of both pools: the pool that meets it first empties itself
+            # (SQLAlchemy invalidates a pool on a disconnect), and the other one with it, so the next statement
+            # there gets a new connection instead of failing once more on a dead one.
+            event.listen(self.engine, "handle_error", self._on_error)
+            event.listen(self._single_engine, "handle_error", self._on_error)
 
     def _engine(self, *, pool_size: int, max_overflow: int, **options) -> Engine:
         kwargs: dict = dict(options)
@@ -84,6 +90,12 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self._single_engine.dispose()
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        if context.is_disconnect:
+            for engine in (self.engine, self._single_engine):
+                if engine is not context.engine:
+                    engine.pool.dispose()  # connections checked out now are discarded when they come back
 
 
 #: a pooled connection unused this long is pinged before use (seconds)

@@ -10,6 +10,7 @@ from ytmaker.db.models import Project, ProjectStatus, StageRun, StageStatus
 from ytmaker.db.projects import load_project
 from ytmaker.errors import InvalidInput, ProjectNotFound
 from ytmaker.graph import STAGES, stage, status_for
+from ytmaker.pipelines.dispatch import new_generation
 from ytmaker.pipelines.flow import advance, set_status
 from ytmaker.runtime import Runtime
 
@@ -43,6 +44,7 @@ def retry_project(rt: Runtime, project_id: str) -> list[str]:
     project = load_project(rt, project_id)
     if project.status == ProjectStatus.COMPLETED:
         raise InvalidInput(f"project {project.id} is already completed; nothing to retry")
+    new_generation(rt, project.id)  # messages of earlier attempts, still queued or delayed, are stale from now on
     with rt.db.session() as session:
         runs = list(session.scalars(select(StageRun).where(StageRun.project_id == project.id)))
         done = {r.stage for r in runs if StageStatus(r.status).done}

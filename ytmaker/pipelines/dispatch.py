@@ -8,6 +8,7 @@ are all sent the same way.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
@@ -18,10 +19,36 @@ if TYPE_CHECKING:
     from ytmaker.runtime import Runtime
 
 
+#: message option: the project's generation when the message was sent (``retry`` starts a new one)
+GENERATION_OPTION = "ytmaker_generation"
+FIRST_GENERATION = "0"
+
+
+def generation_key(project_id: str) -> str:
+    return f"ytmaker:generation:{project_id}"
+
+
+def current_generation(rt: Runtime, project_id: str) -> str:
+    """The project's generation: ``0`` until its first ``retry``, then a new value per retry.
+
+    Kept with the messages (in Redis, or in the process when embedded): when Redis
+    loses it, it loses the messages it would have told apart too.
+    """
+    return rt.keys.get(generation_key(project_id)) or FIRST_GENERATION
+
+
+def new_generation(rt: Runtime, project_id: str) -> str:
+    """Start a new generation: messages sent before it are stale for the project's re-opened stages."""
+    generation = uuid.uuid4().hex[:12]
+    rt.keys.set(generation_key(project_id), generation, ttl_s=rt.settings.progress_ttl_s)
+    return generation
+
+
 def send(rt: Runtime, actor_name: str, *args: Any, delay_ms: int | None = None) -> dramatiq.Message:
-    """Enqueue ``actor_name(*args)`` on its queue (after ``delay_ms``)."""
+    """Enqueue ``actor_name(*args)`` on its queue (after ``delay_ms``), stamped with the project's generation."""
+    options: dict[str, Any] = {GENERATION_OPTION: current_generation(rt, str(args[0]))} if args else {}
     message: dramatiq.Message = dramatiq.Message(queue_name=queue_of_actor(actor_name), actor_name=actor_name,
-                                                 args=args, kwargs={}, options={})
+                                                 args=args, kwargs={}, options=options)
     return rt.broker.enqueue(message, delay=delay_ms)
 
 

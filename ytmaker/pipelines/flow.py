@@ -9,7 +9,7 @@ could not be sent is still on record as ``queued`` for the next re-drive.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -105,13 +105,13 @@ def _advance(rt: Runtime, project_id: str, finish: Finish, resend_queued: bool) 
                 .values(status=ProjectStatus.COMPLETED, error=None, failed_stage=None, updated_at=now)
             )) == 1
             return finished, completed, []
-        to_send = [stage for stage in ready(done, set(runs)) if _insert_run(rt, db, project_id, stage, now)]
+        to_send = [stage for stage in ready(done, set(runs)) if insert_run(rt, db, project_id, stage, now)]
     if resend_queued:
         to_send += [stage for stage, s in runs.items() if s == StageStatus.QUEUED]
     return finished, False, to_send
 
 
-def _insert_run(rt: Runtime, db: Connection, project_id: str, stage: str, now: datetime) -> bool:
+def insert_run(rt: Runtime, db: Connection, project_id: str, stage: str, now: datetime) -> bool:
     """Claim inside the caller's transaction: the insert that creates the row wins, a concurrent one does nothing."""
     insert = sqlite.insert if rt.db.is_sqlite else postgresql.insert
     statement = (insert(StageRun).values(project_id=project_id, stage=stage, status=StageStatus.QUEUED, attempts=0,
@@ -122,18 +122,23 @@ def _insert_run(rt: Runtime, db: Connection, project_id: str, stage: str, now: d
 def claim(rt: Runtime, project_id: str, stage: str) -> bool:
     """Insert the stage's run row; True for the one caller that inserted it."""
     with rt.db.session() as session:  # another worker that claimed it first sends the message
-        return _insert_run(rt, session.connection(), project_id, stage, datetime.now(UTC))
+        return insert_run(rt, session.connection(), project_id, stage, datetime.now(UTC))
 
 
 def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:
     """Record a stage's final failure and fail the project with a reason a person can act on."""
     now = datetime.now(UTC)
     with rt.db.session() as session:
-        session.execute(
+        failed = rowcount(session.execute(
             update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
                                    StageRun.status.not_in([StageStatus.SUCCEEDED, StageStatus.SKIPPED]))
             .values(status=StageStatus.FAILED, error=reason, finished_at=now)
-        )
+        )) == 1
+        finished = not failed and session.scalar(select(StageRun.status).where(
+            StageRun.project_id == project_id, StageRun.stage == stage)) in (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
+    if finished:  # the failure came after the run was recorded done (a shutdown in the hand-over's tail): nothing failed
+        log.info("failure_after_finish_ignored", project_id=project_id, stage=stage, reason=reason)
+        return
     message = f"{stage} failed: {reason}"
     if set_status(rt, project_id, ProjectStatus.FAILED, error=message, failed_stage=stage):
         rt.progress.update(project_id, status=ProjectStatus.FAILED, error=message, message=message)
@@ -154,12 +159,20 @@ def note_retry(rt: Runtime, project_id: str, stage: str, reason: str, delay_ms: 
     if not requeue:
         rt.progress.update(project_id, message=f"{stage}: a part failed ({reason}); retrying in {delay_ms / 1000:.1f} s")
         return
-    with rt.db.session() as session:
-        session.execute(
-            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
-            .values(status=StageStatus.QUEUED, error=f"attempt {attempt} failed: {reason}", queued_at=datetime.now(UTC))
-        )
-    rt.progress.update(project_id, message=f"{stage}: attempt {attempt} failed ({reason}); retrying in {delay_ms / 1000:.1f} s")
+    # queued_at is when the retry is due: the re-drive leaves it alone until then, and re-sends it with the rest
+    # of its delay if Redis loses the delayed message (recovery.resend_queued).
+    due = datetime.now(UTC) + timedelta(milliseconds=delay_ms)
+    with rt.db.session() as session:  # a run recorded finished meanwhile (a shutdown after the hand-over) stays so
+        noted = rowcount(session.execute(
+            update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage,
+                                   StageRun.status.in_([StageStatus.QUEUED, StageStatus.RUNNING]))
+            .values(status=StageStatus.QUEUED, error=f"attempt {attempt} failed: {reason}" if attempt else f"waiting: {reason}",
+                    queued_at=due)
+        )) == 1
+    if noted:  # attempt 0: a wait (ytmaker.errors.WaitUntil), not a failure
+        again = f"{delay_ms / 1000:.1f} s" if delay_ms < 120_000 else due.strftime("%Y-%m-%d %H:%M UTC")
+        rt.progress.update(project_id, message=f"{stage}: attempt {attempt} failed ({reason}); retrying in {again}" if attempt
+                           else f"{stage}: waiting ({reason}); going on at {again}")
 
 
 def reopen_stages(rt: Runtime, project_id: str, stages: set[str], reason: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from ytmaker.db.models import StageRun, StageStatus
 from ytmaker.db.session import rowcount
+from ytmaker.outages import OutageLog
 from ytmaker.runtime import Runtime
 from ytmaker.ticker import TICKER
 
@@ -25,6 +26,7 @@ log = structlog.get_logger(__name__)
 
 JOB = "stage-heartbeats"
 _lock = threading.Lock()
+_OUTAGE = OutageLog("heartbeat")
 _running: dict[tuple[int, str, str, object], Runtime] = {}
 
 
@@ -57,10 +59,15 @@ def beating(rt: Runtime, project_id: str, stage: str) -> Iterator[None]:
 def _beat_all() -> None:
     with _lock:
         running = {(project_id, stage): rt for (_, project_id, stage, _token), rt in _running.items()}
+    failure: Exception | None = None
     for (project_id, stage), rt in running.items():
         try:
             with rt.db.single() as session:  # one UPDATE
                 session.execute(update(StageRun).where(StageRun.project_id == project_id, StageRun.stage == stage)
                                 .values(heartbeat_at=datetime.now(UTC)))
         except Exception as exc:  # noqa: BLE001 - a missed beat is retried next interval
-            log.warning("heartbeat_failed", project_id=project_id, stage=stage, error=type(exc).__name__)
+            failure = exc
+    if failure is not None:
+        _OUTAGE.failed(failure)  # one warning per outage, not one per stage and beat
+    elif running:
+        _OUTAGE.succeeded()

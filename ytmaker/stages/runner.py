@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from dramatiq.middleware import CurrentMessage
 from sqlalchemy import and_, or_, select, update
 
 from ytmaker import recovery
@@ -23,8 +24,10 @@ from ytmaker.db.projects import check_project_id
 from ytmaker.db.session import rowcount
 from ytmaker.errors import Cancelled, ProjectNotFound, classify
 from ytmaker.graph import stage as stage_row
+from ytmaker.outages import outlast
 from ytmaker.pipelines import flow
 from ytmaker.pipelines.control import is_cancelled
+from ytmaker.pipelines.dispatch import GENERATION_OPTION, current_generation
 from ytmaker.runtime import Runtime
 from ytmaker.stages import heartbeats
 
@@ -68,48 +71,75 @@ Work = Callable[[StageContext], StageStatus]
 
 
 def run_stage(rt: Runtime, stage: str, project_id: str, work: Work) -> StageStatus | None:
-    """Run ``work`` as ``stage`` of the project, unless it is already done; then hand over.
+    """Run ``work`` as ``stage`` of the project, unless it is already done or not ready yet; then hand over.
 
-    Returns the stage's final status, or None when the project is no longer live.
+    Returns the stage's final status, or None when the project is no longer
+    live or the message was dropped (not ready, stale, or the stage runs elsewhere).
     """
-    project, status, leased = _open(rt, project_id, stage)
+    # A lost connection to the database or Redis is waited out here, within the stage's time limit, and the
+    # step repeated (each one is safe to repeat): it costs no retry and no provider backoff (ytmaker.outages).
+    deadline = time.monotonic() + rt.settings.policy(stage).time_limit_ms / 1000
+    if outlast(rt, lambda: _stale_message(rt, project_id), deadline=deadline, project_id=project_id):
+        log.info("stage_message_dropped", project_id=project_id, stage=stage, reason="sent before the project's last retry")
+        return None
+    opened = outlast(rt, lambda: _open(rt, project_id, stage), deadline=deadline, project_id=project_id)
+    project, status = opened.project, opened.status
     if ProjectStatus(project.status).terminal:
         log.info("stage_skipped_project_finished", project_id=project.id, stage=stage, status=project.status)
         return None
-    if status is None:
-        flow.claim(rt, project.id, stage)  # called directly (tests, re-drives): claim it here
-        project, status, leased = _open(rt, project.id, stage)
+    if not opened.ready:  # early (a stale retry, a requeued dead letter, an operator): the hand-over sends it when ready
+        log.info("stage_message_dropped", project_id=project.id, stage=stage, reason="its predecessors are not all done")
+        return None
     if status is not None and status.done:
         # Redelivered after success: claim what is still unclaimed, send nothing twice; but if its worker
         # died between sending the follow-ups and the ack, re-send the ones it never sent.
-        flow.advance(rt, project.id)
-        recovery.resend_lost_followers(rt, project.id, stage)
+        outlast(rt, lambda: (flow.advance(rt, project.id), recovery.resend_lost_followers(rt, project.id, stage)),
+                deadline=deadline, project_id=project.id)
         return status
-    if not leased:  # queued elsewhere, cancelled, or running under another worker's live lease
+    if not opened.leased:  # queued elsewhere, cancelled, or running under another worker's live lease
         log.info("stage_not_started", project_id=project.id, stage=stage, status=status)
         return None
     rt.progress.update(project.id, status=stage_row(stage).status, stage=stage, stage_progress=0, message=f"{stage} started")
     ctx = StageContext(rt=rt, project=project, stage=stage, started=time.monotonic())
     try:
         with heartbeats.beating(rt, project.id, stage):
-            result = work(ctx)
+            result = outlast(rt, lambda: work(ctx), deadline=deadline, project_id=project.id)
     except BaseException as exc:
         _release(rt, project.id, stage, exc)
         raise
     if result == StageStatus.RUNNING:  # handed on (fan-out, polling): whoever finishes it advances
         return result
     # Finishes only the run still held (a cancel, or a take-over after a lost lease, is not overwritten).
-    flow.advance(rt, project.id, finish=(stage, result))
+    # Repeated after a lost connection, the commit may have landed: the follow-ups it claimed are then sent again
+    # (a duplicate message finds its stage taken and is dropped).
+    outlast(rt, lambda: flow.advance(rt, project.id, finish=(stage, result)), deadline=deadline, project_id=project.id,
+            again=lambda: flow.advance(rt, project.id, finish=(stage, result), resend_queued=True))
     return result
 
 
-def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatus | None, bool]:
-    """Load the project and try to take the stage's lease, in one transaction (one round trip each, no more).
+def _stale_message(rt: Runtime, project_id: str) -> bool:
+    """Whether the message being processed was sent before the project's last ``retry`` (its stage was re-opened)."""
+    message = CurrentMessage.get_current_message()
+    sent = message.options.get(GENERATION_OPTION) if message is not None else None
+    return sent is not None and sent != current_generation(rt, project_id)
 
-    Returns the project, the run's status (None when the run has no row yet)
-    and whether this caller took the lease (the project's status is then moved
-    to the stage's). A run found ``running`` under another worker's live
-    lease is not taken. A finished project is returned untouched.
+
+@dataclass
+class _Opened:
+    project: Project
+    status: StageStatus | None  # None: the run has no row
+    leased: bool  # this caller took the lease
+    ready: bool  # every predecessor is done
+
+
+def _open(rt: Runtime, project_id: str, stage: str) -> _Opened:
+    """Load the project and try to take the stage's lease, in one transaction.
+
+    A stage whose predecessors are not all done is not touched (not ready).
+    A ready stage with no row yet is claimed here (called directly: tests,
+    an operator). Taking the lease moves the project's status to the
+    stage's. A run found ``running`` under another worker's live lease is
+    not taken. A finished project is returned untouched.
     """
     project_id = check_project_id(project_id)
     now = datetime.now(UTC)
@@ -119,8 +149,15 @@ def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatu
         if project is None:
             raise ProjectNotFound(project_id)
         if ProjectStatus(project.status).terminal:
-            return project, None, False
+            return _Opened(project, None, False, True)
         db = session.connection()  # Core statements: the ORM's bulk-DML layer cost more CPU than the SQL itself
+        runs = {name: StageStatus(value) for name, value in
+                db.execute(select(StageRun.stage, StageRun.status).where(StageRun.project_id == project_id))}
+        status = runs.get(stage)
+        if not all(d in runs and runs[d].done for d in stage_row(stage).depends_on):
+            return _Opened(project, status, False, False)
+        if status is None:
+            flow.insert_run(rt, db, project_id, stage, now)
         started = rowcount(db.execute(
             update(StageRun)
             .where(StageRun.project_id == project_id, StageRun.stage == stage,
@@ -131,9 +168,11 @@ def _open(rt: Runtime, project_id: str, stage: str) -> tuple[Project, StageStatu
         if started:
             db.execute(update(Project).where(Project.id == project_id, Project.status.not_in(flow.TERMINAL))
                        .values(status=stage_row(stage).status, updated_at=now))
-            return project, StageStatus.RUNNING, True
-        status = db.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
-    return project, (StageStatus(status) if status else None), False
+            return _Opened(project, StageStatus.RUNNING, True, True)
+        if status is None:  # inserted meanwhile by a hand-over, and already taken
+            found = db.scalar(select(StageRun.status).where(StageRun.project_id == project_id, StageRun.stage == stage))
+            status = StageStatus(found) if found else None
+    return _Opened(project, status, False, True)
 
 
 def _release(rt: Runtime, project_id: str, stage: str, exc: BaseException) -> None:
