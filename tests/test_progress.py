@@ -142,5 +142,20 @@ def test_clear_error_then_a_forced_retry_leaves_no_trace_of_the_failure(store):
 def test_reset_drops_everything_written_before(store):
     store.update("p11", status="failed", stage="images", stage_progress=70, error="boom")
     store.update("p11", status="queued", message="queued", reset=True)
-    assert set(store.get("p11")) == {"status", "message", "updated_at"}
+    assert set(store.get("p11")) == {"status", "message", "updated_at", "seq"}
     assert store.get("p11")["status"] == "queued"
+
+
+def test_seq_counts_applied_updates_is_published_and_never_goes_back(store):
+    channel = store.subscribe("p12")
+    try:
+        store.update("p12", stage="script", stage_progress=50)
+        store.update("p12", status="failed", error="boom")
+        store.update("p12", stage="render", stage_progress=10)  # refused (terminal): not counted
+        assert store.get("p12")["seq"] == "2"
+        store.update("p12", status="queued", message="again", reset=True)
+        assert store.get("p12")["seq"] == "3"  # a reset keeps the sequence going: event ids never repeat
+        published = [channel.get(timeout_s=5) for _ in range(3)]
+        assert [s["seq"] for s in published if s] == ["1", "2", "3"]
+    finally:
+        channel.close()

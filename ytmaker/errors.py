@@ -7,6 +7,7 @@
      └── PermanentError          never retried; the project fails with the reason
           ├── ProjectNotFound
           ├── InvalidInput            empty or oversized text, bad options, bad LLM output
+          │    └── InputTooLarge           a text over YTMAKER_MAX_TEXT_BYTES (the API's 413)
           ├── CredentialsRejected     a rejected or missing API key
           ├── ContentRejected         moderation
           ├── QuotaExceeded           a daily quota or upload limit is used up
@@ -44,6 +45,16 @@ class ProviderUnavailable(TransientError):
     """A remote API timed out, dropped the connection, throttled us or answered 5xx."""
 
 
+class WaitUntil(TransientError):
+    """Nothing failed, but the stage cannot go on before a known time (a daily quota's reset).
+
+    Sent again after ``retry_after`` seconds without counting against the stage's retries.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
 class StageTimeout(TransientError):
     """A stage, or a subprocess it started, ran past its time limit."""
 
@@ -59,6 +70,10 @@ class ProjectNotFound(PermanentError):
 
 class InvalidInput(PermanentError):
     """The text, options or a provider's output cannot be used."""
+
+
+class InputTooLarge(InvalidInput):
+    """The text is larger than the configured limit."""
 
 
 class CredentialsRejected(PermanentError):

@@ -7,6 +7,7 @@ Hash ``ytmaker:progress:<project_id>`` fields:
     stage_progress  0-100 for ``stage``
     message         one line for a person
     updated_at      ISO 8601, UTC
+    seq             how many updates were applied (1, 2, ...): the event id of the HTTP service's streams
     error           set when the project failed
     p:<stage>       per-stage progress, from which ``progress`` is computed
 

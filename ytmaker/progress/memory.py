@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from ytmaker.progress.base import TERMINAL_STATUSES, Change, ProgressStore, overall
 
@@ -26,16 +27,19 @@ class MemoryProgressStore(ProgressStore):
         self._weights = dict(weights)
         self._hashes: dict[str, dict[str, str]] = {}
         self._subscriptions: dict[str, set[MemorySubscription]] = {}
+        self._listeners: list[Callable[[str, dict[str, str]], None]] = []
         self._lock = threading.Lock()
 
     def _apply(self, project_id: str, change: Change) -> None:
         with self._lock:
             if change.reset:
-                self._hashes.pop(project_id, None)
+                dropped = self._hashes.pop(project_id, {})
+                self._hashes[project_id] = {"seq": dropped["seq"]} if "seq" in dropped else {}
             current = self._hashes.get(project_id, {})
             if current.get("status") in TERMINAL_STATUSES and not change.final:
                 return
             self._hashes[project_id] = current
+            current["seq"] = str(int(current.get("seq", "0")) + 1)
             current.update(change.fields)
             if change.stage and change.figure is not None:
                 figure = change.figure
@@ -43,6 +47,8 @@ class MemoryProgressStore(ProgressStore):
                 current["progress"] = overall(self._weights, current)
             for subscription in self._subscriptions.get(project_id, ()):
                 subscription._put(dict(current))
+            for listener in self._listeners:
+                listener(project_id, dict(current))
 
     def flush(self) -> None:
         """Nothing to do: every update is on record when ``update`` returns."""
@@ -60,6 +66,22 @@ class MemoryProgressStore(ProgressStore):
         with self._lock:
             self._subscriptions.setdefault(project_id, set()).add(subscription)
         return subscription
+
+    def listen(self, callback: Callable[[str, dict[str, str]], None]) -> Callable[[], None]:
+        """Call ``callback(project_id, snapshot)`` after every applied update of any project; returns the undo.
+
+        The callback runs in the writer's thread under the store's lock: it must only hand the
+        snapshot over (the HTTP service's hub posts it to its event loop).
+        """
+        with self._lock:
+            self._listeners.append(callback)
+
+        def stop() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return stop
 
     def _unsubscribe(self, subscription: MemorySubscription) -> None:
         with self._lock:

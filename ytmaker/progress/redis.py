@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from redis.exceptions import NoScriptError
 
+from ytmaker.outages import OutageLog
 from ytmaker.progress.base import Change, ProgressStore, progress_key
 
 log = structlog.get_logger(__name__)
@@ -29,16 +30,23 @@ log = structlog.get_logger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
 
 # KEYS[1] hash; ARGV[1] channel, ARGV[2] ttl, ARGV[3] stage, ARGV[4] stage progress (or ""),
-# ARGV[5] weights JSON, ARGV[6] "1" to allow leaving a terminal status, ARGV[7..] field/value pairs.
+# ARGV[5] weights JSON, ARGV[6] "1" to allow leaving a terminal status, ARGV[7] "1" to drop the hash first
+# (its ``seq`` kept, so event ids never go back), ARGV[8..] field/value pairs.
 # A late write from a parallel stage must not turn a failed or cancelled project back into a live one.
 # The same rules in Python: base.overall() and MemoryProgressStore.update().
 _UPDATE = """
 local key, channel, ttl, stage, sp = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local weights = cjson.decode(ARGV[5])
+if ARGV[7] == '1' then
+  local seq = redis.call('HGET', key, 'seq')
+  redis.call('DEL', key)
+  if seq then redis.call('HSET', key, 'seq', seq) end
+end
 local current = redis.call('HGET', key, 'status')
 local final = current == 'failed' or current == 'cancelled' or current == 'completed'
 if final and ARGV[6] ~= '1' then return 0 end
-for i = 7, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+redis.call('HINCRBY', key, 'seq', 1)
+for i = 8, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 if stage ~= '' and sp ~= '' then
   redis.call('HSET', key, 'stage', stage, 'stage_progress', sp, 'p:' .. stage, sp)
   local total = 0
@@ -71,17 +79,16 @@ class RedisProgressStore(ProgressStore):
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
+        self._outage = OutageLog("progress_writer")
 
     def _apply(self, project_id: str, change: Change) -> None:
         key = progress_key(project_id)
         args: list[Any] = [key, self.ttl_s, change.stage or "", change.figure or "", self._weights,
-                           "1" if change.final else "0"]
+                           "1" if change.final else "0", "1" if change.reset else "0"]
         for name, value in change.fields.items():
             args += [name, value]
         if change.reset or change.final:  # on record before the caller goes on (and after every earlier tick)
             self.flush()
-            if change.reset:
-                self.redis.delete(key)
             self._script(keys=[key], args=args)
             return
         self._pending.append((key, args))
@@ -125,7 +132,9 @@ class RedisProgressStore(ProgressStore):
             try:
                 self.flush()
             except Exception as exc:  # noqa: BLE001 - progress is a view; the next tick repairs it
-                log.warning("progress_not_written", error=type(exc).__name__)
+                self._outage.failed(exc)  # one warning per outage, not one a second
+            else:
+                self._outage.succeeded()
 
     def clear_error(self, project_id: str) -> None:
         self.flush()

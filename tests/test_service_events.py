@@ -1,0 +1,138 @@
+"""Pushed progress: SSE per project and for every project, Last-Event-ID, heartbeats, disconnects, the WebSocket."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from tests.helpers import SHORT_TEXT, wait_until
+from tests.service_support import live_server, read_events, service_rt, stream  # noqa: F401  (fixture)
+from ytmaker.service.app import create_app
+from ytmaker.service.tokens import create_token
+
+API = "/api/v1/projects"
+
+
+def _create(http: httpx.Client, base: str, **headers: str) -> str:
+    answer = http.post(f"{base}{API}", json={"text": SHORT_TEXT}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def _follow_a_project_then_reconnect(rt, base):
+    """The shared scenario of both hubs (in-process store, Redis pattern subscription)."""
+    with httpx.Client() as http:
+        project_id = _create(http, base)
+        url = f"{base}{API}/{project_id}/events"
+        with stream(http, url) as response:
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+            events = read_events(response.iter_lines())
+            first = next(events)  # the current state, read after the subscription: nothing can fall in between
+            assert first.name == "progress" and first.data["status"] == "queued" and first.data["project_id"] == project_id
+            assert first.id == first.data["seq"]
+            rt.progress.update(project_id, status="script_generating", stage="script", stage_progress=40, message="writing")
+            second = next(events)
+            assert int(second.id) > int(first.id) and second.data["stage_progress"] == "40"
+        # the connection is cut between two events: the next two happen while no one listens
+        rt.progress.update(project_id, stage="script", stage_progress=80, message="almost")
+        rt.progress.update(project_id, status="assets_generating", stage="script", stage_progress=100, message="script done")
+        with stream(http, url, **{"Last-Event-ID": second.id}) as response:
+            events = read_events(response.iter_lines())
+            caught_up = next(events)  # at once: the whole state as it is now
+            assert caught_up.data["status"] == "assets_generating" and caught_up.data["message"] == "script done"
+            assert int(caught_up.id) == int(second.id) + 2
+            rt.progress.update(project_id, status="completed", stage="upload", stage_progress=100, message="done")
+            last, end = next(events), next(events)
+            assert last.data["status"] == "completed" and last.data["progress"] == "100"
+            assert end.name == "end" and end.data == {"project_id": project_id, "status": "completed"}
+            assert list(events) == []  # the stream ends after the terminal status
+        # up to date with a finished project: 204, so EventSource stops reconnecting
+        assert http.get(url, headers={"Last-Event-ID": end.id}).status_code == 204
+        # an older id: the final state and the end at once
+        with stream(http, url, **{"Last-Event-ID": first.id}) as response:
+            assert [e.name for e in read_events(response.iter_lines())] == ["progress", "end"]
+
+
+def test_sse_in_embedded_mode_first_state_changes_end_and_reconnect(service_rt):  # noqa: F811
+    with live_server(create_app(service_rt, worker=False)) as base:
+        _follow_a_project_then_reconnect(service_rt, base)
+
+
+@pytest.mark.redis
+def test_sse_through_the_redis_pattern_subscription(redis_rt):
+    with live_server(create_app(redis_rt, worker=False)) as base:
+        _follow_a_project_then_reconnect(redis_rt, base)
+
+
+def test_a_real_project_streams_to_its_end_with_increasing_ids(service_rt):  # noqa: F811
+    with live_server(create_app(service_rt)) as base, httpx.Client() as http:
+        project_id = _create(http, base)
+        with stream(http, f"{base}{API}/{project_id}/events") as response:
+            events = list(read_events(response.iter_lines()))
+    ids = [int(e.id) for e in events[:-1]]
+    assert ids == sorted(set(ids)) and events[-1].name == "end" and events[-1].id == events[-2].id
+    assert events[-2].data["status"] == "completed" and events[-2].data["progress"] == "100"
+    assert len({e.data.get("stage") for e in events[:-1]}) >= 3  # stages were seen moving, not only the end
+
+
+def test_heartbeats_flow_on_an_idle_stream_and_a_disconnect_costs_nothing(service_rt):  # noqa: F811
+    app = create_app(service_rt, worker=False)
+    hub = app.state.hub
+    with live_server(app) as base, httpx.Client() as http:
+        project_id = _create(http, base)
+        url = f"{base}{API}/{project_id}/events"
+        with stream(http, url) as response:
+            lines = response.iter_lines()
+            pings = [line for line, _ in zip(lines, range(10)) if line == ": ping"]
+            assert len(pings) >= 2  # YTMAKER_API_HEARTBEAT_S is 0.2 s here
+        wait_until(lambda: hub.listeners == 0, 10, "the closed stream to let go of its listener")
+
+        clients = [httpx.Client() for _ in range(20)]
+        opened = [stream(c, url) for c in clients]
+        responses = [o.__enter__() for o in opened]
+        wait_until(lambda: hub.listeners == 20, 10, "20 streams to subscribe")
+        for client in clients:  # cut mid-stream, without reading to the end
+            client.close()
+        wait_until(lambda: hub.listeners == 0, 10, "every cut stream to let go of its listener")
+        assert responses[0].status_code == 200
+        service_rt.progress.update(project_id, stage="script", stage_progress=10)  # nobody left to tell: no error
+        assert http.get(f"{base}/healthz").status_code == 200
+
+
+def test_the_stream_of_every_project_shows_a_token_its_own(service_rt):  # noqa: F811
+    alice, bob = create_token(service_rt.db, "alice"), create_token(service_rt.db, "bob")
+    root = create_token(service_rt.db, "root", admin=True)
+    with live_server(create_app(service_rt, worker=False)) as base, httpx.Client() as http:
+        hers = _create(http, base, Authorization=f"Bearer {alice}")
+        his = _create(http, base, Authorization=f"Bearer {bob}")
+        with stream(http, f"{base}/api/v1/events", Authorization=f"Bearer {alice}") as mine, \
+                stream(http, f"{base}/api/v1/events", Authorization=f"Bearer {root}") as everything:
+            own, every = read_events(mine.iter_lines()), read_events(everything.iter_lines())
+            assert next(own).data["project_id"] == hers  # the live projects' state first
+            assert {next(every).data["project_id"] for _ in range(2)} == {hers, his}
+            service_rt.progress.update(his, stage="script", stage_progress=50, message="his")
+            service_rt.progress.update(hers, stage="script", stage_progress=60, message="hers")
+            assert next(own).data["message"] == "hers"  # his update was not shown to her
+            assert [next(every).data["message"] for _ in range(2)] == ["his", "hers"]
+        unauthenticated = http.get(f"{base}/api/v1/events")
+        assert unauthenticated.status_code == 401
+
+
+def test_the_websocket_carries_the_same_messages(service_rt):  # noqa: F811
+    with TestClient(create_app(service_rt, worker=False)) as client:
+        project_id = client.post(API, json={"text": SHORT_TEXT}).json()["id"]
+        with client.websocket_connect(f"{API}/{project_id}/ws") as ws:
+            first = ws.receive_json()
+            assert first["event"] == "progress" and first["data"]["status"] == "queued" and first["id"] == first["data"]["seq"]
+            service_rt.progress.update(project_id, status="failed", error="audio failed: HTTP 503", message="failed")
+            failed = ws.receive_json()
+            while failed["event"] == "ping":
+                failed = ws.receive_json()
+            assert failed["data"]["status"] == "failed" and failed["data"]["error"] == "audio failed: HTTP 503"
+            assert ws.receive_json() == {"event": "end", "id": failed["id"],
+                                         "data": {"project_id": project_id, "status": "failed"}}
+        with pytest.raises(WebSocketDisconnect) as refused:
+            client.websocket_connect(f"{API}/{project_id}/ws", headers={"Origin": "https://evil.example"}).__enter__()
+        assert refused.value.code == 1008 and "cross-origin" in refused.value.reason

@@ -1,0 +1,223 @@
+"""Progress pushed to clients: Server-Sent Events per project and for every project, and a WebSocket.
+
+``GET /api/v1/projects/{id}/events``::
+
+    id: 7                      the progress hash's seq (ytmaker.progress): one per applied update
+    event: progress
+    data: {"status": "rendering", "progress": "64", ..., "seq": "7", "project_id": "..."}
+
+    : ping                     a comment every YTMAKER_API_HEARTBEAT_S, so proxies keep the stream open
+
+    event: end
+    data: {"project_id": "...", "status": "completed"}
+
+The first event is the current state; the stream ends after a completed, failed or cancelled
+one. Each snapshot is the whole state, so a client reconnecting with ``Last-Event-ID`` older than
+the current seq gets the current snapshot at once and has missed nothing; one that is up to date
+with a finished project gets 204 (EventSource stops reconnecting). ``GET /api/v1/events``: every
+project the caller may see, without ids (a reconnection starts again from the live projects'
+current state). ``WS /api/v1/projects/{id}/ws``: the same messages as JSON text frames,
+``{"event": "progress", "id": "7", "data": {...}}``, ``{"event": "ping"}`` each heartbeat, then
+``{"event": "end", ...}`` and a close.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request, WebSocket
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import select
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
+
+from ytmaker.db.models import Project
+from ytmaker.errors import ProjectNotFound
+from ytmaker.runtime import Runtime
+from ytmaker.service import queries
+from ytmaker.service.auth import COOKIE, Rt, Who, identify, same_origin
+from ytmaker.service.hub import Hub, Listener, Snapshot
+from ytmaker.service.tokens import Caller
+from ytmaker.statuses import TERMINAL_PROJECT_STATUSES
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+PING = b": ping\n\n"
+HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: live projects whose state a new /events stream starts with
+LIVE_LIMIT = 200
+
+
+class EventStream(StreamingResponse):
+    """A text/event-stream response that lets go of its listener however it ends (even before its first byte)."""
+
+    def __init__(self, content: AsyncIterator[bytes], hub: Hub, listener: Listener) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=HEADERS)
+        self.hub, self.listener = hub, listener
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.hub.remove(self.listener)
+
+
+def current(rt: Runtime, project_id: str, status: str, error: str | None) -> Snapshot:
+    """The project's state now: its progress hash, with the database's word on whether it is over."""
+    fields = rt.progress.get(project_id)
+    if status in TERMINAL_PROJECT_STATUSES and fields.get("status") != status:  # hash lost, expired or behind
+        fields = {**fields, "status": status, **({"error": error} if error else {})}
+        if status == "completed":
+            fields["progress"] = "100"
+    fields.setdefault("status", status)
+    return Snapshot.of(project_id, fields)
+
+
+def _end(snapshot: Snapshot) -> str:
+    return json.dumps({"project_id": snapshot.project_id, "status": snapshot.fields.get("status")})
+
+
+def _last_id(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+async def _follow(hub: Hub, listener: Listener, first: Snapshot, last_id: int | None) -> AsyncIterator[tuple[str, Snapshot]]:
+    """("progress" | "end" | "ping", snapshot) for one project, starting with its current state; unsubscribes at the end."""
+    try:
+        seq = first.seq
+        if last_id != first.seq or first.terminal:
+            yield "progress", first
+        if first.terminal:
+            yield "end", first
+            return
+        while True:
+            snapshots = await listener.wait()
+            if not snapshots:
+                yield "ping", first
+            for snapshot in snapshots:
+                if snapshot.seq <= seq:
+                    continue
+                seq = snapshot.seq
+                yield "progress", snapshot
+                if snapshot.terminal:
+                    yield "end", snapshot
+                    return
+    finally:
+        hub.remove(listener)
+
+
+async def _subscribe(request_app, rt: Runtime, who: Caller, project_id: str, last_event_id: str | None):
+    """Subscribe first, then read the current state: no update falls between the two."""
+    hub: Hub = request_app.state.hub
+    project = await run_in_threadpool(queries.owned_project, rt, who, project_id)
+    listener = hub.add(Listener(project.id))
+    try:
+        first = await run_in_threadpool(current, rt, project.id, project.status, project.error)
+    except BaseException:
+        hub.remove(listener)
+        raise
+    return hub, listener, first, _last_id(last_event_id)
+
+
+@router.get("/projects/{project_id}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}, 204: {"description": "finished; nothing missed"}})
+async def project_events(project_id: str, request: Request, who: Who,
+                         rt: Rt,
+                         last_event_id: Annotated[str | None, Header(max_length=32)] = None) -> Response:
+    """Server-Sent Events of one project's progress (see the module's docstring for the wire format)."""
+    hub, listener, first, last_id = await _subscribe(request.app, rt, who, project_id, last_event_id)
+    if first.terminal and last_id == first.seq:
+        hub.remove(listener)
+        return Response(status_code=204)
+
+    async def stream() -> AsyncIterator[bytes]:
+        async for kind, snapshot in _follow(hub, listener, first, last_id):
+            if kind == "ping":
+                yield PING
+            elif kind == "end":
+                yield f"id: {snapshot.seq}\nevent: end\ndata: {_end(snapshot)}\n\n".encode()
+            else:
+                yield snapshot.sse()
+
+    return EventStream(stream(), hub, listener)
+
+
+def _live_visible(rt: Runtime, who: Caller) -> list[tuple[str, str, str | None]]:
+    query = (select(Project.id, Project.status, Project.error)
+             .where(Project.status.not_in([str(s) for s in TERMINAL_PROJECT_STATUSES]))
+             .order_by(Project.created_at.desc()).limit(LIVE_LIMIT))
+    if not who.admin:
+        query = query.where(Project.owner_token_id == who.token_id)
+    with rt.db.single() as session:
+        return [(row.id, row.status, row.error) for row in session.execute(query)]
+
+
+def _owners(rt: Runtime, project_ids: list[str]) -> dict[str, int | None]:
+    with rt.db.single() as session:
+        rows = session.execute(select(Project.id, Project.owner_token_id).where(Project.id.in_(project_ids)))
+        return {row.id: row.owner_token_id for row in rows}
+
+
+@router.get("/events", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
+async def all_events(request: Request, who: Who, rt: Rt) -> Response:
+    """Server-Sent Events of every project the caller may see (the live ones' current state first)."""
+    hub: Hub = request.app.state.hub
+    listener = hub.add(Listener(None))
+
+    async def stream() -> AsyncIterator[bytes]:
+        visible: dict[str, bool] = {}  # project id -> the caller may see it (each asked of the database once)
+        try:
+            for project_id, status, error in await run_in_threadpool(_live_visible, rt, who):
+                visible[project_id] = True
+                yield (await run_in_threadpool(current, rt, project_id, status, error)).sse(with_id=False)
+            while True:
+                snapshots = await listener.wait()
+                if not snapshots:
+                    yield PING
+                    continue
+                unknown = [s.project_id for s in snapshots if s.project_id not in visible]
+                if unknown and not who.admin:
+                    owners = await run_in_threadpool(_owners, rt, unknown)
+                    visible.update({pid: pid in owners and who.may_see(owners[pid]) for pid in unknown})
+                for snapshot in snapshots:
+                    if who.admin or visible.get(snapshot.project_id):
+                        yield snapshot.sse(with_id=False)
+                if len(visible) > 10_000:  # a long-lived stream: forget, ask again
+                    visible.clear()
+        finally:
+            hub.remove(listener)
+
+    return EventStream(stream(), hub, listener)
+
+
+@router.websocket("/projects/{project_id}/ws")
+async def project_ws(websocket: WebSocket, project_id: str) -> None:
+    """The project's progress as WebSocket text frames (the SSE stream's messages as JSON)."""
+    app = websocket.app
+    rt: Runtime = app.state.rt
+    if not same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
+        await websocket.close(code=1008, reason="cross-origin WebSocket refused")
+        return
+    try:
+        who = await run_in_threadpool(identify, rt, public=app.state.public,
+                                      authorization=websocket.headers.get("authorization"),
+                                      cookie=websocket.cookies.get(COOKIE))
+        hub, listener, first, last_id = await _subscribe(app, rt, who, project_id,
+                                                         websocket.query_params.get("last_event_id"))
+    except (HTTPException, ProjectNotFound) as exc:
+        reason = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        await websocket.close(code=1008, reason=str(reason)[:120])
+        return
+    await websocket.accept()
+    try:
+        async for kind, snapshot in _follow(hub, listener, first, last_id):
+            if kind == "ping":  # also finds out, within a heartbeat, that the client has gone
+                await websocket.send_text('{"event": "ping"}')
+                continue
+            data = json.loads(_end(snapshot)) if kind == "end" else {**snapshot.fields, "project_id": snapshot.project_id}
+            await websocket.send_text(json.dumps({"event": kind, "id": str(snapshot.seq), "data": data}))
+        await websocket.close(code=1000)
+    except WebSocketDisconnect:
+        pass

@@ -1,0 +1,197 @@
+"""/api/v1/projects: create (JSON or a file upload), list, read, cancel, retry, delete, and the recorded files.
+
+Shapes (``ytmaker.service.schemas``; the OpenAPI schema at /docs is authoritative):
+
+    POST   /projects                 ProjectIn (JSON) or multipart (file + the same fields) -> 201 Created
+    GET    /projects?status=&cursor=&limit=   -> ProjectPage {items: [ProjectSummary], next_cursor}
+    GET    /projects/{id}            -> ProjectOut (stages with attempts and error, live progress, outputs, links)
+    POST   /projects/{id}/cancel     -> ProjectOut        POST /projects/{id}/retry -> ProjectOut
+    DELETE /projects/{id}            -> 204 (a completed, failed or cancelled project and its files)
+    GET    /projects/{id}/video | /thumbnail | /subtitles.srt | /subtitles.vtt   (Range supported)
+
+Errors are {"detail": reason}: 401 no or bad token, 404 no such project (or another token's), 409 not
+finished (delete), 413 body or text too large, 422 invalid input, 429 too many creations (Retry-After).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
+
+from ytmaker.errors import ProviderUnavailable
+from ytmaker.pipelines.control import cancel_project, retry_project
+from ytmaker.pipelines.flow import start_generation
+from ytmaker.projects import ProjectOptions, create_project
+from ytmaker.providers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from ytmaker.runtime import Runtime
+from ytmaker.service import queries, schemas
+from ytmaker.service.auth import Rt, Who
+from ytmaker.service.tokens import Caller
+from ytmaker.statuses import ProjectStatus
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+
+_MULTIPART_FIELDS = set(schemas.ProjectIn.model_fields) - {"text"}
+_CREATE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": schemas.ProjectIn.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"},
+        **{name: {"type": "string"} for name in sorted(_MULTIPART_FIELDS)}}}},
+}}}
+_MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "subtitles.srt": "application/x-subrip",
+          "subtitles.vtt": "text/vtt"}
+
+
+class CreationLimits:
+    """Project creations per token: at most ``limit`` per ``window_s``, shared by the API processes through Redis."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def take(self, caller: Caller) -> None:
+        """Take a slot for the caller, or HTTPException 429 with Retry-After."""
+        name = f"api-create:{caller.token_id if caller.token_id is not None else 'open'}"
+        with self._lock:
+            limiter = self._limiters.get(name)
+            if limiter is None:
+                settings = self.rt.settings
+                common = dict(name=name, limit=settings.api_create_limit, window_s=settings.api_create_window_s,
+                              max_wait_s=0.0)
+                limiter = (RedisRateLimiter(self.rt.redis, **common) if self.rt.redis is not None  # type: ignore[arg-type]
+                           else MemoryRateLimiter(**common))  # type: ignore[arg-type]
+                self._limiters[name] = limiter
+        try:
+            limiter.acquire()
+        except ProviderUnavailable as exc:
+            wait_s = max(1, round(exc.retry_after or 1))
+            raise HTTPException(429, f"too many projects created: at most {self.rt.settings.api_create_limit} per "
+                                     f"{self.rt.settings.api_create_window_s:g} s per token; try again in {wait_s} s",
+                                headers={"Retry-After": str(wait_s)}) from None
+
+
+async def _project_in(request: Request) -> tuple[schemas.ProjectIn, bytes | str]:
+    """The body as ProjectIn plus the raw text (a file's bytes are checked by create_project, as the CLI's are)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await request.form()
+        unknown = set(form.keys()) - _MULTIPART_FIELDS - {"file", "text"}
+        if unknown:
+            raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
+        upload = form.get("file")
+        raw: bytes | str
+        if upload is not None and not isinstance(upload, str):
+            raw = await upload.read()
+        elif isinstance(form.get("text"), str):
+            raw = str(form.get("text"))
+        else:
+            raise HTTPException(422, "give the text as a file upload (field 'file') or a 'text' field")
+        fields = {k: v for k, v in form.items() if k in _MULTIPART_FIELDS and isinstance(v, str) and v != ""}
+        try:
+            return schemas.ProjectIn.model_validate({**fields, "text": ""}), raw
+        except ValidationError as exc:
+            raise HTTPException(422, _reason(exc)) from None
+    if kind != "application/json":
+        raise HTTPException(415, "send application/json (or multipart/form-data with a file)")
+    try:
+        body = schemas.ProjectIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise HTTPException(422, _reason(exc)) from None
+    return body, body.text
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ())) or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _options(body: schemas.ProjectIn) -> ProjectOptions:
+    return ProjectOptions(title=body.title, language=body.language, video_format=body.format, voice=body.voice,
+                          publish_target=body.publish, max_duration_s=body.max_duration, captions=body.captions,
+                          publish_at=body.publish_at)
+
+
+@router.post("", status_code=201, response_model=schemas.Created, openapi_extra=_CREATE_BODY,
+             responses={413: {"model": schemas.Error}, 422: {"model": schemas.Error}, 429: {"model": schemas.Error}})
+async def create(request: Request, who: Who, rt: Rt) -> JSONResponse:
+    """Create a project from a text and start making its video (checked as `ytmaker make` checks it)."""
+    body, raw = await _project_in(request)
+
+    def make() -> schemas.Created:  # one trip to the thread pool for the limit, the checks, the records and the send
+        request.app.state.limits.take(who)
+        project = create_project(rt, raw, _options(body), owner_token_id=who.token_id)
+        start_generation(project.id, rt)
+        return schemas.Created(id=project.id, status=ProjectStatus.QUEUED, links=queries.links(project.id))
+
+    created = await run_in_threadpool(make)
+    return JSONResponse(created.model_dump(), status_code=201, headers={"Location": created.links.self})
+
+
+@router.get("", response_model=schemas.ProjectPage)
+def list_(who: Who, rt: Rt, status: str | None = None, cursor: Annotated[str | None, Query(max_length=200)] = None,
+          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> schemas.ProjectPage:
+    """The caller's projects (an admin's: all), newest first."""
+    return queries.page(rt, who, status=status, cursor=cursor, limit=limit)
+
+
+@router.get("/{project_id}", response_model=schemas.ProjectOut, responses={404: {"model": schemas.Error}})
+def read(project_id: str, who: Who, rt: Rt) -> schemas.ProjectOut:
+    """Status, each stage with its attempts and error, live progress and outputs."""
+    return queries.detail(rt, queries.owned_project(rt, who, project_id))
+
+
+@router.post("/{project_id}/cancel", response_model=schemas.ProjectOut, responses={404: {"model": schemas.Error}})
+def cancel(project_id: str, who: Who, rt: Rt) -> schemas.ProjectOut:
+    """Cancel: queued stages won't run, running ones stop. A finished project is left as it is."""
+    project = queries.owned_project(rt, who, project_id)
+    cancel_project(rt, project.id)
+    return queries.detail(rt, queries.owned_project(rt, who, project.id))
+
+
+@router.post("/{project_id}/retry", response_model=schemas.ProjectOut,
+             responses={404: {"model": schemas.Error}, 422: {"model": schemas.Error}})
+def retry(project_id: str, who: Who, rt: Rt) -> schemas.ProjectOut:
+    """Resume a failed or cancelled project at the stage that did not finish; finished stages are kept."""
+    project = queries.owned_project(rt, who, project_id)
+    if not ProjectStatus(project.status).terminal:
+        raise HTTPException(409, f"project {project.id} is still {project.status}; only a failed or cancelled one is retried")
+    retry_project(rt, project.id)
+    return queries.detail(rt, queries.owned_project(rt, who, project.id))
+
+
+@router.delete("/{project_id}", status_code=204, responses={404: {"model": schemas.Error}, 409: {"model": schemas.Error}})
+def delete(project_id: str, who: Who, rt: Rt) -> Response:
+    """Delete a completed, failed or cancelled project and its files."""
+    project = queries.owned_project(rt, who, project_id)
+    if not ProjectStatus(project.status).terminal:
+        raise HTTPException(409, f"project {project.id} is {project.status}; cancel it first, then delete it")
+    queries.delete_project(rt, project)
+    return Response(status_code=204)
+
+
+def _file(name: str):
+    def serve(project_id: str, who: Who, rt: Rt) -> FileResponse:
+        project = queries.owned_project(rt, who, project_id)
+        path = queries.recorded_file(rt, project.id, name)
+        if path is None:
+            raise HTTPException(404, f"project {project.id} has no {name} (yet)")
+        return FileResponse(path, media_type=_MEDIA[name], filename=f"{project.id}-{path.name}",
+                            content_disposition_type="inline")
+
+    serve.__name__ = "file_" + name.replace(".", "_")
+    serve.__doc__ = f"The project's {name}, as recorded by its stages (Range requests supported)."
+    return serve
+
+
+for _name in _MEDIA:
+    router.add_api_route(f"/{{project_id}}/{_name}", _file(_name), methods=["GET"], response_class=FileResponse,
+                         responses={404: {"model": schemas.Error}})
