@@ -41,6 +41,9 @@ from ytmaker.media.ffmpeg import ffmpeg_exe  # noqa: E402
 SLIDES = 10
 NARRATION_S = 5.6  # per slide: 10 x (5.6 + 0.4 pause) = 60 s, plus the tail
 WIDTH, HEIGHT = 1920, 1080
+CLIP_S = 4.0  # the clips case's footage, per segment
+#: the footage's height: 720, the file ytmaker.providers.pexels picks for a 1080p video (COVER); 1080 to compare
+CLIP_HEIGHT = int(os.environ.get("BENCH_CLIP_HEIGHT", "720"))
 TEXT = ("Solar panels got cheap because factories learned to make them at scale. "
         "Every doubling of production cut the price by about a fifth.")
 
@@ -67,8 +70,18 @@ def prepare(work: Path) -> dict:
                 "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=30",
                 "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000:duration=30",
                 "-filter_complex", "amix=inputs=3", str(music))
+    clips = []
+    for i in range(SLIDES):  # stock-like footage: H.264 High at 25 fps, 4 s (shorter than a segment: looped)
+        clip = work / f"clip{CLIP_HEIGHT}-{i:02d}.mp4"
+        if not clip.exists():
+            _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={CLIP_HEIGHT * 16 // 9}x{CLIP_HEIGHT}:rate=25:duration={CLIP_S}",
+                    "-vf", f"hue=h={36 * i}",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+                    "-video_track_timescale", "90000", str(clip))
+        clips.append(clip)
     durations = media.segment_durations([NARRATION_S] * SLIDES)
     return {"slides": [str(s) for s in slides], "tones": [str(t) for t in tones], "music": str(music),
+            "clips": [str(c) for c in clips],
             "durations": durations, "total_s": media.timeline(durations).duration_s}
 
 
@@ -78,7 +91,8 @@ def _ffmpeg(*args: str) -> None:
 
 # --- the cases, each run in a child process ---------------------------------------------------
 
-def case_ytmaker(inputs: dict, out: Path, quality: str = "final", repeat: int = 1, captions: str = "words") -> None:
+def case_ytmaker(inputs: dict, out: Path, quality: str = "final", repeat: int = 1, captions: str = "words",
+                 clips: bool = False) -> None:
     """ytmaker's renderer with motion, subtitles (``captions``: words lit one by one, or sentences) and ducked music.
 
     ``repeat`` x the slides for long videos. The words are timed evenly over each tone, as a speech
@@ -95,7 +109,8 @@ def case_ytmaker(inputs: dict, out: Path, quality: str = "final", repeat: int = 
 
     n = SLIDES * repeat
     segments = [media.RenderSegment(Path(inputs["slides"][i % SLIDES]), Path(inputs["tones"][i % SLIDES]),
-                                    inputs["durations"][i % SLIDES] if i < n - 1 else inputs["durations"][-1], TEXT)
+                                    inputs["durations"][i % SLIDES] if i < n - 1 else inputs["durations"][-1], TEXT,
+                                    clip=Path(inputs["clips"][i % SLIDES]) if clips else None, clip_s=CLIP_S)
                 for i in range(n)]
     spec = media.RenderSpec(segments, out, quality=quality, music=Path(inputs["music"]))
     words = [(m.start(), round(NARRATION_S * m.start() / len(TEXT), 3)) for m in re.finditer(r"\S+", TEXT)]
@@ -220,7 +235,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run each, MoviePy on one slide, 10-minute video at draft")
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3, --quick 1)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="cases (ytmaker floor same reencode decode sentences zoompan moviepy draft long)")
+                        help="cases (ytmaker floor same reencode decode sentences clips zoompan moviepy draft long clips-long)")
     parser.add_argument("--moviepy-slides", type=int, default=None, help="slides MoviePy renders (default 2, --quick 1)")
     parser.add_argument("--long-quality", choices=["final", "draft"], default=None,
                         help="quality of the 10-minute video (default final, --quick draft)")
@@ -246,7 +261,7 @@ def main() -> None:
 
     same = str(work / "ytmaker.mp4")  # the tighter floor re-encodes the frames the ytmaker case made
     plan = [("floor", {}), ("ytmaker", {}), ("reencode", {"source": same}), ("decode", {"source": same}), ("interpreter", {}),
-            ("sentences", {"captions": "sentences"}),
+            ("sentences", {"captions": "sentences"}), ("clips", {"clips": True}),
             ("zoompan", {}), ("draft", {"quality": "draft"}), ("moviepy", {"slides": moviepy_slides})]
     if "same" in wanted:
         wanted |= {"ytmaker", "reencode", "decode", "interpreter"}
@@ -254,7 +269,7 @@ def main() -> None:
     for name, options in plan:
         if name not in wanted:
             continue
-        case = "ytmaker" if name in ("draft", "sentences") else name
+        case = "ytmaker" if name in ("draft", "sentences", "clips") else name
         samples = [measure(case, inputs_file, work / f"{name}.mp4", **options) for _ in range(runs)]
         result = {"wall_s": statistics.median(s["wall_s"] for s in samples),
                   "cpu_s": statistics.median(s["cpu_s"] for s in samples),
@@ -271,6 +286,11 @@ def main() -> None:
         results["long"] = measure("ytmaker", inputs_file, work / "long.mp4", quality=quality, repeat=10)
         results["long"]["quality"] = quality
         print(json.dumps({"long": results["long"]}), flush=True)
+    if "clips-long" in wanted:  # the 10-minute video with a clip on every segment (--long-quality too)
+        quality = args.long_quality or ("draft" if args.quick else "final")
+        results["clips-long"] = measure("ytmaker", inputs_file, work / "clips-long.mp4", quality=quality, repeat=10, clips=True)
+        results["clips-long"]["quality"] = quality
+        print(json.dumps({"clips-long": results["clips-long"]}), flush=True)
 
     print("\n| case | wall s (median) | CPU s | peak MB (tree) | peak MB (FFmpeg) | load (1 min) |")
     print("|---|---|---|---|---|---|")
@@ -292,6 +312,8 @@ def main() -> None:
     if "floor" in results and "ytmaker" in results:
         print(f"\nytmaker / floor = {results['ytmaker']['wall_s'] / results['floor']['wall_s']:.2f} wall, "
               f"{results['ytmaker']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.1)")
+    if "floor" in results and "clips" in results:
+        print(f"clips / floor = {results['clips']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.3)")
     if "moviepy" in results and "ytmaker" in results:
         print(f"moviepy / ytmaker = {results['moviepy']['wall_s_for_10_slides'] / results['ytmaker']['wall_s']:.1f} wall, "
               f"{results['moviepy']['cpu_s_for_10_slides'] / results['ytmaker']['cpu_s']:.1f} CPU (target >= 5)")

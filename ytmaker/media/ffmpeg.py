@@ -31,6 +31,9 @@ from typing import IO
 
 from ytmaker.errors import Cancelled, MediaError, StageTimeout
 
+#: the longest filter graph passed as an argument: Linux refuses any one argument over 128 KiB (MAX_ARG_STRLEN),
+#: which a 10-minute video's word highlights pass (115 kB for 100 segments); a longer one is read from a file
+MAX_GRAPH_BYTES = 100_000
 #: how much of FFmpeg's log ``run_ffmpeg`` returns
 LOG_TAIL = 65536
 #: how much of a short command's output ``query_ffmpeg`` returns (all of any sane answer)
@@ -75,9 +78,9 @@ def run_ffmpeg(
 
     Returns FFmpeg's log (stderr, its last ``LOG_TAIL`` bytes), where analysis filters print their results.
     """
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
     deadline = time.monotonic() + timeout_s if timeout_s else None
-    with tempfile.TemporaryFile() as stderr:
+    with tempfile.TemporaryFile() as stderr, tempfile.TemporaryDirectory(prefix="ytmaker-ffmpeg-") as spill:
+        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *spill_graphs(args, spill)]
         process = _start(command, subprocess.PIPE, stderr)
         try:
             _follow(process, deadline, on_progress, should_cancel)
@@ -88,6 +91,18 @@ def run_ffmpeg(
         if process.returncode != 0:
             raise _failure(command, process.returncode, log)
         return log
+
+
+def spill_graphs(args: list[str], directory: str) -> list[str]:
+    """``args`` with each ``-filter_complex`` graph over ``MAX_GRAPH_BYTES`` read from a file in ``directory`` instead."""
+    out = list(args)
+    for i in range(len(out) - 1):
+        if out[i] == "-filter_complex" and len(out[i + 1].encode()) > MAX_GRAPH_BYTES:
+            path = os.path.join(directory, f"graph{i}.txt")
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(out[i + 1])
+            out[i], out[i + 1] = "-/filter_complex", path  # FFmpeg 7+: the option's value from a file
+    return out
 
 
 @dataclass(frozen=True)

@@ -59,15 +59,19 @@ def pan_moves(frame_starts: list[int], frames: list[int], lead: int) -> tuple[li
     return origins, spans
 
 
-def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, first: int = 0) -> dict[str, str]:
+def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, first: int = 0,
+              held: frozenset[int] = frozenset()) -> dict[str, str]:
     """``x`` and ``y`` for ``crop``: from frame ``boundaries[i]`` on, the picture runs ``move_for(first + i)``,
-    begun at frame ``origins[i]`` and lasting ``spans[i]`` frames (``pan_moves``).
+    begun at frame ``origins[i]`` and lasting ``spans[i]`` frames (``pan_moves``); segments in ``held``
+    stay centred (a clip's poster: the clip, which moves by itself, is cut from the same middle).
 
     av_expr has no arrays, so the segment is found by a balanced tree of ``if(lt(n,start),…)``:
     its depth grows with the log of the segment count (a flat sum of one term per segment was
     refused by FFmpeg's parser beyond about 80 segments).
     """
     def position(i: int, attr: str) -> str:
+        if first + i in held:
+            return "0.5"
         a, b = getattr(move_for(first + i), attr)
         return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*clip((n-{origins[i]})/{spans[i]},0,1))"
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ytmaker.media import captions as burn
-from ytmaker.media import highlight, stills
+from ytmaker.media import clips, highlight, stills
 from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_and_measure
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
@@ -85,6 +85,8 @@ class RenderSegment:
     duration_s: float  # how long the segment is shown (narration + pause)
     text: str = ""  # the narration, for subtitles
     avatar: Path | None = None  # a talking-head clip for this segment, shown picture-in-picture
+    clip: Path | None = None  # a video clip shown instead of the still (H.264; ``image`` is its poster), muted
+    clip_s: float | None = None  # the clip's length: looped when shorter than the segment, cut when longer
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ class RenderSpec:
     def with_avatars(self) -> bool:
         """Avatars are overlaid when every segment has its clip (the stream of clips must stay in step)."""
         return all(s.avatar for s in self.segments)
+
+    @property
+    def with_clips(self) -> bool:
+        return any(s.clip for s in self.segments)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -199,15 +205,21 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     overlap = crossfade_frames(plan)
     starts = plan.frame_starts
     move = move_b = ""
+    held = frozenset(i for i, s in enumerate(spec.segments) if s.clip)  # a clip's poster matches the clip's first frame
     if spec.motion:
         origins, spans = pan_moves(starts, plan.frames, overlap)
-        pan = pan_exprs(starts, origins, spans)
+        pan = pan_exprs(starts, origins, spans, held=held)
         move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
         if overlap:
-            pan_b = pan_exprs(incoming_starts(starts, overlap), origins[1:], spans[1:], first=1)
+            pan_b = pan_exprs(incoming_starts(starts, overlap), origins[1:], spans[1:], first=1, held=held)
             move_b = f",crop={width}:{height}:x='{pan_b['x']}':y='{pan_b['y']}'"
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
+    if spec.with_clips:  # over the stills, before the crossfade: a clip fades out like a still (ytmaker.media.clips)
+        enable = clips.clip_windows(starts, plan.frames, [s.clip is not None for s in spec.segments])
+        chains += [video + "[stills]", *clips.overlay_chains("stills", "clipped", list_path(spec, "clips"), spec.size,
+                                                             still_size(spec), enable)]
+        video = "[clipped]null"
     if overlap:
         chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), starts, overlap, FPS,
                                                            outgoing="outgoing", out="faded", move_b=move_b)]
@@ -283,6 +295,11 @@ def write_list(spec: RenderSpec) -> list[Path]:
         incoming.write_text(concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames,
                                                                    crossfade_frames(plan))), encoding="utf-8")
         written.append(incoming)
+    if spec.with_clips:
+        links = clips.link_clips([s.clip for s in spec.segments if s.clip], directory)
+        entries = [(Path(links[s.clip].name), s.clip_s) if s.clip else (None, None) for s in spec.segments]
+        written += [*links.values(), list_path(spec, "clips")]
+        list_path(spec, "clips").write_text(clips.clips_list(entries, plan.frames, FPS), encoding="utf-8")
     if spec.with_avatars:
         avatars = list_path(spec, "avatars")
         avatars.write_text(avatar_list([s.avatar for s in spec.segments if s.avatar], plan.frames, FPS), encoding="utf-8")

@@ -15,23 +15,23 @@ permanently with the reason. SDK errors are translated here:
 
 from __future__ import annotations
 
-import json
-import re
-
 import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
-from pydantic import Field, ValidationError, create_model
 
 from ytmaker import text as t
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
 from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
+from ytmaker.providers.drafts import REPAIR as _REPAIR
+from ytmaker.providers.drafts import fit_text
+from ytmaker.providers.drafts import parse_draft as _parse
+from ytmaker.providers.drafts import script_model as _schema
 from ytmaker.providers.http import parse_retry_after
 from ytmaker.providers.prompts import render_prompt
 from ytmaker.providers.retrying import QuickRetry
-from ytmaker.script import ScriptDraft, Segment
+from ytmaker.script import ScriptDraft
 
 try:  # google-genai uses httpx2 when it is installed, httpx otherwise
     import httpx2
@@ -46,10 +46,6 @@ DEFAULT_INPUT_CHARS = 60_000
 DEFAULT_TIMEOUT_S = 120.0
 #: Finish reasons that mean the model refused the content.
 _BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"}
-
-_REPAIR = """Your previous answer could not be used: {reason}
-Answer again with the complete, corrected JSON object only, matching the response schema.
-Keep the content; fix the structure (close every string, array and object; no trailing text)."""
 
 
 class GeminiScriptWriter:
@@ -117,17 +113,6 @@ class GeminiScriptWriter:
         return self.retry(call, what="gemini.generate_content")
 
 
-def fit_text(content: str, budget: int) -> tuple[str, bool]:
-    """``content`` cut to at most ``budget`` characters at a sentence boundary, and whether it was cut."""
-    if len(content) <= budget:
-        return content, False
-    cut = content[:budget]
-    ends = [m.end() for m in re.finditer(r"[.!?…。！？](?=[\"')\]]*\s)|[。！？]|\n\s*\n", cut)]
-    if ends and ends[-1] > budget // 2:
-        cut = cut[: ends[-1]]
-    return cut.rstrip(), True
-
-
 def translate(exc: genai_errors.APIError, model: str) -> Exception:
     """The ytmaker error for an SDK error; its message never carries the key."""
     code = exc.code or 0
@@ -170,12 +155,6 @@ def _retry_after(exc: genai_errors.APIError, details: list[dict]) -> float | Non
     return None
 
 
-def _schema(max_segments: int):
-    """The script model with this request's segment limit, as the response schema."""
-    return create_model("ScriptDraft", __base__=ScriptDraft,
-                        segments=(list[Segment], Field(min_length=1, max_length=max(1, max_segments))))
-
-
 def _answer(response: types.GenerateContentResponse) -> tuple[str, str]:
     feedback = getattr(response, "prompt_feedback", None)
     if feedback is not None and getattr(feedback, "block_reason", None):
@@ -189,25 +168,6 @@ def _answer(response: types.GenerateContentResponse) -> tuple[str, str]:
         raise ContentRejected(f"Gemini refused to write this script (finish reason {finish}); change the text")
     parts = candidate.content.parts if candidate.content and candidate.content.parts else []
     return "".join(part.text or "" for part in parts if not getattr(part, "thought", False)), finish
-
-
-def _parse(answer: str, finish: str) -> ScriptDraft:
-    """The draft in ``answer``, or InvalidInput saying why it cannot be used."""
-    if not answer.strip():
-        raise InvalidInput(f"the answer was empty (finish reason {finish or 'unknown'})")
-    body = answer.strip()
-    if body.startswith("```"):  # a fenced block despite the JSON mime type
-        body = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", body)
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        cut = " (cut off: the output limit was reached)" if finish == "MAX_TOKENS" else ""
-        raise InvalidInput(f"the answer is not valid JSON{cut}: {exc.msg} at character {exc.pos}") from None
-    try:
-        return ScriptDraft.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:5])
-        raise InvalidInput(f"the JSON does not match the script schema: {problems}") from None
 
 
 def _turn(role: str, text: str) -> types.Content:

@@ -84,6 +84,16 @@ class Providers:
             return self._owned(GeminiScriptWriter(api_key=self._key("gemini_api_key"), base_url=self.settings.gemini_base_url,
                                                   input_chars=self.settings.gemini_input_chars,
                                                   timeout_s=self.settings.gemini_timeout_s, retry=self._quick_retry()))
+        if self.settings.script_provider == "openai":
+            from ytmaker.providers.openai_chat import OpenAIScriptWriter
+
+            s = self.settings
+            key = s.openai_api_key.get_secret_value().strip() if s.openai_api_key is not None else ""
+            register_secret(key)  # optional: local servers (Ollama, vLLM) take none
+            return self._owned(OpenAIScriptWriter(client=self._owned(self._http(s.openai_base_url, s.openai_timeout_s)),
+                                                  api_key=key or None, base_url=s.openai_base_url, model=s.openai_model,
+                                                  stream=s.openai_stream, input_chars=s.gemini_input_chars,
+                                                  timeout_s=s.openai_timeout_s, retry=self._quick_retry()))
         from ytmaker.providers.offline_writer import OfflineScriptWriter
 
         return OfflineScriptWriter()
@@ -98,6 +108,16 @@ class Providers:
             return StabilityImages(api_key=key, client=self._owned(self._http(s.stability_base_url, s.stability_timeout_s)),
                                    limiter=self._rate_limiter("stability", limit=s.stability_rate_per_10s, window_s=10.0),
                                    moderation_fallback=s.moderation_fallback, retry=self._quick_retry())
+        if self.settings.image_provider == "pexels":
+            from ytmaker.providers.pexels import PexelsFootage
+            from ytmaker.providers.slides import SlideImages
+
+            s = self.settings
+            key = self._key("pexels_api_key")
+            return PexelsFootage(api_key=key, client=self._owned(self._http(s.pexels_base_url, s.pexels_timeout_s)),
+                                 cache_dir=self.data_dir / "pexels", max_download_bytes=s.pexels_max_download_mb * 2**20,
+                                 limiter=self._rate_limiter("pexels", limit=s.pexels_rate_per_hour, window_s=3600.0),
+                                 retry=self._quick_retry(), fallback=SlideImages())
         if self.settings.image_provider == "instant":
             from ytmaker.providers.instant import InstantImages
 
@@ -125,6 +145,12 @@ class Providers:
             key = self._key("google_tts_api_key")
             return GoogleSpeech(api_key=key, client=self._owned(self._http(s.google_tts_base_url, s.google_tts_timeout_s)),
                                 sample_rate=s.google_tts_sample_rate, retry=self._quick_retry())
+        if self.settings.speech_provider == "edge":
+            from ytmaker.providers.edge import EdgeSpeech
+
+            s = self.settings
+            return EdgeSpeech(rate=s.edge_rate, pitch=s.edge_pitch, timeout_s=s.edge_timeout_s, endpoint=s.edge_url or None,
+                              retry=self._quick_retry())
         if self.settings.speech_provider == "instant":
             from ytmaker.providers.instant import InstantSpeech
 

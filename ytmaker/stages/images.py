@@ -34,7 +34,7 @@ from ytmaker.pipelines.dispatch import send
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import headline
 from ytmaker.runtime import Runtime
-from ytmaker.stages import heartbeats
+from ytmaker.stages import footage, heartbeats, own_media
 from ytmaker.stages.files import existing_assets, record_asset, temp_path
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
@@ -76,9 +76,16 @@ def make_image(rt: Runtime, project: Project, script: Script, index: int) -> Non
     tmp = temp_path(final)
     request = ImageRequest(index=index, description=segment["image_description"],
                            caption=segment.get("headline") or headline(segment["narration"]), topic=script.title,
-                           width=width, height=height, aspect_ratio=project.video_format)
+                           width=width, height=height, aspect_ratio=project.video_format,
+                           narration=segment["narration"], language=project.language)
+    provider = own_media.for_project(rt, project, script) or rt.providers.images
     try:
-        warning = rt.providers.images.generate(request, tmp)
+        if hasattr(provider, "footage"):  # a clip beside the poster (ytmaker.stages.footage)
+            got = provider.footage(request, tmp)
+            footage.write_sidecar(final, got, stored_clip=footage.stored(rt, got.clip))
+            warning = got.warning
+        else:
+            warning = provider.generate(request, tmp)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

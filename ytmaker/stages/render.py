@@ -29,6 +29,7 @@ from ytmaker.pipelines import flow
 from ytmaker.runtime import Runtime
 from ytmaker.stages.audio import read_word_times
 from ytmaker.stages.files import existing_assets, sha256, temp_path
+from ytmaker.stages.footage import segment_clip
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 from ytmaker.text import is_cjk
@@ -66,13 +67,15 @@ def _render(ctx: StageContext) -> StageStatus:
     texts = [segment["narration"] for segment in script.segments]
     size = media.SIZES[(project.video_format, rt.settings.render_quality)]
     stills = uniform_stills([rt.path(images[i].path) for i in range(count)], size, ctx.workdir() / "stills")
+    footage = [segment_clip(rt, rt.path(images[i].path)) for i in range(count)]  # stock or own clips (ytmaker.stages.footage)
     clips = existing_assets(rt, project.id, "avatar")
     if clips and len(clips) < count:
         log.warning("avatars_incomplete", project_id=project.id, have=len(clips), segments=count,
                     hint="the avatar is shown only when every segment has its clip")
     spec = media.RenderSpec(
         segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i],
-                                      avatar=rt.path(clips[i].path) if len(clips) == count else None)
+                                      avatar=rt.path(clips[i].path) if len(clips) == count else None,
+                                      clip=footage[i].clip, clip_s=footage[i].duration_s)
                   for i in range(count)],
         avatar_layout=AvatarLayout(rt.settings.avatar_corner, rt.settings.avatar_circle),
         output=tmp,

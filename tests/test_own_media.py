@@ -1,0 +1,59 @@
+"""A person's own media: which file each segment gets, the folder checked before a project exists, doctor's lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ytmaker.cli import app
+from ytmaker.config import Settings
+from ytmaker.doctor import check_stages
+from ytmaker.errors import InvalidInput
+from ytmaker.providers.own_media import assign, scan, take_in
+
+
+def test_files_go_by_number_then_by_name_then_in_turn():
+    files = [Path(n) for n in ("02-anything.jpg", "beach.png", "waggle-dance.mov", "zebra.mp4")]
+    segments = ["Intro Honeybees talk.", "Food The dance points to food.", "The waggle dance Bees dance a figure eight.",
+                "Hive The hive listens.", "End Thanks."]
+
+    chosen = assign(files, segments)
+
+    assert chosen[1] == Path("02-anything.jpg")  # numbered from 1
+    assert chosen[2] == Path("waggle-dance.mov")  # shares "waggle" and "dance" with the segment
+    assert chosen[0] == Path("beach.png") and chosen[3] == Path("zebra.mp4")  # the unused ones, in name order
+    assert chosen[4] == Path("02-anything.jpg")  # then all of them again, in turn
+
+
+def test_a_folder_without_media_is_refused_and_files_are_linked_into_the_project(tmp_path):
+    with pytest.raises(InvalidInput, match="no such folder"):
+        scan(tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("not media")
+    with pytest.raises(InvalidInput, match="no images"):
+        scan(tmp_path)
+    (tmp_path / "B.JPG").write_bytes(b"x")
+    (tmp_path / "a.mp4").write_bytes(b"y")
+    files = scan(tmp_path)
+    assert [f.name for f in files] == ["a.mp4", "B.JPG"]
+    taken = take_in(files, tmp_path / "project" / "media")
+    assert [t.read_bytes() for t in taken] == [b"y", b"x"]
+
+
+def test_make_refuses_a_missing_media_folder_before_creating_a_project(tmp_path, monkeypatch):
+    monkeypatch.setenv("YTMAKER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "300")
+    text = tmp_path / "t.txt"
+    text.write_text("Honeybees talk by dancing.")
+    result = CliRunner().invoke(app, ["make", str(text), "--media", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "no such folder" in result.output
+    assert not (tmp_path / "data" / "projects").exists()
+
+
+def test_doctor_lists_the_new_providers_and_what_they_need():
+    checks = {c.what: c for c in check_stages(Settings(_env_file=None, script_provider="openai", image_provider="pexels",
+                                                       speech_provider="edge", openai_base_url="http://localhost:11434/v1"))}
+    assert checks["script"].ok and "localhost:11434" in checks["script"].detail
+    assert not checks["images"].ok and "YTMAKER_PEXELS_API_KEY" in checks["images"].detail
+    assert checks["audio"].ok and "--voice" in checks["audio"].detail

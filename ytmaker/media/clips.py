@@ -1,0 +1,122 @@
+"""Video clips as segment pictures (stock footage, a person's own clips): one more stream, read one frame at a time.
+
+The segments' clips reach the render as one stream: an ``ffconcat`` list read
+by a ``movie`` source inside the graph (ytmaker.media.filters.concat_source),
+so only one decoder is open however many clips there are, and the graph pulls
+one frame at a time. Each clip segment's entries play its clip from the start,
+looped (the entry repeated) when it is shorter than the segment and cut at the
+segment's end when longer; a still segment's entry holds a frame of the first
+clip for the segment's length (the overlay is off there, so what it shows does
+not matter: it only keeps the stream's timestamps on the video's timeline).
+The clips' own sound is never mapped: the stream is video only (muted under the
+narration).
+
+The stream is scaled to cover the frame and cropped (a clip of another size or
+orientation fills the frame, like a still), then overlaid, enabled on the clip
+segments' frames only, onto the stills stream before the crossfade, so a clip
+fades out into the next segment like a still does; the next segment fades in
+on its still (for a clip, its poster: the clip's first frame). The overlay
+takes the clips' latest frame at each output frame, so a 25 or 60 fps clip
+needs no ``fps`` filter (nothing is converted twice). Scaling comes first:
+the clips stream's frames change size from clip to clip, which ``scale``
+handles and later filters do not.
+
+The concat demuxer in a ``movie`` source only opens bare names beside the
+list (its safe mode; ytmaker.media.stills.quote), so the clips are linked into
+the render's helper folder as ``clip0000.mp4`` and so on. It also assumes
+every file shares one time base (it offsets each file in the file's own ticks,
+then reads them in the first file's: a 60 fps clip after a 25 fps one started
+late and played slow), and one codec. So each clip is taken in once through
+``normalize_args``: its video stream only, H.264 (copied when it is, converted
+when not), in MP4 with the ``TIMESCALE`` every clip shares.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from ytmaker.media.filters import concat_source
+from ytmaker.media.stills import quote
+
+#: the MP4 time base every clip is remuxed to: whole ticks for 24, 25, 30, 50, 60 and 29.97 fps
+TIMESCALE = 90_000
+#: the part of a frame a clip entry ends before its segment does (outpoints are exclusive; avoids a frame too many)
+_EPSILON_S = 0.0005
+
+
+def normalize_args(source: Path, target: Path, *, codec: str | None, max_size: tuple[int, int] | None = None) -> list[str]:
+    """FFmpeg's arguments taking a clip in: video only, H.264 (copied if ``codec`` says it is), at ``TIMESCALE``.
+
+    A clip in another codec is converted (x264 ultrafast), scaled down to cover ``max_size`` at most.
+    """
+    video = ["-c:v", "copy"] if codec == "h264" else [
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
+        *(["-vf", f"scale='min(iw,{max_size[0]})':'min(ih,{max_size[1]})':force_original_aspect_ratio=increase:"
+                  "force_divisible_by=2"] if max_size else [])]
+    return ["-i", str(source), "-map", "0:v:0", *video, "-an", "-sn", "-dn", "-video_track_timescale", str(TIMESCALE),
+            "-movflags", "+faststart", "-f", "mp4", str(target)]
+
+
+def link_name(directory: Path, index: int, suffix: str = ".mp4") -> Path:
+    return directory / f"clip{index:04d}{suffix}"
+
+
+def link_clips(clips: list[Path], directory: Path) -> dict[Path, Path]:
+    """Each distinct clip linked (or copied, where links fail) into ``directory`` under a bare safe name."""
+    names: dict[Path, Path] = {}
+    for clip in dict.fromkeys(clips):
+        target = link_name(directory, len(names), clip.suffix.lower() or ".mp4")
+        target.unlink(missing_ok=True)
+        try:
+            os.symlink(clip.resolve(), target)
+        except OSError:
+            shutil.copyfile(clip, target)
+        names[clip] = target
+    return names
+
+
+def clips_list(entries: Sequence[tuple[Path | None, float | None]], frames: list[int], fps: int) -> str:
+    """The clips stream's ``ffconcat`` list: per segment ``(clip, clip length s)`` or ``(None, None)`` for a still.
+
+    Clip names are bare names beside the list; a segment lasts exactly its ``frames``.
+    """
+    filler = next(clip for clip, _ in entries if clip is not None)
+    lines = ["ffconcat version 1.0"]
+    for (clip, length), count in zip(entries, frames):
+        need = count / fps
+        if clip is None:
+            lines += [f"file {quote(filler)}", f"outpoint {1 / fps:.6f}", f"duration {need:.6f}"]
+            continue
+        piece = max(length or need, 1 / fps)
+        done = 0.0
+        while need - done > _EPSILON_S:
+            take = min(piece, need - done)
+            lines += [f"file {quote(clip)}", f"outpoint {take:.6f}", f"duration {take:.6f}"]
+            done += take
+    lines += [f"file {quote(filler)}", f"outpoint {1 / fps:.6f}", "duration 1.000000"]  # the last entry has no duration
+    return "\n".join(lines) + "\n"
+
+
+def clip_windows(starts: list[int], frames: list[int], is_clip: list[bool]) -> str:
+    """An expression of the frame number true on the clip segments' frames."""
+    ends = [s + f for s, f in zip(starts, frames)]
+    spans = [(s, e) for s, e, clip in zip(starts, ends, is_clip) if clip]
+    if all(is_clip):
+        return "1"
+    # a sum of betweens: short enough for the few dozen segments a video has
+    return "+".join(f"between(n,{s},{e - 1})" for s, e in spans)
+
+
+def overlay_chains(base: str, out: str, listing: Path, size: tuple[int, int], cover: tuple[int, int], enable: str) -> list[str]:
+    """Chains putting the clips stream read from ``listing`` over ``[base]`` on the ``enable`` frames, as ``[out]``.
+
+    The clips are scaled to ``cover`` (the stills' size: larger than the frame when they pan) and their
+    middle cut to ``size``, as the poster's held pan shows it, so the cut from poster to clip does not jump.
+    """
+    width, height = size
+    return [f"{concat_source(listing)},scale={cover[0]}:{cover[1]}:force_original_aspect_ratio=increase:flags=bicubic,"
+            f"crop={width}:{height},setsar=1,format=yuv420p[clips]",
+            f"[{base}][clips]overlay=format=yuv420:eof_action=pass:enable='{enable}'[{out}]"]
