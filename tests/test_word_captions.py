@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 import pytest
@@ -49,6 +50,22 @@ def test_chinese_lights_phrases_between_punctuation(tmp_path):
     assert "".join(phrases) == text and all(2 <= len(p) <= 8 for p in phrases)
 
 
+def test_a_chinese_phrase_is_never_cut_inside_a_word(tmp_path):
+    import rjieba
+
+    text = "每天要花十几个小时进食，吃掉十几公斤竹子。"
+    words = [(i, round(0.25 * i, 3)) for i, c in enumerate(text) if c not in "。，"]  # a boundary at every character
+    captions = _captions(tmp_path, (1080, 1920), "words", text, words, 0.25 * len(text))
+    cuts, at = set(), 0
+    for word in rjieba.cut(text):
+        at += len(word)
+        cuts.add(at)
+    phrases = [cue.lines[m.line][m.begin:m.end] for cue in captions.cues for m in cue.marks]
+    assert "".join(phrases) == text and len(phrases) >= 3
+    starts = [sum(len(p) for p in phrases[:k]) for k in range(len(phrases))]  # where each phrase starts in the text
+    assert all(start in cuts | {0} for start in starts), phrases  # 公斤 stays one: no phrase starts at 斤
+
+
 def test_one_small_picture_per_word_lit_and_placed_over_that_word(tmp_path):
     captions = _captions(tmp_path, (540, 960), "words")
     style = captions.style((540, 960))
@@ -86,10 +103,10 @@ def _read(path) -> Image.Image:
     return rgb
 
 
-def _evaluate(expression: str, n: int) -> int:
+def _evaluate(expression: str, n: int, fps: int = 30) -> int:
     """The value of a steps() expression at frame ``n``."""
-    python = re.sub(r"if\(lt\(n,(\d+)\),", r"_if(n < \1,", expression)
-    return eval(python, {"_if": lambda c, a, b: a if c else b, "n": n})  # our own expression, built by steps()
+    python = re.sub(r"if\(lt\(t,([\d.]+)\),", r"_if(t < \1,", expression)
+    return eval(python, {"_if": lambda c, a, b: a if c else b, "t": n / fps})  # our own expression, built by steps()
 
 
 def test_style_sizes_colours_and_position_follow_the_settings_and_the_project(tmp_path):
@@ -119,19 +136,27 @@ def test_a_project_keeps_its_caption_choice_and_refuses_a_bad_one(tmp_path):
         rt.close()
 
 
-def test_the_rendered_video_lights_each_word_while_it_is_said(tmp_path):
-    from tests.test_render import _frame, _tone
+def _render_words(tmp_path, size=(360, 640)):
+    """A still 9:16 video of TEXT with its words lit: the spec, with its captions."""
+    from tests.test_render import _tone
     from ytmaker.media import render as media
 
-    size = (360, 640)
     slide = tmp_path / "slide.png"
     Image.new("RGB", size, (40, 40, 40)).save(slide)
     tone = _tone(tmp_path / "n.wav", NARRATION_S, 300)
     spec = media.RenderSpec([media.RenderSegment(slide, tone, NARRATION_S + media.TAIL_S, TEXT)], tmp_path / "v.mp4",
                             video_format="9:16", quality="draft", frame_size=size, motion=False)
-    captions = burn.make_captions([TEXT], [0.0], [NARRATION_S], size, tmp_path, [WORDS], look=CaptionStyle(mode="auto"))
+    captions = burn.make_captions([TEXT], [0.0], [NARRATION_S], size, tmp_path, [WORDS], look=CaptionStyle(mode="words"))
     spec = dataclasses.replace(spec, captions=captions)
     media.render(spec, timeout_s=60)
+    return spec
+
+
+def test_the_rendered_video_lights_each_word_while_it_is_said(tmp_path):
+    from tests.test_render import _frame
+
+    size = (360, 640)
+    spec = _render_words(tmp_path, size)
 
     def lit_columns(at_s: float) -> tuple[int, int]:
         frame = _frame(spec.output, at_s)
@@ -142,3 +167,42 @@ def test_the_rendered_video_lights_each_word_while_it_is_said(tmp_path):
     first, second = lit_columns(0.15), lit_columns(0.45)  # "Solar", then "panels"
     assert first[0] >= 0 and second[0] >= 0
     assert second[0] > first[1] - 4  # the highlight moved on to the next word, to its right
+
+
+def test_every_frame_lights_the_word_its_timing_says_never_the_last_one_at_the_next_place(tmp_path):
+    """Frame by frame: the picture and the position of the lit word change on the same frame (a frame's lag drew the
+    previous word's picture over the next word's place)."""
+    import subprocess
+
+    from PIL import ImageChops
+
+    from ytmaker.media import render as media
+    from ytmaker.media.ffmpeg import ffmpeg_exe
+
+    size = (360, 640)
+    spec = _render_words(tmp_path, size)
+    captions = spec.captions
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(spec.output), "-vf", f"crop={size[0]}:{size[1] // 2}:0:{size[1] // 2}",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    frame_bytes = size[0] * (size[1] // 2) * 3
+    frames = [Image.frombytes("RGB", (size[0], size[1] // 2), raw[i:i + frame_bytes]) for i in range(0, len(raw), frame_bytes)]
+
+    def lit(frame: Image.Image) -> Image.Image:  # the highlight colour's pixels
+        r, g, b = frame.split()
+        return ImageChops.multiply(ImageChops.multiply(r.point(lambda v: 255 * (v > 190)), g.point(lambda v: 255 * (v > 160))),
+                                   b.point(lambda v: 255 * (v < 110)))
+
+    marks = [(m.start_s, cue.lines[m.line][m.begin:m.end]) for cue in captions.cues for m in cue.marks]
+    starts = [round(t * media.FPS) for t, _ in marks] + [round(captions.cues[-1].end_s * media.FPS)]
+    checked = 0
+    for k, (first, end) in enumerate(itertools.pairwise(starts)):
+        if end - first < 3:
+            continue
+        reference = lit(frames[(first + end) // 2])  # the word's own lit picture, mid-word
+        lit_pixels = sum(1 for v in reference.getdata() if v)
+        assert lit_pixels > 20, marks[k]
+        for n in range(first, min(end, len(frames))):
+            differ = sum(1 for v in ImageChops.difference(lit(frames[n]), reference).getdata() if v)
+            assert differ < 0.25 * lit_pixels, f"frame {n} (word {marks[k][1]!r}, frames {first}-{end - 1}): {differ} of {lit_pixels}"
+            checked += 1
+    assert checked > 60

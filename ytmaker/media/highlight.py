@@ -128,13 +128,17 @@ def write_words(captions: Captions, style: SubtitleStyle, directory: Path, total
     return [blank, *pictures, listing]
 
 
-def steps(starts: list[int], values: list[int]) -> str:
-    """An expression of the frame number ``n`` worth ``values[i]`` from frame ``starts[i]`` on (a balanced tree)."""
+def steps(starts: list[int], values: list[int], fps: int) -> str:
+    """An expression of the frame's time ``t`` worth ``values[i]`` from frame ``starts[i]`` on (a balanced tree).
+
+    By time, half a frame before each start, not by ``n``: ``overlay`` counts ``n`` from the frames its main input
+    has handed over, one ahead of the frame it blends, so a word's position moved a frame before its picture did
+    (the previous word's picture drawn over the next word for one frame)."""
     def tree(low: int, high: int) -> str:
         if low == high:
             return str(values[low])
         middle = (low + high + 1) // 2
-        return f"if(lt(n,{starts[middle]}),{tree(low, middle - 1)},{tree(middle, high)})"
+        return f"if(lt(t,{(starts[middle] - 0.5) / fps:.6f}),{tree(low, middle - 1)},{tree(middle, high)})"
 
     return tree(0, len(values) - 1) if values else "0"
 
@@ -144,7 +148,7 @@ def overlay_chains(base: str, out: str, source: str, captions: Captions, style: 
     band = band_for(captions, style)
     lit = lit_words(captions, style, fps)
     starts = [w.start for w in lit]
-    x = steps(starts, [band.x + w.box[0] for w in lit])
-    y = steps(starts, [band.y + w.box[1] for w in lit])
+    x = steps(starts, [band.x + w.box[0] for w in lit], fps)
+    y = steps(starts, [band.y + w.box[1] for w in lit], fps)
     return [f"{source},format=yuva420p[words]",
             f"[{base}][words]overlay=x='{x}':y='{y}':format=yuv420:eof_action=pass[{out}]"]

@@ -200,24 +200,41 @@ def _units(tokens: list[cutter.Token], piece: cutter.Piece, cjk: bool) -> list[t
         if not cjk:
             units += [(line, k, a, a + (len(tokens[k].text.rstrip("".join(cutter.PUNCT))) or b - a)) for k, a, b in places]
             continue
+        text = "".join((tokens[k].glue if k > first else "") + tokens[k].text for k in range(first, last))
+        words = _word_starts(text)
         run: list[tuple[int, int, int]] = []
         for n, place in enumerate(places):
             run.append(place)
             if tokens[place[0]].brk < 3 or n == len(places) - 1:
-                units += [(line, part[0][0], part[0][1], part[-1][2]) for part in _even(run)]
+                units += [(line, part[0][0], part[0][1], part[-1][2]) for part in _even(run, words)]
                 run = []
     return units
 
 
-def _even(run: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
-    """``run`` cut into about equal parts of at most ``PHRASE_CHARS`` characters, between its tokens."""
+def _word_starts(text: str) -> set[int]:
+    """Where the words of a Chinese line start (rjieba's): a phrase is never cut inside one (公|斤 is one word, 公斤).
+
+    The speech engine's word boundaries give the timing, but espeak-ng's Chinese words are not always a reader's."""
+    import rjieba  # a compiled jieba; imported here so English captions never load its dictionary
+
+    starts, at = {0}, 0
+    for word in rjieba.cut(text):
+        at += len(word)
+        starts.add(at)
+    return starts
+
+
+def _even(run: list[tuple[int, int, int]], words: set[int] | None = None) -> list[list[tuple[int, int, int]]]:
+    """``run`` cut into about equal parts of at most ``PHRASE_CHARS`` characters, between its tokens, and only where a
+    word of ``words`` (start offsets) begins, when they are given."""
     size = run[-1][2] - run[0][1]
     parts = -(-size // PHRASE_CHARS)
     if parts <= 1:
         return [run]
     out: list[list[tuple[int, int, int]]] = [[]]
     for place in run:
-        if out[-1] and place[1] - run[0][1] >= len(out) * size / parts and len(out) < parts:
+        if (out[-1] and place[1] - run[0][1] >= len(out) * size / parts and len(out) < parts
+                and (words is None or place[1] in words)):
             out.append([])
         out[-1].append(place)
     return out
