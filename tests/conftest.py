@@ -173,3 +173,19 @@ def redis_worker(redis_broker):
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def instant_rt(tmp_path, database_url):
+    """An embedded runtime whose providers and renderer are instant (a project takes a moment), on the worker broker."""
+    settings = fast_settings(tmp_path, database_url=database_url, image_provider="instant", speech_provider="instant",
+                             renderer="instant")
+    broker = worker_broker(settings)
+    runtime = build_runtime(settings, broker=broker)
+    upgrade(runtime.db)
+    set_runtime(runtime)
+    yield runtime
+    set_runtime(None)
+    runtime.close()
+    broker.flush_all()
+    broker.close()

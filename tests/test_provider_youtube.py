@@ -20,15 +20,17 @@ from sqlalchemy import select
 from tests.conftest import fast_settings
 from tests.fakes.oauth import FakeOAuth
 from tests.fakes.youtube import UNIT, FakeYouTube, error
+from tests.helpers import wait_until
 from ytmaker import stages
 from ytmaker.db.models import Project, Publication, Script, StageRun, Thumbnail, Video
-from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded
+from ytmaker.errors import CredentialsRejected, InvalidInput, ProviderUnavailable, QuotaExceeded, WaitUntil
 from ytmaker.graph import STAGES
 from ytmaker.projects import ProjectOptions, create_project
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.providers.youtube import VideoOptions, YouTubePublisher, check_publish_at
 from ytmaker.providers.youtube_auth import SCOPES, AccessToken, TokenStore, authorize, load_access_token
+from ytmaker.quota import reserve_upload
 
 VIDEO_SIZE = 5 * UNIT + 1000
 
@@ -203,20 +205,41 @@ def test_a_worker_lost_after_the_last_chunk_finds_the_finished_video_instead_of_
     assert list(youtube.videos) == [video_id] and publication(rt, project.id).remote_id == video_id
 
 
-def test_quota_exceeded_fails_the_project_at_once_with_the_reason(rt, project, youtube, stub_broker, stub_worker):
+def test_quota_exceeded_waits_for_the_reset_without_spending_a_retry_or_failing(rt, project, youtube, stub_broker,
+                                                                                 stub_worker):
     rt.settings.upload_max_retries = 3
     youtube.quota_exceeded("start")
     from ytmaker.actors.upload import upload_to_youtube
 
     upload_to_youtube.send(project.id)
-    stub_broker.join("upload", fail_fast=False)
-    stub_worker.join()
+    run = wait_until(lambda: _waiting_run(rt, project.id), 60, "the upload stage waiting for the quota")
 
-    assert starts(youtube) == 1  # not retried: each retry would burn quota
+    assert starts(youtube) == 1  # asked once: a retry now would only burn quota
+    assert "quotaExceeded" in run.error and "resets at midnight Pacific time" in run.error
+    assert run.queued_at.replace(tzinfo=UTC) - datetime.now(UTC) > timedelta(minutes=1)  # due after the reset
     with rt.db.session() as session:
-        final = session.get(Project, project.id)
-    assert final.status == "failed" and final.failed_stage == "upload"
-    assert "quotaExceeded" in final.error and "midnight Pacific" in final.error
+        assert session.get(Project, project.id).status not in ("failed", "completed")
+    assert run.attempts == 1  # the wait spent no retry ("waiting:", not "attempt 1 failed")
+    with pytest.raises(WaitUntil):  # the day's budget is recorded as spent: the next upload waits without asking
+        reserve_upload(rt)
+
+
+def _waiting_run(rt, project_id):
+    with rt.db.session() as session:
+        run = session.get(StageRun, (project_id, "upload"))
+        if run is not None and (run.error or "").startswith("waiting:"):
+            session.expunge(run)
+            return run
+    return None
+
+
+def test_a_spent_daily_budget_waits_before_any_request(rt, project, youtube):
+    rt.settings.youtube_daily_uploads = 1
+    reserve_upload(rt)  # another upload took today's one insert
+
+    with pytest.raises(WaitUntil, match="today's YouTube upload budget is spent"):
+        stages.stage_function("upload")(rt, project.id)
+    assert youtube.log == []
 
 
 def test_upload_limit_exceeded_is_a_quota_error(tmp_path, youtube):
@@ -293,7 +316,33 @@ def test_publish_at_is_sent_with_private_and_refused_before_any_request_otherwis
                      options=VideoOptions(privacy="private", publish_at=when.isoformat())).publish(request)
     (resource,) = youtube.videos.values()
     assert resource["status"] == {"privacyStatus": "private", "selfDeclaredMadeForKids": False,
-                                  "publishAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                                  "containsSyntheticMedia": False, "publishAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def test_a_projects_own_publish_time_and_synthetic_media_are_declared(tmp_path, youtube):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x" * 1000)
+    when = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    publisher = YouTubePublisher(token=lambda: youtube.token, client=httpx.Client(base_url=youtube.url),
+                                 options=VideoOptions(privacy="private", synthetic=True))
+    publisher.publish(PublishRequest("p", "Title", "", [], "en", video, None, publish_at=when.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    passed = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # the time passed while it was made
+    publisher.publish(PublishRequest("q", "Title", "", [], "en", video, None, publish_at=passed, synthetic=False))
+    first, second = youtube.videos.values()
+    assert first["status"] == {"privacyStatus": "private", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True,
+                               "publishAt": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert second["status"] == {"privacyStatus": "public", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": False}
+
+
+def test_synthetic_media_is_declared_for_realistic_providers_only(tmp_path):
+    from ytmaker.providers.youtube import declares_synthetic
+
+    offline = fast_settings(tmp_path)
+    assert not declares_synthetic(offline)
+    assert declares_synthetic(fast_settings(tmp_path, image_provider="stability", stability_api_key="k"))
+    assert declares_synthetic(fast_settings(tmp_path, speech_provider="edge"))
+    assert declares_synthetic(fast_settings(tmp_path, youtube_synthetic="on"))
+    assert not declares_synthetic(fast_settings(tmp_path, image_provider="stability", youtube_synthetic="off"))
 
 
 def test_chunk_size_must_be_a_multiple_of_256_kib():

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ytmaker import cli_batch, cli_mcp, cli_service
 from ytmaker.errors import YtmakerError
 
 app = typer.Typer(help="Turn a text into a narrated video and publish it.", no_args_is_help=True, add_completion=False)
@@ -59,22 +60,27 @@ def make(
         "--caption-style", help="A caption style setting as KEY=VALUE, repeatable: font_size, color, highlight_color, "
                                 "outline_color, outline, position (bottom, center, top).")] = None,
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
+    media: Annotated[Path | None, typer.Option(help="Your images and clips for the segments (01.jpg, hive.mp4...).")] = None,
 ) -> None:
     """Create a project from FILE and make its video."""
     from ytmaker.embedded import run_embedded, wait_for
     from ytmaker.pipelines import start_generation
     from ytmaker.projects import ProjectOptions, create_project
+    from ytmaker.providers.own_media import scan, take_in
 
     try:
         raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror}")
     try:
+        own = scan(media) if media is not None else []  # refused before a project exists
         rt = _runtime()
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
                                  prompt_template=template, llm_model=model, max_duration_s=max_duration,
                                  captions=captions, caption_style=_key_values(caption_style))
         project = create_project(rt, raw, options)
+        if own:
+            take_in(own, rt.project_dir(project.id) / "media")
         console.print(f"project [bold]{project.id}[/bold]")
         if rt.settings.embedded:
             with _progress_bar() as show:
@@ -85,7 +91,7 @@ def make(
             if not wait:
                 return
             with _progress_bar() as show:
-                final = wait_for(rt, project.id, on_progress=show)
+                final = wait_for(rt, project.id, on_progress=show, on_warning=_warn)
     except YtmakerError as exc:
         _fail(str(exc))
     _report_end(rt, final)
@@ -111,6 +117,10 @@ def _is_float(text: str) -> bool:
     except ValueError:
         return False
     return not text.startswith("#")
+
+
+def _warn(message: str) -> None:
+    console.print(f"[yellow]{message}[/yellow]")
 
 
 def _report_end(rt, project) -> None:
@@ -179,6 +189,10 @@ def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = F
     for run in runs:
         table.add_row(run.stage, run.status, str(run.attempts), run.error or "")
     out.print(table)
+    from ytmaker.presence import advice, missing_workers
+
+    if project.status not in ("completed", "failed", "cancelled") and (missing := missing_workers(rt, project.id)):
+        _warn(advice(missing))
     if project.status == "failed":
         raise typer.Exit(1)
 
@@ -191,7 +205,7 @@ def watch(project_id: str) -> None:
     try:
         rt = _runtime()
         with _progress_bar() as show:
-            final = wait_for(rt, project_id, on_progress=show)
+            final = wait_for(rt, project_id, on_progress=show, on_warning=_warn)
     except YtmakerError as exc:
         _fail(str(exc))
     _report_end(rt, final)
@@ -268,6 +282,17 @@ def dlq_requeue(message_id: str) -> None:
     out.print(f"requeued: {', '.join(sent) or 'nothing to send'}")
 
 
+@app.command()
+def up(command: Annotated[list[str] | None, typer.Argument(help="Instead of `honcho start`: -- COMMAND...")] = None) -> None:
+    """Start the Procfile's workers (honcho) with this installation's commands on the PATH, activated or not."""
+    from ytmaker.launch import exec_up
+
+    try:
+        exec_up(command)
+    except YtmakerError as exc:
+        _fail(str(exc))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
@@ -312,6 +337,11 @@ def auth_youtube(
     except YtmakerError as exc:
         _fail(str(exc))
     out.print(f"YouTube authorised; refresh token stored in {where}")
+
+
+cli_mcp.register(app)
+cli_service.register(app)
+cli_batch.register(app)
 
 
 def main() -> None:

@@ -34,15 +34,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("ytmaker-data")
 
     # Providers per stage (the offline ones do real work without network).
-    script_provider: Literal["offline", "gemini"] = "offline"
-    image_provider: Literal["offline", "instant", "stability"] = "offline"
+    script_provider: Literal["offline", "gemini", "openai"] = "offline"
+    image_provider: Literal["offline", "instant", "stability", "pexels"] = "offline"
     # One message per segment's image, spread over every assets worker thread and process, instead of a
     # loop in one thread. "auto": on for the remote provider (its latency is waiting, not work), off for
     # the local ones (drawing a slide is CPU in the worker's own process; a message per slide only adds overhead).
     image_fanout: Literal["auto", "on", "off"] = "auto"
     # The instant image provider waits this long per image: a remote provider's latency, for benchmarks.
     instant_image_delay_s: float = Field(default=0.0, ge=0)
-    speech_provider: Literal["espeak", "instant", "google"] = "espeak"
+    speech_provider: Literal["espeak", "instant", "google", "edge"] = "espeak"
     render_quality: Literal["final", "draft", "tiny"] = "final"
     # Background music: a file, or a folder to pick one from (per project); none by default.
     music: Path | None = None
@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     progress_ttl_s: int = 7 * 24 * 3600
     # Worker threads of the embedded (in-process) worker.
     embedded_threads: int = Field(default=4, ge=1)
+    # `ytmaker batch` in embedded mode: projects made at once (each renders with FFmpeg on every core)
+    batch_concurrency: int = Field(default=2, ge=1)
+    # schedules (ytmaker.schedules): a TOML file of [[schedule]] tables, run by `periodiq ytmaker.scheduler`
+    schedules_file: Path | None = None
 
     # YouTube: the OAuth token is stored by `ytmaker auth youtube` (keyring, else a 0600 file).
     youtube_base_url: str = "https://www.googleapis.com"
@@ -113,6 +117,11 @@ class Settings(BaseSettings):
     youtube_privacy: Literal["private", "unlisted", "public"] = "private"
     youtube_publish_at: str | None = None  # ISO 8601 with a time zone; needs privacy "private"
     youtube_category_id: str = "22"  # People & Blogs
+    # status.containsSyntheticMedia: auto declares it when a realistic provider (Stability, D-ID, neural voices) is used
+    youtube_synthetic: Literal["auto", "on", "off"] = "auto"
+    # YouTube's daily quota (ytmaker.quota): videos.insert calls, and the units every other call shares
+    youtube_daily_uploads: int = Field(default=100, ge=1)
+    youtube_daily_units: int = Field(default=10_000, ge=1)
     youtube_chunk_size: int = 40 * 256 * 1024  # bytes, a multiple of 256 KiB
     youtube_timeout_s: float = 60.0
     youtube_attempts: int = Field(default=3, ge=1)  # within one message; then Dramatiq retries resume it
@@ -134,6 +143,27 @@ class Settings(BaseSettings):
     gemini_input_chars: int = Field(default=60_000, ge=1000)  # longer texts are cut at a sentence
     gemini_timeout_s: float = 120.0
 
+    # Any OpenAI-compatible chat server (script_provider "openai"): OpenAI, DeepSeek, Qwen, Groq, Ollama
+    # (http://localhost:11434/v1), vLLM. The key is optional (local servers need none).
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_stream: bool = True  # stream the answer (a server that answers in one body is read whole)
+    openai_timeout_s: float = 180.0
+
+    # Microsoft Edge's neural voices (speech_provider "edge", no key): rate and pitch as edge-tts takes them.
+    edge_rate: str = Field(default="+0%", pattern=r"^[+-]\d{1,3}%$")
+    edge_pitch: str = Field(default="+0Hz", pattern=r"^[+-]\d{1,3}Hz$")
+    edge_timeout_s: float = 60.0
+    edge_url: str = ""  # "": Microsoft's endpoint; a ws:// or wss:// URL replaces it (a relay, the tests' fake)
+
+    # Pexels stock videos and photos (image_provider "pexels"); clips are cached in <data_dir>/pexels by id.
+    pexels_api_key: SecretStr | None = None
+    pexels_base_url: str = "https://api.pexels.com"
+    pexels_rate_per_hour: int = Field(default=200, ge=1)  # shared by all workers through Redis
+    pexels_max_download_mb: int = Field(default=200, ge=1)
+    pexels_timeout_s: float = 60.0
+
     # Stability AI images (image_provider "stability").
     stability_api_key: SecretStr | None = None
     stability_base_url: str = "https://api.stability.ai"
@@ -148,6 +178,14 @@ class Settings(BaseSettings):
     google_tts_base_url: str = "https://texttospeech.googleapis.com"
     google_tts_sample_rate: int = 24_000
     google_tts_timeout_s: float = 60.0
+
+    # The HTTP service (`ytmaker serve`, ytmaker/service): SSE heartbeat comments, the largest request body read,
+    # browser origins allowed by CORS (comma-separated; empty: CORS off), project creations per token and window.
+    api_heartbeat_s: float = Field(default=15.0, gt=0)
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: str = ""
+    api_create_limit: int = Field(default=30, ge=1)
+    api_create_window_s: float = Field(default=60.0, gt=0)
 
     # Short retries inside one provider call, before the stage's longer retries.
     provider_quick_attempts: int = Field(default=3, ge=1)
@@ -169,7 +207,7 @@ class Settings(BaseSettings):
 
     @property
     def fans_out_images(self) -> bool:
-        return self.image_fanout == "on" or (self.image_fanout == "auto" and self.image_provider == "stability")
+        return self.image_fanout == "on" or (self.image_fanout == "auto" and self.image_provider in ("stability", "pexels"))
 
     def policy(self, stage_name: str) -> StagePolicy:
         group = stage(stage_name).policy.group

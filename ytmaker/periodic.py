@@ -36,3 +36,18 @@ def recover_stalled() -> None:
     rt = get_runtime()
     interval = rt.settings.recovery_interval_s
     recover_once(rt, lock_ms=int(interval * 900) if interval > 0 else 50_000)
+
+
+@dramatiq.actor(queue_name="scripts", **_schedule("* * * * *"))
+def run_schedules() -> None:
+    """Make the projects of the schedules in ``YTMAKER_SCHEDULES_FILE`` that are due (ytmaker.schedules).
+
+    Safe under any number of schedulers and redeliveries: each (schedule, due
+    time) is claimed by one database row.
+    """
+    from ytmaker.runtime import get_runtime
+    from ytmaker.schedules import load_schedules, tick
+
+    rt = get_runtime()
+    if rt.settings.schedules_file:
+        tick(rt, load_schedules(rt.settings.schedules_file))

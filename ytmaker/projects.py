@@ -7,11 +7,13 @@ Checking a new project needs the fonts, the voices and the caption style
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ytmaker.db.models import Project, ProjectStatus
 from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, stage_runs
-from ytmaker.errors import InvalidInput
+from ytmaker.errors import InputTooLarge, InvalidInput
 from ytmaker.language import detect_language
 from ytmaker.media.fonts import check_drawable
 from ytmaker.media.subtitles import CaptionStyle
@@ -45,14 +47,16 @@ class ProjectOptions:
     captions: str | None = None
     #: caption style overrides, the fields of ytmaker.media.subtitles.CaptionStyle (font_size, color, ...)
     caption_style: dict | None = None
+    #: when YouTube makes the video public: ISO 8601 with a time zone, or an offset from now such as +1d, +6h, +30m
+    publish_at: str | None = None
 
 
 def decode_text(raw: bytes | str, max_bytes: int) -> str:
     """The text of ``raw``, or InvalidInput saying what is wrong with it."""
     size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > max_bytes:
-        raise InvalidInput(f"the text is {size:,} bytes; the limit is {max_bytes:,} (YTMAKER_MAX_TEXT_BYTES). "
-                           "Split it into several videos or shorten it")
+        raise InputTooLarge(f"the text is {size:,} bytes; the limit is {max_bytes:,} (YTMAKER_MAX_TEXT_BYTES). "
+                            "Split it into several videos or shorten it")
     if isinstance(raw, bytes):
         if b"\0" in raw:
             raise InvalidInput("the input looks binary (it contains NUL bytes); give ytmaker a text file")
@@ -70,8 +74,18 @@ def decode_text(raw: bytes | str, max_bytes: int) -> str:
     return raw
 
 
-def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions()) -> Project:
-    """Validate the text and options and store a new project in status ``queued``."""
+def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions(), *,
+                   owner_token_id: int | None = None) -> Project:
+    """Validate the text and options and store a new project in status ``queued`` (``owner_token_id``: the API token's)."""
+    project = prepare_project(rt, raw, options, owner_token_id=owner_token_id)
+    with rt.db.session() as session:
+        session.add(project)
+    return project
+
+
+def prepare_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions(), *,
+                    owner_token_id: int | None = None, now: datetime | None = None) -> Project:
+    """The project ``create_project`` stores, validated but not stored (batches check every row before storing any)."""
     content = decode_text(raw, rt.settings.max_text_bytes)
     video_format = options.video_format or rt.settings.video_format
     if video_format not in FORMATS:
@@ -104,10 +118,28 @@ def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Proj
         max_duration_s=max_duration_s or None,
         captions=captions,
         status=ProjectStatus.QUEUED,
+        publish_at=publish_time(options.publish_at, rt.settings.youtube_privacy, now=now),
+        owner_token_id=owner_token_id,
     )
-    with rt.db.session() as session:
-        session.add(project)
     return project
+
+
+_OFFSET = re.compile(r"^\+(\d+)\s*([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def publish_time(value: str | None, privacy: str, *, now: datetime | None = None) -> str | None:
+    """``publish_at`` as YouTube's publishAt (UTC), an offset such as ``+1d`` counted from ``now``; None stays None."""
+    if not value or not value.strip():
+        return None
+    from ytmaker.providers.youtube import check_publish_at
+
+    now = now or datetime.now(UTC)
+    offset = _OFFSET.match(value.strip())
+    if offset:
+        amount, unit = int(offset.group(1)), offset.group(2)
+        value = (now + timedelta(**{_UNITS[unit]: amount})).isoformat()
+    return check_publish_at(value, privacy, now=now)
 
 
 def project_language(rt: Runtime, content: str, options: ProjectOptions) -> str:
@@ -131,4 +163,4 @@ def _caption_choice(options: ProjectOptions) -> dict | None:
 
 
 __all__ = ["ProjectOptions", "check_project_id", "create_project", "decode_text", "get_project", "list_projects",
-           "load_project", "project_language", "stage_runs"]
+           "load_project", "prepare_project", "project_language", "publish_time", "stage_runs"]

@@ -15,6 +15,6 @@ from ytmaker.logs import configure_logging
 configure_logging()
 dramatiq.set_broker(build_broker(Settings(), [PeriodiqMiddleware(skip_delay=PERIODIQ_SKIP_DELAY_S)]))
 
-from ytmaker.periodic import recover_stalled  # noqa: E402  (declared on the broker above)
+from ytmaker.periodic import recover_stalled, run_schedules  # noqa: E402  (declared on the broker above)
 
-__all__ = ["recover_stalled"]
+__all__ = ["recover_stalled", "run_schedules"]

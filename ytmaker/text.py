@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A sentence ends at . ! ? (followed by space) or at CJK full stops, which need no space.
@@ -44,12 +45,27 @@ def is_cjk(text: str) -> bool:
     return bool(letters) and sum(1 for c in letters if _CJK.match(c)) / len(letters) > 0.3
 
 
+@lru_cache(maxsize=8)
 def clean(text: str) -> str:
-    """Plain prose from text that may hold HTML, Markdown or control characters."""
-    text = html.unescape(_TAG.sub(" ", text))
-    text = _MD.sub(lambda m: f"{m.group(1) or ''}{m.group(2) or ''}", text)
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n\n", text)).strip()
+    """Plain prose from text that may hold HTML, Markdown or control characters (the last few cached: checking a
+    project cleans its text twice)."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = _MD.sub(_markdown_kept, text)
+    # Control and format characters out, judged once per distinct character (a per-character pass cost 0.4 ms a row
+    # when a batch checks 10,000 rows)
+    controls = {ord(c): None for c in set(text) if c not in "\n\t" and unicodedata.category(c)[0] == "C"}
+    text = text.translate(controls) if controls else text
+    return _SPACES.sub(" ", _BLANK_LINES.sub("\n\n", text)).strip()
+
+
+_SPACES, _BLANK_LINES = re.compile(r"[ \t]+"), re.compile(r"\n\s*\n+")
+
+
+def _markdown_kept(match: re.Match[str]) -> str:
+    return f"{match.group(1) or ''}{match.group(2) or ''}"
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,11 @@ class DramatiqSystem(_DoneHash):
 
 
 def procfile_commands() -> dict[str, str]:
+    """The Procfile's worker and scheduler lines (the ``web`` line serves the API: no part of a project's work)."""
     lines = (ROOT / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+    commands = dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+    commands.pop("web", None)
+    return commands
 
 
 class YtmakerSystem:

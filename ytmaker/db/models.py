@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ytmaker.statuses import TERMINAL_PROJECT_STATUSES, ProjectStatus, StageStatus
 
-__all__ = ["TERMINAL_PROJECT_STATUSES", "Asset", "AvatarTalk", "Base", "Project", "ProjectStatus", "Publication", "Script",
-           "StageRun", "StageStatus", "Thumbnail", "Video"]
+__all__ = ["TERMINAL_PROJECT_STATUSES", "ApiToken", "Asset", "AvatarTalk", "Base", "Batch", "BatchRow", "Project",
+           "ProjectStatus", "Publication", "QuotaUse", "RowProject", "ScheduleRun", "Script", "StageRun",
+           "StageStatus", "Thumbnail", "Video"]
 
 
 def utcnow() -> datetime:
@@ -52,6 +53,23 @@ class Project(Base):
     failed_stage: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: when YouTube makes the upload public (ISO 8601, UTC; the video stays private until then); None: the settings'
+    publish_at: Mapped[str | None] = mapped_column(String(32))
+    #: the API token that created the project (ytmaker.service); None: the CLI, or a server without tokens
+    owner_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True)
+
+
+class ApiToken(Base):
+    """An HTTP API token (``ytmaker token create``): only its SHA-256 is stored; revoked ones are kept, refused."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Script(Base):
@@ -154,3 +172,73 @@ class StageRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Batch(Base):
+    """One run of ``ytmaker batch FILE``: its rows are ``BatchRow``s, each pointing at the project it made or found."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(Text)  # the batch file or folder, resolved; or api:<token>:<name>
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    #: the API token that sent it (ytmaker.service); None: the CLI, or a server without tokens
+    owner_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True)
+
+
+class BatchRow(Base):
+    __tablename__ = "batch_rows"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: made (a new project), done (finished before), resumed (retried from its failed stage), running
+    action: Mapped[str] = mapped_column(String(16))
+
+
+class RowProject(Base):
+    """A batch row's identity (its file's path and its content) and the one project ever made for it.
+
+    The primary key makes a row's project unique however often, and however
+    concurrently, the same file is run.
+    """
+
+    __tablename__ = "row_projects"
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+
+
+class ScheduleRun(Base):
+    """A schedule's run for one due time: the primary key makes it once, however many schedulers tick.
+
+    ``file`` is claimed before its project is made and moved to ``done/``
+    after, so a crash in between is finished by the next tick (``ytmaker.schedules``).
+    """
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (UniqueConstraint("schedule", "file_key", name="uq_schedule_file"),)
+
+    schedule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    #: the text file taken from the schedule's folder; None: the folder was empty
+    file: Mapped[str | None] = mapped_column(Text)
+    #: the file's name and a hash of its content: a file is used once
+    file_key: Mapped[str | None] = mapped_column(String(80))
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    #: claimed, created (the project exists), moved (the file is in done/), empty
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuotaUse(Base):
+    """What today's YouTube uploads reserved of a daily quota bucket (``insert`` calls, shared ``units``): ytmaker.quota."""
+
+    __tablename__ = "quota_use"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # the Pacific-time date, YYYY-MM-DD
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

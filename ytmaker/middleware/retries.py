@@ -20,7 +20,7 @@ import structlog
 from dramatiq.middleware import Middleware
 
 from ytmaker.config import StagePolicy
-from ytmaker.errors import Cancelled, TransientError, classify
+from ytmaker.errors import Cancelled, TransientError, WaitUntil, classify
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +59,12 @@ class StageRetries(Middleware):
         retries = message.options.get("retries", 0)
         policy = self.policy(stage)
         reason = str(error)
+        if isinstance(error, WaitUntil) and error.retry_after is not None:  # a wait, not a failed attempt: retries untouched
+            delay = max(1, int(error.retry_after * 1000))
+            log.info("stage_wait", project_id=project_id, stage=stage, delay_ms=delay, reason=reason)
+            _safely(self.on_retry, project_id, stage, reason, delay, 0, not part)  # attempt 0: a wait
+            broker.enqueue(cast(dramatiq.Message, message), delay=delay)
+            return
         if isinstance(error, TransientError) and retries < policy.max_retries:
             if error.retry_after is not None:
                 delay = max(1, int(error.retry_after * 1000))

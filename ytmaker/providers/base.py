@@ -37,6 +37,10 @@ class ImageRequest:
     height: int
     aspect_ratio: str
 
+    #: the segment's narration and the video's language: what stock footage is searched by, and for how long
+    narration: str = ""
+    language: str = "en"
+
     @property
     def title_card(self) -> bool:
         """The opening picture whose headline is the video's title: drawn as a title card (the title, large)."""
@@ -59,6 +63,10 @@ class PublishRequest:
     #: The caption track an earlier attempt uploaded (none: upload, unless one is found there), and how to record it.
     caption_id: str | None = None
     save_caption: Callable[[str], None] | None = None
+    #: the project's own publish time (ISO 8601, UTC), over the publisher's default
+    publish_at: str | None = None
+    #: the video has realistic synthetic media (YouTube's ``containsSyntheticMedia``); None: the publisher's default
+    synthetic: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,21 @@ class ScriptWriter(Protocol):
 class ImageProvider(Protocol):
     def generate(self, request: ImageRequest, out: Path) -> str | None:
         """Write an image to ``out``; return a warning to record on the asset, if any."""
+
+
+@dataclass(frozen=True)
+class Footage:
+    """What a footage provider gives for a segment beside its poster still: a clip, and whom to credit."""
+
+    clip: Path | None  # H.264 at the shared time base (ytmaker.media.clips.normalize_args); None: the still only
+    duration_s: float | None = None
+    credit: str = ""  # a line for the video's description ("Video by Jane Doe on Pexels: https://...")
+    warning: str | None = None
+
+
+class FootageProvider(Protocol):
+    def footage(self, request: ImageRequest, out: Path) -> Footage:
+        """Write the segment's poster still to ``out`` (PNG, the request's size); return its clip and credit."""
 
 
 #: When each word of a narration starts: (character offset in its text, seconds into the audio).

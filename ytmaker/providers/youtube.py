@@ -49,6 +49,8 @@ class VideoOptions:
     privacy: str = "private"
     publish_at: str | None = None  # ISO 8601 with a time zone
     category_id: str = "22"
+    #: YouTube's ``status.containsSyntheticMedia``: realistic altered or synthetic content must be disclosed
+    synthetic: bool = False
 
 
 def check_publish_at(value: str | None, privacy: str, *, now: datetime | None = None) -> str | None:
@@ -72,7 +74,11 @@ def check_publish_at(value: str | None, privacy: str, *, now: datetime | None = 
 def video_resource(request: PublishRequest, options: VideoOptions) -> dict:
     """The video resource sent with the upload, within YouTube's limits (pure; raises InvalidInput)."""
     privacy = options.privacy
-    publish_at = check_publish_at(options.publish_at, privacy)
+    wanted = request.publish_at or options.publish_at
+    if request.publish_at and datetime.fromisoformat(request.publish_at.replace("Z", "+00:00")) <= datetime.now(UTC):
+        # The project's publish time passed while it was made (a long batch, a wait for quota): it was to be public by now.
+        privacy, wanted = "public", None
+    publish_at = check_publish_at(wanted, privacy)
     title = _clean(request.title)[:100].strip()
     if not title:
         raise InvalidInput("the video has no title; YouTube requires one")
@@ -84,7 +90,9 @@ def video_resource(request: PublishRequest, options: VideoOptions) -> dict:
         if tag and used + cost <= 500:
             tags.append(tag)
             used += cost
-    status: dict[str, Any] = {"privacyStatus": privacy, "selfDeclaredMadeForKids": False}
+    # Privacy is always sent: an upload without it has defaulted to public since 2026-11-02.
+    synthetic = options.synthetic if request.synthetic is None else request.synthetic
+    status: dict[str, Any] = {"privacyStatus": privacy, "selfDeclaredMadeForKids": False, "containsSyntheticMedia": synthetic}
     if publish_at:
         status["publishAt"] = publish_at
     return {
@@ -232,12 +240,25 @@ def _next_offset(response: httpx.Response) -> int:
     return int(last) + 1 if last.strip().isdigit() else 0
 
 
+#: providers whose output a viewer could take for real: generated pictures, stock footage matched by a machine, a
+#: talking head, neural voices (Pillow slides and espeak-ng's voice are plainly synthetic, not realistic)
+REALISTIC = {"image_provider": {"stability"}, "avatar_provider": {"did"}, "speech_provider": {"google", "edge"}}
+
+
+def declares_synthetic(settings: Any) -> bool:
+    """``YTMAKER_YOUTUBE_SYNTHETIC``: on, off, or auto (on when a realistic provider makes the video)."""
+    choice = getattr(settings, "youtube_synthetic", "auto")
+    if choice != "auto":
+        return choice == "on"
+    return any(getattr(settings, name, None) in values for name, values in REALISTIC.items())
+
+
 def build_youtube(settings: Any, data_dir: Path, *, client: httpx.Client) -> YouTubePublisher:
     """The publisher from configuration, with the token stored by `ytmaker auth youtube`; it owns ``client``."""
     from ytmaker.providers.youtube_auth import TokenStore, load_access_token
 
     token = load_access_token(TokenStore(data_dir), token_uri=settings.youtube_token_uri)
     options = VideoOptions(privacy=settings.youtube_privacy, publish_at=settings.youtube_publish_at,
-                           category_id=settings.youtube_category_id)
+                           category_id=settings.youtube_category_id, synthetic=declares_synthetic(settings))
     return YouTubePublisher(token=token, client=client, options=options, chunk_size=settings.youtube_chunk_size,
                             retry=QuickRetry(attempts=settings.youtube_attempts))

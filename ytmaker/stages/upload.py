@@ -13,9 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import Publication, StageStatus, Thumbnail, Video
-from ytmaker.errors import PermanentError
+from ytmaker.errors import PermanentError, QuotaExceeded
 from ytmaker.providers.base import PublishRequest
+from ytmaker.quota import reserve_upload, spend_all, wait_for_reset
 from ytmaker.runtime import Runtime
+from ytmaker.stages.files import existing_assets
+from ytmaker.stages.footage import segment_clip, with_credits
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
@@ -51,13 +54,15 @@ def _upload(ctx: StageContext) -> StageStatus:
     if video is None or not rt.path(video.path).exists():
         raise PermanentError("the rendered video is missing; run `ytmaker retry` to render it again")
     script = load_script(rt, project.id)
+    if project.publish_target == "youtube" and publication.session_uri is None:
+        reserve_upload(rt)  # a new upload session: within today's quota, or wait for its reset (ytmaker.quota)
     publisher = rt.providers.publisher(project.publish_target)
     ctx.report(10, f"publishing to {publisher.target}")
     try:
         result = publisher.publish(PublishRequest(
             project_id=project.id,
             title=script.title,
-            description=script.description,
+            description=with_credits(script.description, credits(rt, project.id)),
             tags=list(script.tags),
             language=project.language,
             video=rt.path(video.path),
@@ -66,9 +71,19 @@ def _upload(ctx: StageContext) -> StageStatus:
             save_session=lambda uri: _save(rt, publication.id, session_uri=uri),
             caption_id=publication.caption_id,
             save_caption=lambda caption_id: _save(rt, publication.id, caption_id=caption_id),
+            publish_at=project.publish_at,
         ))
+    except QuotaExceeded as exc:  # spent elsewhere too (another program on the Google project): wait, don't fail
+        spend_all(rt)
+        raise wait_for_reset(str(exc).split(". ")[0]) from None
     finally:
         publisher.close()  # its HTTP connections; a publisher is built per upload
     _save(rt, publication.id, status="published", remote_id=result.remote_id, url=result.url, published_at=datetime.now(UTC))
     ctx.report(100, f"published: {result.url}")
     return StageStatus.SUCCEEDED
+
+
+def credits(rt: Runtime, project_id: str) -> list[str]:
+    """Whom the description credits: the stock clips' and photos' authors, segment by segment."""
+    images = existing_assets(rt, project_id, "image")
+    return [segment_clip(rt, rt.path(images[i].path)).credit for i in sorted(images)]
