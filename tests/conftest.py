@@ -145,11 +145,11 @@ def stub_worker(stub_broker):
     worker.stop()
 
 
-@pytest.fixture
-def redis_rt(tmp_path, database_url, redis_client):
-    """A runtime on real Redis (database 15, flushed) and the test database."""
+def redis_runtime(tmp_path, database_url: str, redis_client, **overrides):
+    """A runtime on real Redis (its test database, flushed before and after), installed as the process's (a generator
+    for fixtures: ``yield from redis_runtime(...)``)."""
     redis_client.flushdb()
-    settings = fast_settings(tmp_path, database_url=database_url, redis_url=REDIS_URL)
+    settings = fast_settings(tmp_path, database_url=database_url, redis_url=REDIS_URL, **overrides)
     runtime = build_runtime(settings, broker=worker_broker(settings))
     upgrade(runtime.db)
     set_runtime(runtime)
@@ -159,6 +159,12 @@ def redis_rt(tmp_path, database_url, redis_client):
     runtime.broker.flush_all()
     runtime.broker.close()
     redis_client.flushdb()
+
+
+@pytest.fixture
+def redis_rt(tmp_path, database_url, redis_client):
+    """A runtime on real Redis (database 15, flushed) and the test database."""
+    yield from redis_runtime(tmp_path, database_url, redis_client)
 
 
 @pytest.fixture

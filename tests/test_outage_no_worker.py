@@ -20,33 +20,20 @@ import dramatiq
 import pytest
 
 from tests.chaos.conftest import PrivateRedis
-from tests.conftest import REDIS_URL, fast_settings, worker_broker
+from tests.conftest import redis_runtime as shared_redis_runtime
 from tests.helpers import SHORT_TEXT, wait_until
-from ytmaker.db.migrate import upgrade
 from ytmaker.doctor import check_workers
 from ytmaker.embedded import wait_for
 from ytmaker.pipelines import start_generation
 from ytmaker.projects import create_project
-from ytmaker.runtime import build_runtime, set_runtime
 
 REPO = Path(__file__).parents[1]
 
 
 @pytest.fixture
 def redis_runtime(tmp_path, redis_client):
-    redis_client.flushdb()
-    settings = fast_settings(tmp_path, database_url=f"sqlite:///{tmp_path / 'ytmaker.db'}", redis_url=REDIS_URL,
-                             image_provider="instant", speech_provider="instant", render_quality="tiny",
-                             worker_heartbeat_timeout_s=3)
-    runtime = build_runtime(settings, broker=worker_broker(settings))
-    upgrade(runtime.db)
-    set_runtime(runtime)
-    yield runtime
-    set_runtime(None)
-    runtime.close()
-    runtime.broker.flush_all()
-    runtime.broker.close()
-    redis_client.flushdb()
+    yield from shared_redis_runtime(tmp_path, f"sqlite:///{tmp_path / 'ytmaker.db'}", redis_client, image_provider="instant",
+                                    speech_provider="instant", render_quality="tiny", worker_heartbeat_timeout_s=3)
 
 
 @pytest.mark.redis

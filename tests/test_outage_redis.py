@@ -11,28 +11,17 @@ import time
 import dramatiq
 import pytest
 
-from tests.conftest import REDIS_URL, fast_settings, worker_broker
-from ytmaker.db.migrate import upgrade
+from tests.conftest import redis_runtime
 from ytmaker.pipelines import flow, start_generation
 from ytmaker.projects import create_project
 from ytmaker.recovery import resend_queued
-from ytmaker.runtime import build_runtime, set_runtime
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
 def rt(tmp_path, redis_client):
-    redis_client.flushdb()
-    settings = fast_settings(tmp_path, database_url=f"sqlite:///{tmp_path / 'ytmaker.db'}", redis_url=REDIS_URL)
-    runtime = build_runtime(settings, broker=worker_broker(settings))
-    upgrade(runtime.db)
-    set_runtime(runtime)
-    yield runtime
-    set_runtime(None)
-    runtime.close()
-    runtime.broker.close()
-    redis_client.flushdb()
+    yield from redis_runtime(tmp_path, f"sqlite:///{tmp_path / 'ytmaker.db'}", redis_client)
 
 
 def test_the_first_worker_to_look_after_redis_lost_its_data_is_told_once(rt, redis_client):

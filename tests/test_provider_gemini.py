@@ -10,7 +10,8 @@ from tests.fakes.gemini import VALID_SCRIPT, FakeGemini, error, retry_info
 from tests.fakes.server import Reply
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
 from ytmaker.providers.base import ScriptRequest
-from ytmaker.providers.gemini import GeminiScriptWriter, fit_text
+from ytmaker.providers.drafts import fit_text
+from ytmaker.providers.gemini import GeminiScriptWriter
 from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.providers.retrying import QuickRetry
 

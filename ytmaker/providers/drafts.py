@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, ValidationError, create_model
 
 from ytmaker.errors import InvalidInput
+from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.script import ScriptDraft, Segment
 
 #: The second turn after an unusable answer (one repair round, then the stage fails).
@@ -32,6 +33,20 @@ def fit_text(content: str, budget: int) -> tuple[str, bool]:
     if ends and ends[-1] > budget // 2:
         cut = cut[: ends[-1]]
     return cut.rstrip(), True
+
+
+def prompt_for(request: ScriptRequest, input_chars: int, report: Report) -> str:
+    """The writer's prompt for ``request``: its cleaned text fitted to ``input_chars`` (said when cut) in the template."""
+    from ytmaker import text as t
+    from ytmaker.providers.prompts import render_prompt
+
+    content, truncated = fit_text(t.clean(request.content), input_chars)
+    if not content:
+        raise InvalidInput("the text has no words to narrate; give ytmaker some prose")
+    if truncated:
+        report(5, f"text cut to {len(content):,} characters for the model")
+    return render_prompt(request.prompt_template, content=content, title=request.title, language=request.language,
+                         max_segments=request.max_segments, truncated=truncated, max_duration_s=request.max_duration_s)
 
 
 def script_model(max_segments: int) -> type[ScriptDraft]:

@@ -20,16 +20,14 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from ytmaker import text as t
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
 from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.providers.drafts import REPAIR as _REPAIR
-from ytmaker.providers.drafts import fit_text
 from ytmaker.providers.drafts import parse_draft as _parse
+from ytmaker.providers.drafts import prompt_for
 from ytmaker.providers.drafts import script_model as _schema
 from ytmaker.providers.http import parse_retry_after
-from ytmaker.providers.prompts import render_prompt
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.script import ScriptDraft
 
@@ -64,14 +62,7 @@ class GeminiScriptWriter:
         self._client.close()
 
     def write(self, request: ScriptRequest, report: Report) -> ScriptDraft:
-        content, truncated = fit_text(t.clean(request.content), self.input_chars)
-        if not content:
-            raise InvalidInput("the text has no words to narrate; give ytmaker some prose")
-        if truncated:
-            report(5, f"text cut to {len(content):,} characters for the model")
-        prompt = render_prompt(request.prompt_template, content=content, title=request.title,
-                               language=request.language, max_segments=request.max_segments, truncated=truncated,
-                               max_duration_s=request.max_duration_s)
+        prompt = prompt_for(request, self.input_chars, report)
         config = types.GenerateContentConfig(
             response_mime_type="application/json",
             response_schema=_schema(request.max_segments),

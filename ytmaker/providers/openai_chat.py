@@ -25,13 +25,11 @@ from typing import Any, cast
 import httpx
 import openai
 
-from ytmaker import text as t
 from ytmaker.errors import InvalidInput, ProviderUnavailable
 from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
-from ytmaker.providers.drafts import REPAIR, fit_text, json_schema, parse_draft
+from ytmaker.providers.drafts import REPAIR, json_schema, parse_draft, prompt_for
 from ytmaker.providers.http import ErrorBody, Service, error_for, json_object
-from ytmaker.providers.prompts import render_prompt
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.script import ScriptDraft
 
@@ -80,13 +78,7 @@ class OpenAIScriptWriter:
         self._client.close()
 
     def write(self, request: ScriptRequest, report: Report) -> ScriptDraft:
-        content, truncated = fit_text(t.clean(request.content), self.input_chars)
-        if not content:
-            raise InvalidInput("the text has no words to narrate; give ytmaker some prose")
-        if truncated:
-            report(5, f"text cut to {len(content):,} characters for the model")
-        prompt = render_prompt(request.prompt_template, content=content, title=request.title, language=request.language,
-                               max_segments=request.max_segments, truncated=truncated, max_duration_s=request.max_duration_s)
+        prompt = prompt_for(request, self.input_chars, report)
         messages: list[dict[str, str]] = [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": prompt}]
         report(10, f"asking {self.model}")
         answer, finish = self._complete(messages, request.max_segments)
