@@ -134,9 +134,9 @@ def detect_language(text: str) -> str | None:
 
 def _by_words(text: str, candidates: dict[str, frozenset[str]], *, fallback: str | None) -> str | None:
     """The candidate whose function words occur most often in ``text``; ``fallback`` when none occurs."""
-    words = Counter(word.strip(_PUNCTUATION) for word in text.lower().split())
     scores = dict.fromkeys(candidates, 0)
-    for word, count in words.items():  # the text's distinct words looked up, not every language's vocabulary counted
+    for token, count in Counter(text.lower().split()).items():  # the text's distinct words looked up, stripped once
+        word = token.strip(_PUNCTUATION)
         for lang, vocabulary in candidates.items():
             if word in vocabulary:
                 scores[lang] += count

@@ -79,6 +79,8 @@ def bundled_font() -> str | None:
 
 def undrawable(text: str) -> list[str]:
     """The distinct letters of ``text`` that neither the Latin nor the CJK font has a glyph for, in order of appearance."""
+    if text.isascii():  # every font ytmaker draws with, Pillow's own included, has the ASCII letters
+        return []
     maps = []
     for path in dict.fromkeys((font_path(), font_path(cjk=True))):
         try:
