@@ -50,19 +50,19 @@ def test_an_idle_consumer_fetches_a_new_message_within_milliseconds_not_its_time
         done.set()
 
     actor = _actor(wake_broker, "wake_q", record)
-    # A 2 s worker timeout: a polling consumer would sleep up to 2 s once the queue has been idle.
-    worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=2000)
+    # A 1 s worker timeout: a polling consumer would sleep up to 1 s once the queue has been idle.
+    worker = dramatiq.Worker(wake_broker, worker_threads=1, worker_timeout=1000)
     worker.start()
     try:
         for _ in range(5):
-            idle_for(worker, "wake_q", misses=9)  # 5 ms x 2**9 > 2 s: a polling consumer would sleep its full timeout
+            idle_for(worker, "wake_q", misses=8)  # 5 ms x 2**8 > 1 s: a polling consumer would sleep its full timeout
             done.clear()
             actor.send(time.time())
             assert done.wait(5)
     finally:
         worker.stop()
     assert len(seen) == 5
-    assert sorted(seen)[2] < 0.1, seen  # median well under the 2 s a poll could take
+    assert sorted(seen)[2] < 0.1, seen  # median well under the 1 s a poll could take
 
 
 def test_every_message_is_processed_once_with_several_consumers(wake_broker, redis_client):

@@ -16,7 +16,7 @@ from ytmaker.projects import create_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
-PROJECTS = int(os.environ.get("CHAOS_LOAD_PROJECTS", "40"))  # the issue asks 300: `--projects 300` in the report run
+PROJECTS = int(os.environ.get("CHAOS_LOAD_PROJECTS", "25"))  # the issue asks 300: `--projects 300` in the report run
 
 
 def rss_mb(pid: int) -> float:
