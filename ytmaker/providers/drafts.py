@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, ValidationError, create_model
@@ -47,6 +48,26 @@ def prompt_for(request: ScriptRequest, input_chars: int, report: Report) -> str:
         report(5, f"text cut to {len(content):,} characters for the model")
     return render_prompt(request.prompt_template, content=content, title=request.title, language=request.language,
                          max_segments=request.max_segments, truncated=truncated, max_duration_s=request.max_duration_s)
+
+
+def draft_or_repair(answer: str, finish: str, *, repair: Callable[[str, str], tuple[str, str]], model: str,
+                    max_segments: int, report: Report) -> ScriptDraft:
+    """The script in ``answer``; when unusable, one repair round (``repair(answer, request)`` asks the model again
+    with its answer and ``request`` and returns the new answer and finish reason), then at most ``max_segments``."""
+    try:
+        draft = parse_draft(answer, finish)
+    except InvalidInput as first:
+        report(60, "the model's JSON was unusable; asking it to repair it")
+        answer, finish = repair(answer, REPAIR.format(reason=first))
+        try:
+            draft = parse_draft(answer, finish)
+        except InvalidInput as second:
+            raise InvalidInput(f"{model} returned an unusable script twice (after one repair attempt): "
+                               f"{second}. Try again, or another model or prompt template") from None
+    if len(draft.segments) > max_segments:
+        draft = draft.model_copy(update={"segments": draft.segments[:max_segments]})
+    report(90, f"{len(draft.segments)} segments written")
+    return draft
 
 
 def script_model(max_segments: int) -> type[ScriptDraft]:

@@ -23,9 +23,7 @@ from google.genai import types
 from ytmaker.errors import ContentRejected, CredentialsRejected, InvalidInput, ProviderUnavailable
 from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
-from ytmaker.providers.drafts import REPAIR as _REPAIR
-from ytmaker.providers.drafts import parse_draft as _parse
-from ytmaker.providers.drafts import prompt_for
+from ytmaker.providers.drafts import draft_or_repair, prompt_for
 from ytmaker.providers.drafts import script_model as _schema
 from ytmaker.providers.http import parse_retry_after
 from ytmaker.providers.retrying import QuickRetry
@@ -71,23 +69,15 @@ class GeminiScriptWriter:
         report(10, f"asking {request.model}")
         contents = [_turn("user", prompt)]
         answer, finish = self._generate(request.model, contents, config)
-        try:
-            draft = _parse(answer, finish)
-        except InvalidInput as first:
-            report(60, "the model's JSON was unusable; asking it to repair it")
-            if answer.strip():  # the unusable answer goes back as the model's own turn
-                contents.append(_turn("model", answer))
-            contents.append(_turn("user", _REPAIR.format(reason=first)))
-            answer, finish = self._generate(request.model, contents, config)
-            try:
-                draft = _parse(answer, finish)
-            except InvalidInput as second:
-                raise InvalidInput(f"{request.model} returned an unusable script twice (after one repair attempt): "
-                                   f"{second}. Try again, or another model or prompt template") from None
-        if len(draft.segments) > request.max_segments:
-            draft = draft.model_copy(update={"segments": draft.segments[: request.max_segments]})
-        report(90, f"{len(draft.segments)} segments written")
-        return draft
+
+        def repair(unusable: str, ask: str) -> tuple[str, str]:
+            if unusable.strip():  # the unusable answer goes back as the model's own turn
+                contents.append(_turn("model", unusable))
+            contents.append(_turn("user", ask))
+            return self._generate(request.model, contents, config)
+
+        return draft_or_repair(answer, finish, repair=repair, model=request.model, max_segments=request.max_segments,
+                               report=report)
 
     def _generate(self, model: str, contents: list[types.Content], config: types.GenerateContentConfig) -> tuple[str, str]:
         def call() -> tuple[str, str]:

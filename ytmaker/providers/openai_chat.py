@@ -28,7 +28,7 @@ import openai
 from ytmaker.errors import InvalidInput, ProviderUnavailable
 from ytmaker.logs import mask
 from ytmaker.providers.base import Report, ScriptRequest
-from ytmaker.providers.drafts import REPAIR, json_schema, parse_draft, prompt_for
+from ytmaker.providers.drafts import draft_or_repair, json_schema, prompt_for
 from ytmaker.providers.http import ErrorBody, Service, error_for, json_object
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.script import ScriptDraft
@@ -82,23 +82,15 @@ class OpenAIScriptWriter:
         messages: list[dict[str, str]] = [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": prompt}]
         report(10, f"asking {self.model}")
         answer, finish = self._complete(messages, request.max_segments)
-        try:
-            draft = parse_draft(answer, finish)
-        except InvalidInput as first:
-            report(60, "the model's JSON was unusable; asking it to repair it")
-            if answer.strip():
-                messages.append({"role": "assistant", "content": answer})
-            messages.append({"role": "user", "content": REPAIR.format(reason=first)})
-            answer, finish = self._complete(messages, request.max_segments)
-            try:
-                draft = parse_draft(answer, finish)
-            except InvalidInput as second:
-                raise InvalidInput(f"{self.model} returned an unusable script twice (after one repair attempt): "
-                                   f"{second}. Try again, or another model or prompt template") from None
-        if len(draft.segments) > request.max_segments:
-            draft = draft.model_copy(update={"segments": draft.segments[: request.max_segments]})
-        report(90, f"{len(draft.segments)} segments written")
-        return draft
+
+        def repair(unusable: str, ask: str) -> tuple[str, str]:
+            if unusable.strip():
+                messages.append({"role": "assistant", "content": unusable})
+            messages.append({"role": "user", "content": ask})
+            return self._complete(messages, request.max_segments)
+
+        return draft_or_repair(answer, finish, repair=repair, model=self.model, max_segments=request.max_segments,
+                               report=report)
 
     def _complete(self, messages: list[dict[str, str]], max_segments: int) -> tuple[str, str]:
         """The answer's text and finish reason, stepping down the response formats the server refuses."""
