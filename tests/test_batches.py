@@ -97,7 +97,7 @@ def test_csv_and_folders_are_batches_too(instant_rt, tmp_path):
     folder.mkdir()
     for i, text in enumerate(TEXTS):
         (folder / f"{i}.md").write_text(text, encoding="utf-8")
-    (folder / "notes.pdf").write_bytes(b"%PDF")  # not a text file: not a row
+    (folder / "cover.png").write_bytes(b"\x89PNG")  # not a kind ytmaker reads: not a row
     rows, projects = check_rows(instant_rt, folder)
     assert [r.label for r in rows] == ["0.md", "1.md", "2.md"] and len(projects) == 3
     bad = tmp_path / "bad.csv"

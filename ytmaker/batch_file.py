@@ -14,17 +14,21 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ytmaker.config import Settings
 from ytmaker.db.models import Project
 from ytmaker.errors import InvalidInput, YtmakerError
 from ytmaker.projects import ProjectOptions, prepare_project
 from ytmaker.runtime import Runtime
+from ytmaker.sources import Source
+from ytmaker.sources.reading import from_bytes, from_text, is_url, read_url
 
-#: the columns a row may have; ``text`` or ``file`` is required
-FIELDS = ("text", "file", "title", "language", "format", "voice", "max_duration", "publish", "publish_at", "captions")
-TEXT_SUFFIXES = (".txt", ".md")
+#: the columns a row may have; one of ``text``, ``file`` (any kind ytmaker reads) or ``url`` is required
+FIELDS = ("text", "file", "url", "title", "language", "format", "voice", "max_duration", "publish", "publish_at", "captions")
+#: the files a folder of videos (a batch's, a schedule's) is made of
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 #: errors listed before the rest are summed up
 SHOWN_ERRORS = 50
 
@@ -47,6 +51,16 @@ class Row:
     identity: str
     label: str = ""  # what a person calls the row: its file, or its line
     fields: dict = field(default_factory=dict, compare=False)
+    name: str | None = None  # the file's name, whose suffix says how to read it
+    url: str | None = None  # a page to fetch instead of a text
+
+    def source(self, settings: Settings) -> Source:
+        """The row's text as ytmaker narrates it: a document read, a page fetched (ytmaker.sources)."""
+        if self.url:
+            return read_url(self.url, settings)
+        if isinstance(self.text, bytes):
+            return from_bytes(self.text, name=self.name, settings=settings)
+        return from_text(self.text)
 
 
 def read_rows(source: Path) -> tuple[list[Row], list[str]]:
@@ -88,7 +102,9 @@ def check(rt: Runtime, where: str, rows: list[Row], errors: list[str], *,
     projects = []
     for row in rows:
         try:
-            projects.append(prepare_project(rt, row.text, row.options, owner_token_id=owner_token_id))
+            source = row.source(rt.settings)
+            options = replace(row.options, source_url=source.url)
+            projects.append(prepare_project(rt, source.text, options, owner_token_id=owner_token_id))
         except YtmakerError as exc:
             errors.append(f"{row.label}: {exc}")
     if errors:
@@ -134,14 +150,21 @@ def _row(key: str, files: Path | None, line: int, record: object) -> Row:
     unknown = sorted(set(record) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; a row may have {', '.join(FIELDS)}")
-    if ("text" in record) == ("file" in record):
-        raise InvalidInput("give either text or file")
-    if "file" in record:
+    if sum(name in record for name in ("text", "file", "url")) != 1:
+        raise InvalidInput("give one of text, file or url")
+    name = url = None
+    if "url" in record:
+        if not isinstance(record["url"], str) or not is_url(record["url"]):
+            raise InvalidInput("url must be an http:// or https:// address")
+        text: bytes | str = ""
+        url = record["url"]
+    elif "file" in record:
         if files is None:
             raise InvalidInput("file is not accepted here: send the row's text")
         path = (files / str(record["file"])).resolve()
+        name = path.name
         try:
-            text: bytes | str = path.read_bytes()
+            text = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"cannot read {record['file']}: {exc.strerror}") from None
     else:
@@ -150,7 +173,7 @@ def _row(key: str, files: Path | None, line: int, record: object) -> Row:
         text = record["text"]
     options = options_from(record)
     return Row(line=line, text=text, options=options, identity=identity(key, text, record), label=f"line {line}",
-               fields=record)
+               fields=record, name=name, url=url)
 
 
 def options_from(record: dict) -> ProjectOptions:
@@ -172,12 +195,12 @@ def options_from(record: dict) -> ProjectOptions:
 def _folder_rows(folder: Path) -> list[Row]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
     if not files:
-        raise InvalidInput(f"{folder} has no .txt or .md files")
+        raise InvalidInput(f"{folder} has no files to make videos of ({', '.join(TEXT_SUFFIXES)})")
     rows = []
     for number, path in enumerate(files, start=1):
         text = path.read_bytes()
         rows.append(Row(line=number, text=text, options=ProjectOptions(), identity=identity(str(path), text, {}),
-                        label=path.name))
+                        label=path.name, name=path.name))
     return rows
 
 

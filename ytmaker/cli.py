@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -43,7 +42,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 @app.command()
 def make(
-    file: Annotated[str, typer.Argument(help="Text file to turn into a video, or - for stdin.")],
+    file: Annotated[str, typer.Argument(help="Text, Markdown, HTML, PDF or .docx file, a web page's URL, or - for stdin.")],
     title: Annotated[str | None, typer.Option(help="Video title (default: from the text).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. en or zh.")] = None,
     video_format: Annotated[str | None, typer.Option("--format", help="16:9 or 9:16 (Shorts).")] = None,
@@ -62,23 +61,21 @@ def make(
     wait: Annotated[bool, typer.Option(help="Distributed mode: follow progress until the end.")] = False,
     media: Annotated[Path | None, typer.Option(help="Your images and clips for the segments (01.jpg, hive.mp4...).")] = None,
 ) -> None:
-    """Create a project from FILE and make its video."""
+    """Create a project from FILE (or a URL) and make its video."""
     from ytmaker.embedded import run_embedded, wait_for
     from ytmaker.pipelines import start_generation
     from ytmaker.projects import ProjectOptions, create_project
     from ytmaker.providers.own_media import scan, take_in
+    from ytmaker.sources.reading import read_input
 
-    try:
-        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}")
     try:
         own = scan(media) if media is not None else []  # refused before a project exists
         rt = _runtime()
+        source = read_input(file, rt.settings)  # a URL is fetched, a document read, before a project exists
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,
                                  prompt_template=template, llm_model=model, max_duration_s=max_duration,
-                                 captions=captions, caption_style=_key_values(caption_style))
-        project = create_project(rt, raw, options)
+                                 captions=captions, caption_style=_key_values(caption_style), source_url=source.url)
+        project = create_project(rt, source.text, options)
         if own:
             take_in(own, rt.project_dir(project.id) / "media")
         console.print(f"project [bold]{project.id}[/bold]")

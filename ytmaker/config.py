@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     max_text_bytes: int = 200_000
     max_segments: int = 40
 
+    # Inputs other than text (ytmaker/sources): a URL's page, a PDF or a .docx. A fetch goes only to public addresses
+    # (checked after DNS and on every redirect) unless private ones are allowed, for a trusted setup or the tests.
+    fetch_allow_private: bool = False
+    fetch_max_bytes: int = Field(default=10_000_000, ge=1)  # a page, PDF or document, before extraction
+    fetch_timeout_s: float = Field(default=20.0, gt=0)  # the whole fetch, redirects included
+    fetch_max_redirects: int = Field(default=5, ge=0)
+
     # Retries, first backoff (ms, doubled each retry, with jitter) and time limits (ms): one
     # YTMAKER_<GROUP>_MAX_RETRIES, _BACKOFF_MS and _TIME_LIMIT_MS per policy group of the stage
     # table, its row's values the defaults (declared from the table so that they cannot drift apart).
@@ -183,6 +190,7 @@ class Settings(BaseSettings):
     # browser origins allowed by CORS (comma-separated; empty: CORS off), project creations per token and window.
     api_heartbeat_s: float = Field(default=15.0, gt=0)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    api_max_upload_bytes: int = Field(default=200_000_000, ge=1024)  # multipart: a PDF, your own images and clips
     cors_origins: str = ""
     api_create_limit: int = Field(default=30, ge=1)
     api_create_window_s: float = Field(default=60.0, gt=0)

@@ -22,7 +22,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from ytmaker.errors import YtmakerError
+from ytmaker.errors import InvalidInput, YtmakerError
 from ytmaker.progress.base import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -123,23 +123,34 @@ def build_server(rt: Runtime) -> MCPServer:
     from ytmaker.pipelines import start_generation
     from ytmaker.pipelines.control import cancel_project as cancel
     from ytmaker.projects import ProjectOptions, create_project, load_project
+    from ytmaker.sources.plain import decode_text
+    from ytmaker.sources.reading import from_text, read_url
 
     server = MCPServer("ytmaker", instructions=INSTRUCTIONS)
 
     @server.tool()
-    async def make_video(text: str, ctx: Context, title: str | None = None, language: str | None = None,
-                         video_format: str | None = None, voice: str | None = None, max_duration_s: float | None = None,
-                         captions: str | None = None, publish: str = "folder") -> dict[str, Any]:
-        """Make a narrated video from ``text`` and wait until it is done; returns the project with its video's path.
+    async def make_video(ctx: Context, text: str = "", url: str | None = None, title: str | None = None,
+                         language: str | None = None, video_format: str | None = None, voice: str | None = None,
+                         max_duration_s: float | None = None, captions: str | None = None,
+                         publish: str = "folder") -> dict[str, Any]:
+        """Make a narrated video from ``text`` (plain, Markdown or HTML) or from the web page at ``url``, and wait until
+        it is done; returns the project with its video's path.
 
         video_format: "16:9" or "9:16"; language: e.g. "en" or "zh" (default: detected); max_duration_s: the longest
         video in seconds (0: the whole text); captions: "words", "sentences", "off" or "auto"; publish: "folder" or
         "youtube".
         """
-        options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice,
-                                 publish_target=publish, max_duration_s=max_duration_s, captions=captions)
+        def create() -> Project:
+            if bool(text) == bool(url):
+                raise InvalidInput("give either text or url")
+            source = read_url(url, rt.settings) if url else from_text(decode_text(text, rt.settings.max_text_bytes))
+            options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice,
+                                     publish_target=publish, max_duration_s=max_duration_s, captions=captions,
+                                     source_url=source.url)
+            return create_project(rt, source.text, options)
+
         try:
-            project = await anyio.to_thread.run_sync(create_project, rt, text, options)
+            project = await anyio.to_thread.run_sync(create)
         except YtmakerError as exc:
             raise _refuse(exc) from None
         subscription = rt.progress.subscribe(project.id)

@@ -13,14 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 from ytmaker.db.models import Project, ProjectStatus
 from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, stage_runs
-from ytmaker.errors import InputTooLarge, InvalidInput
+from ytmaker.errors import InvalidInput
 from ytmaker.language import detect_language
 from ytmaker.media.fonts import check_drawable
 from ytmaker.media.subtitles import CaptionStyle
 from ytmaker.providers.espeak import check_language
 from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.runtime import Runtime
-from ytmaker.text import clean, units
+from ytmaker.sources.plain import decode_text
+from ytmaker.text import clean
 
 FORMATS = ("16:9", "9:16")
 #: a 9:16 video is this long unless asked otherwise (short-video feeds favour 60-90 s)
@@ -49,29 +50,8 @@ class ProjectOptions:
     caption_style: dict | None = None
     #: when YouTube makes the video public: ISO 8601 with a time zone, or an offset from now such as +1d, +6h, +30m
     publish_at: str | None = None
-
-
-def decode_text(raw: bytes | str, max_bytes: int) -> str:
-    """The text of ``raw``, or InvalidInput saying what is wrong with it."""
-    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
-    if size > max_bytes:
-        raise InputTooLarge(f"the text is {size:,} bytes; the limit is {max_bytes:,} (YTMAKER_MAX_TEXT_BYTES). "
-                            "Split it into several videos or shorten it")
-    if isinstance(raw, bytes):
-        if b"\0" in raw:
-            raise InvalidInput("the input looks binary (it contains NUL bytes); give ytmaker a text file")
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"the text is not valid UTF-8 (byte {exc.start}); save it as UTF-8 and try again") from None
-    else:
-        try:  # a str can still carry lone surrogates (bytes smuggled through surrogateescape); the database refuses them
-            raw.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidInput(f"the text is not valid UTF-8 (character {exc.start}); save it as UTF-8 and try again") from None
-    if not raw.strip() or units(clean(raw)) == 0:
-        raise InvalidInput("the text is empty; give ytmaker some prose to narrate")
-    return raw
+    #: where the text was fetched from (ytmaker.sources.Source.url): the video's description credits it
+    source_url: str | None = None
 
 
 def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions(), *,
@@ -120,6 +100,7 @@ def prepare_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = Pro
         status=ProjectStatus.QUEUED,
         publish_at=publish_time(options.publish_at, rt.settings.youtube_privacy, now=now),
         owner_token_id=owner_token_id,
+        source_url=options.source_url[:2048] if options.source_url else None,
     )
     return project
 
@@ -145,8 +126,13 @@ def publish_time(value: str | None, privacy: str, *, now: datetime | None = None
 def project_language(rt: Runtime, content: str, options: ProjectOptions) -> str:
     """--language, else YTMAKER_LANGUAGE, else the text's own (majority) language; refused when espeak-ng cannot voice it."""
     language = (options.language or rt.settings.language).strip() or detect_language(clean(content)) or FALLBACK_LANGUAGE
-    if rt.settings.speech_provider == "espeak" and not (options.voice or rt.settings.voice):  # a named voice needs no language
-        check_language(language)
+    if not (options.voice or rt.settings.voice):  # a named voice needs no language; else the provider's must exist
+        if rt.settings.speech_provider == "espeak":
+            check_language(language)
+        elif rt.settings.speech_provider == "edge":
+            from ytmaker.providers.edge import voice_for
+
+            voice_for(language)
     return language
 
 

@@ -39,6 +39,7 @@ from ytmaker.db.session import rowcount
 from ytmaker.errors import InvalidInput
 from ytmaker.projects import prepare_project
 from ytmaker.runtime import Runtime
+from ytmaker.sources.reading import from_bytes
 
 log = structlog.get_logger(__name__)
 
@@ -171,7 +172,8 @@ def run_once(rt: Runtime, schedule: Schedule, due: datetime) -> str | None:
 
 def _create(rt: Runtime, schedule: Schedule, due: datetime, chosen: Path) -> str | None:
     try:
-        project = prepare_project(rt, chosen.read_bytes(), options_from(schedule.options), now=due)
+        source = from_bytes(chosen.read_bytes(), name=chosen.name, settings=rt.settings)  # a .pdf, .docx, .html is read as such
+        project = prepare_project(rt, source.text, options_from(schedule.options), now=due)
     except (InvalidInput, OSError) as exc:  # (a file that vanished was moved on by a concurrent tick: only a claim is refused)
         if _note(rt, schedule.name, due, when="claimed", state="refused", note=str(exc)):
             log.error("schedule_file_refused", schedule=schedule.name, file=str(chosen), reason=str(exc))

@@ -57,6 +57,8 @@ class Project(Base):
     publish_at: Mapped[str | None] = mapped_column(String(32))
     #: the API token that created the project (ytmaker.service); None: the CLI, or a server without tokens
     owner_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True)
+    #: the page or document the text was fetched from (ytmaker.sources); the description credits it
+    source_url: Mapped[str | None] = mapped_column(String(2048))
 
 
 class ApiToken(Base):

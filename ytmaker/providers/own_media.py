@@ -46,6 +46,32 @@ def scan(folder: Path) -> list[Path]:
     return files
 
 
+def upload_names(names: list[str]) -> list[str]:
+    """Uploaded files' names made safe to store (the base name, word characters, dots and dashes), each a kind
+    ``scan`` takes; InvalidInput otherwise. Nothing of a name but these characters reaches a path."""
+    safe = []
+    for name in names:
+        base = re.sub(r"[^\w.-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
+        if Path(base).suffix.lower() not in IMAGE_SUFFIXES | CLIP_SUFFIXES:
+            raise InvalidInput(f"media file {name!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))}) or a clip "
+                               f"({', '.join(sorted(CLIP_SUFFIXES))})")
+        if base in safe:
+            raise InvalidInput(f"two media files are named {base!r}")
+        safe.append(base)
+    return safe
+
+
+def take_uploads(files: list[tuple[str, bytes]], project_media: Path) -> list[Path]:
+    """Uploaded images and clips (name, content) into the project's media folder under their safe names."""
+    project_media.mkdir(parents=True, exist_ok=True)
+    taken = []
+    for name, (_, content) in zip(upload_names([n for n, _ in files]), files, strict=True):
+        target = project_media / name
+        target.write_bytes(content)
+        taken.append(target)
+    return taken
+
+
 def take_in(files: list[Path], project_media: Path) -> list[Path]:
     """Link or copy ``files`` into the project's media folder; returns the taken paths."""
     project_media.mkdir(parents=True, exist_ok=True)

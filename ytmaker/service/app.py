@@ -88,7 +88,8 @@ def create_app(rt: Runtime | None = None, *, worker: bool | None = None, public:
     for router in (projects_api.router, batches_api.router, events.router, auth.router, health.router):
         app.include_router(router)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.api_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.api_max_body_bytes,
+                       max_upload_bytes=runtime.settings.api_max_upload_bytes)
     origins = [o.strip() for o in runtime.settings.cors_origins.split(",") if o.strip()]
     if origins:  # off unless asked for: the page is served from this origin
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],

@@ -27,18 +27,24 @@ async def _refuse(send: Any, status: int, detail: str) -> None:
 
 
 class BodyLimit:
-    """Refuse a request body over ``max_bytes`` with 413 before anything parses it (declared length or bytes read)."""
+    """Refuse a request body over its limit with 413 before anything parses it (declared length or bytes read):
+    ``max_bytes`` for JSON and the rest, ``max_upload_bytes`` for file uploads (documents, a person's images and clips),
+    which Starlette spools to disk instead of holding in memory."""
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: Any, *, max_bytes: int, max_upload_bytes: int | None = None) -> None:
+        self.app, self.max_bytes, self.max_upload_bytes = app, max_bytes, max_upload_bytes or max_bytes
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        reason = f"the request body is larger than {self.max_bytes:,} bytes (YTMAKER_API_MAX_BODY_BYTES)"
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        setting = "YTMAKER_API_MAX_UPLOAD_BYTES" if upload else "YTMAKER_API_MAX_BODY_BYTES"
+        reason = f"the request body is larger than {limit:,} bytes ({setting})"
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send, 413, reason)
             return
         received = 0
@@ -49,7 +55,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 

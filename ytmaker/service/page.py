@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ytmaker.graph import STAGES
-from ytmaker.service.page_text import COOKIE, LANGUAGES, TEXT, choose_language
+from ytmaker.service.page_text import COOKIE, LANGUAGES, PROGRESS, TEXT, choose_language
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -65,11 +65,12 @@ async def index(request: Request, lang: str | None = Query(default=None, max_len
     words = {key: value for key, value in text.items() if key.startswith(("status_", "stage_"))}
     words.update({key: text[key] for key in ("untitled", "sending", "submit", "failed_because", "failed_at", "cancel",
                                              "retry", "delete", "open", "live", "reconnecting", "token_refused", "error",
-                                             "no_projects", "overall")})
+                                             "no_projects", "overall", "file_chosen")})
     response = templates.TemplateResponse(request, "index.html", {
         "t": text, "lang": language, "languages": LANGUAGES, "text_languages": TEXT_LANGUAGES, "formats": FORMATS,
         "captions": CAPTIONS, "stages": list(STAGES), "access": state,
-        "words": _json_block({"lang": language, "words": words, "stages": list(STAGES)}),
+        "words": _json_block({"lang": language, "words": words, "stages": list(STAGES),
+                              "progress": PROGRESS.get(language, [])}),
     })
     response.headers["Content-Language"] = text["html_lang"]
     response.headers["Vary"] = "Accept-Language, Cookie"

@@ -14,8 +14,9 @@ TEXT: dict[str, dict[str, str]] = {
         "tagline": "Paste a text, watch it become a narrated video.",
         "new": "New video",
         "text": "Text",
-        "text_placeholder": "Paste an article, notes or a topic here…",
-        "drop": "Drop a .txt or .md file here, or choose one:",
+        "text_placeholder": "Paste an article, notes, a topic or a web page's address here…",
+        "drop": "Drop a text, Markdown, HTML, PDF or Word (.docx) file here, or choose one:",
+        "file_chosen": "This file will be sent:",
         "video_title": "Title (optional: taken from the text)",
         "language": "Language",
         "language_auto": "Detect from the text",
@@ -84,8 +85,9 @@ TEXT: dict[str, dict[str, str]] = {
         "tagline": "粘贴一段文字，看着它变成一段有解说的视频。",
         "new": "新视频",
         "text": "文字",
-        "text_placeholder": "在这里粘贴文章、笔记或话题……",
-        "drop": "把 .txt 或 .md 文件拖到这里，或者选择文件：",
+        "text_placeholder": "在这里粘贴文章、笔记、话题或网页地址……",
+        "drop": "把文本、Markdown、HTML、PDF 或 Word（.docx）文件拖到这里，或者选择文件：",
+        "file_chosen": "将发送这个文件：",
         "video_title": "标题（可选：默认取自文字）",
         "language": "语言",
         "language_auto": "根据文字自动识别",
@@ -148,6 +150,44 @@ TEXT: dict[str, dict[str, str]] = {
         "sign_out": "退出登录",
     },
 }
+
+
+#: the progress messages the stages write (in English: ytmaker.stages, ytmaker.pipelines, ytmaker.outages) as the page
+#: shows them in its other languages: (a JavaScript pattern whose groups are named, the words with {group} in them;
+#: {stage} is shown as the stage's word). A message no pattern matches is shown as written.
+PROGRESS: dict[str, list[tuple[str, str]]] = {"zh": [
+    (r"^queued$", "排队中"),
+    (r"^done$", "完成"),
+    (r"^cancelled$", "已取消"),
+    (r"^retrying$", "正在重试"),
+    (r"^(?<stage>\w+) started$", "{stage}：开始"),
+    (r"^(?<stage>\w+) done$", "{stage}：完成"),
+    (r"^(?<stage>\w+) skipped$", "{stage}：已跳过"),
+    (r"^(?<stage>\w+): attempt (?<n>\d+) failed \((?<why>.*)\); retrying in (?<s>[\d.]+) s$",
+     "{stage}：第 {n} 次尝试失败（{why}），{s} 秒后重试"),
+    (r"^(?<stage>\w+): attempt (?<n>\d+) failed \((?<why>.*)\); retrying in (?<when>.+)$",
+     "{stage}：第 {n} 次尝试失败（{why}），{when} 重试"),
+    (r"^(?<stage>\w+): waiting \((?<why>.*)\); going on at (?<when>.+)$", "{stage}：等待中（{why}），{when} 继续"),
+    (r"^(?<stage>\w+): a part failed \((?<why>.*)\); retrying in (?<s>[\d.]+) s$", "{stage}：有一部分失败（{why}），{s} 秒后重试"),
+    (r"^waiting for the database$", "等待数据库恢复"),
+    (r"^waiting for (?<what>.+)$", "等待 {what} 恢复"),
+    (r"^writing the script$", "正在写脚本"),
+    (r"^asking (?<model>.+)$", "正在询问 {model}"),
+    (r"^the model's JSON was unusable; asking it to repair it$", "模型返回的 JSON 无法使用，正在请它修正"),
+    (r"^text cut to (?<n>[\d,]+) characters for the model$", "文本已截为 {n} 个字符交给模型"),
+    (r"^(?<n>\d+) sentences found$", "找到 {n} 个句子"),
+    (r"^(?<n>\d+) segments written$", "已写好 {n} 段"),
+    (r"^script: (?<n>\d+) segments$", "脚本：{n} 段"),
+    (r"^image (?<i>\d+) of (?<n>\d+)$", "图片 {i}/{n}"),
+    (r"^images: (?<n>\d+) to make, in parallel$", "图片：{n} 张并行制作"),
+    (r"^narration (?<i>\d+) of (?<n>\d+)$", "配音 {i}/{n}"),
+    (r"^no avatar provider configured: skipped$", "未配置数字人：已跳过"),
+    (r"^avatars: (?<i>\d+) of (?<n>\d+) ready, waiting for D-ID \((?<s>\d+) s\)$", "数字人：{i}/{n} 已就绪，等待 D-ID（{s} 秒）"),
+    (r"^rendering (?<s>[\d.]+) s of video$", "正在渲染 {s} 秒视频"),
+    (r"^rendering: (?<p>\d+)%$", "渲染中：{p}%"),
+    (r"^publishing to (?<where>.+)$", "正在发布到 {where}"),
+    (r"^published: (?<url>.+)$", "已发布：{url}"),
+]}
 
 
 def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:

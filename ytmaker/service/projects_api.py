@@ -2,7 +2,7 @@
 
 Shapes (``ytmaker.service.schemas``; the OpenAPI schema at /docs is authoritative):
 
-    POST   /projects                 ProjectIn (JSON) or multipart (file + the same fields) -> 201 Created
+    POST   /projects                 ProjectIn (JSON: text or url) or multipart (file + the same fields) -> 201 Created
     GET    /projects?status=&cursor=&limit=   -> ProjectPage {items: [ProjectSummary], next_cursor}
     GET    /projects/{id}            -> ProjectOut (stages with attempts and error, live progress, outputs, links)
     POST   /projects/{id}/cancel     -> ProjectOut        POST /projects/{id}/retry -> ProjectOut
@@ -16,6 +16,7 @@ finished (delete), 413 body or text too large, 422 invalid input, 429 too many c
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -23,15 +24,20 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
+from ytmaker.config import Settings
 from ytmaker.errors import ProviderUnavailable
 from ytmaker.pipelines.control import cancel_project, retry_project
 from ytmaker.pipelines.flow import start_generation
 from ytmaker.projects import ProjectOptions, create_project
+from ytmaker.providers.own_media import take_uploads, upload_names
 from ytmaker.providers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from ytmaker.runtime import Runtime
 from ytmaker.service import queries, schemas
 from ytmaker.service.auth import Rt, Who
 from ytmaker.service.tokens import Caller
+from ytmaker.sources import Source
+from ytmaker.sources.plain import decode_text
+from ytmaker.sources.reading import from_bytes, from_text, read_url
 from ytmaker.statuses import ProjectStatus
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -39,8 +45,10 @@ router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 _MULTIPART_FIELDS = set(schemas.ProjectIn.model_fields) - {"text"}
 _CREATE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": schemas.ProjectIn.model_json_schema()},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary"},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a text, Markdown, HTML, PDF or .docx file"},
+        "media": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "your own images and clips for the segments (as `ytmaker make --media`)"},
         **{name: {"type": "string"} for name in sorted(_MULTIPART_FIELDS)}}}},
 }}}
 _MEDIA = {"video": "video/mp4", "thumbnail": "image/jpeg", "subtitles.srt": "application/x-subrip",
@@ -76,25 +84,46 @@ class CreationLimits:
                                 headers={"Retry-After": str(wait_s)}) from None
 
 
-async def _project_in(request: Request) -> tuple[schemas.ProjectIn, bytes | str]:
-    """The body as ProjectIn plus the raw text (a file's bytes are checked by create_project, as the CLI's are)."""
+@dataclass(frozen=True)
+class _Given:
+    """What the request carries to narrate: a text, a file's bytes (with its name and type) or a URL."""
+
+    raw: bytes | str = ""
+    name: str | None = None
+    media_type: str | None = None
+    url: str | None = None
+    media: tuple[tuple[str, bytes], ...] = ()  # a person's own images and clips for the segments (name, content)
+
+    def source(self, settings: Settings) -> Source:  # blocking (a fetch, a PDF): called in the thread pool
+        if self.url:
+            return read_url(self.url, settings)
+        if isinstance(self.raw, bytes):
+            return from_bytes(self.raw, name=self.name, media_type=self.media_type, settings=settings)
+        return from_text(decode_text(self.raw, settings.max_text_bytes))
+
+
+async def _project_in(request: Request) -> tuple[schemas.ProjectIn, _Given]:
+    """The body as ProjectIn plus what to narrate (checked by ytmaker.sources and create_project, as the CLI's is)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         form = await request.form()
-        unknown = set(form.keys()) - _MULTIPART_FIELDS - {"file", "text"}
+        unknown = set(form.keys()) - _MULTIPART_FIELDS - {"file", "text", "media"}
         if unknown:
             raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
         upload = form.get("file")
-        raw: bytes | str
-        if upload is not None and not isinstance(upload, str):
-            raw = await upload.read()
-        elif isinstance(form.get("text"), str):
-            raw = str(form.get("text"))
-        else:
-            raise HTTPException(422, "give the text as a file upload (field 'file') or a 'text' field")
         fields = {k: v for k, v in form.items() if k in _MULTIPART_FIELDS and isinstance(v, str) and v != ""}
+        media = tuple([(item.filename or "", await item.read()) for item in form.getlist("media") if not isinstance(item, str)])
+        given: _Given
+        if upload is not None and not isinstance(upload, str):
+            given = _Given(await upload.read(), name=upload.filename, media_type=upload.content_type, media=media)
+        elif isinstance(form.get("text"), str):
+            given = _Given(str(form.get("text")), media=media)
+        elif "url" in fields:
+            given = _Given(url=str(fields["url"]), media=media)
+        else:
+            raise HTTPException(422, "give the text as a file upload (field 'file'), a 'text' field or a 'url' field")
         try:
-            return schemas.ProjectIn.model_validate({**fields, "text": ""}), raw
+            return schemas.ProjectIn.model_validate({**fields, "text": ""}), given
         except ValidationError as exc:
             raise HTTPException(422, _reason(exc)) from None
     if kind != "application/json":
@@ -103,7 +132,9 @@ async def _project_in(request: Request) -> tuple[schemas.ProjectIn, bytes | str]
         body = schemas.ProjectIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise HTTPException(422, _reason(exc)) from None
-    return body, body.text
+    if bool(body.text) == bool(body.url):
+        raise HTTPException(422, "give either text or url")
+    return body, _Given(body.text, url=body.url)
 
 
 def _reason(exc: ValidationError) -> str:
@@ -124,11 +155,15 @@ def _options(body: schemas.ProjectIn) -> ProjectOptions:
              responses={413: {"model": schemas.Error}, 422: {"model": schemas.Error}, 429: {"model": schemas.Error}})
 async def create(request: Request, who: Who, rt: Rt) -> JSONResponse:
     """Create a project from a text and start making its video (checked as `ytmaker make` checks it)."""
-    body, raw = await _project_in(request)
+    body, given = await _project_in(request)
 
     def make() -> schemas.Created:  # one trip to the thread pool for the limit, the checks, the records and the send
         request.app.state.limits.take(who)
-        project = create_project(rt, raw, _options(body), owner_token_id=who.token_id)
+        upload_names([name for name, _ in given.media])  # refused before a project exists
+        source = given.source(rt.settings)  # a URL is fetched only for a caller within its limit
+        project = create_project(rt, source.text, replace(_options(body), source_url=source.url), owner_token_id=who.token_id)
+        if given.media:  # before the first stage is sent: the images stage finds them
+            take_uploads(list(given.media), rt.project_dir(project.id) / "media")
         start_generation(project.id, rt)
         return schemas.Created(id=project.id, status=ProjectStatus.QUEUED, links=queries.links(project.id))
 

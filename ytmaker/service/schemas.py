@@ -1,6 +1,6 @@
 """The JSON the API takes and gives (also its OpenAPI schema, at /docs).
 
-    ProjectIn      POST /projects (JSON; or multipart: the same fields as form fields, ``file`` for the text)
+    ProjectIn      POST /projects (JSON; or multipart: the same fields as form fields, ``file`` for the text or document)
     Created        201 of POST /projects: id, status, links
     ProjectOut     GET /projects/{id}: the record, each stage, live progress, outputs, links
     ProjectPage    GET /projects: items (ProjectSummary) and next_cursor
@@ -20,7 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 class ProjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The text to narrate (UTF-8; the same limits as the CLI: YTMAKER_MAX_TEXT_BYTES).")
+    text: str = Field(default="", description="The text to narrate (UTF-8; the same limits as the CLI: YTMAKER_MAX_TEXT_BYTES). "
+                                               "Markdown and HTML are read as such. Give text or url.")
+    url: str | None = Field(default=None, max_length=2048, pattern=r"^[hH][tT][tT][pP][sS]?://",
+                            description="A web page (or PDF, Markdown, .docx) to fetch and narrate instead of text; "
+                                        "public addresses only unless YTMAKER_FETCH_ALLOW_PRIVATE")
     title: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=16, description="e.g. en, zh; default: detected")
     format: str | None = Field(default=None, max_length=8, description="16:9 or 9:16")

@@ -62,7 +62,7 @@ def _upload(ctx: StageContext) -> StageStatus:
         result = publisher.publish(PublishRequest(
             project_id=project.id,
             title=script.title,
-            description=with_credits(script.description, credits(rt, project.id)),
+            description=with_credits(script.description, _source(project.source_url) + credits(rt, project.id)),
             tags=list(script.tags),
             language=project.language,
             video=rt.path(video.path),
@@ -81,6 +81,10 @@ def _upload(ctx: StageContext) -> StageStatus:
     _save(rt, publication.id, status="published", remote_id=result.remote_id, url=result.url, published_at=datetime.now(UTC))
     ctx.report(100, f"published: {result.url}")
     return StageStatus.SUCCEEDED
+
+
+def _source(url: str | None) -> list[str]:
+    return [f"Source: {url}"] if url else []
 
 
 def credits(rt: Runtime, project_id: str) -> list[str]:

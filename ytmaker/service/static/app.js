@@ -18,6 +18,15 @@
   const word = (key, fallback) => (key in W ? W[key] : fallback);
   const statusWord = (status) => word("status_" + status, status || "");
   const stageWord = (stage) => word("stage_" + stage, stage);
+  // The stages write their progress in English; the page's other languages translate it by pattern (page_text.PROGRESS).
+  const PROGRESS = (page.progress || []).map(([pattern, words]) => [new RegExp(pattern), words]);
+  function progressWords(message) {
+    for (const [pattern, words] of PROGRESS) {
+      const match = pattern.exec(message);
+      if (match) return words.replace(/\{(\w+)\}/g, (_, name) => (name === "stage" ? stageWord : String)(match.groups[name]));
+    }
+    return message;
+  }
   const percent = (value) => Math.max(0, Math.min(100, Math.round(Number(value) || 0)));
 
   async function api(path, options = {}) {
@@ -82,7 +91,7 @@
       show($("retry"), fields.status === "failed" || fields.status === "cancelled");
       show($("delete"), terminal);
     }
-    if (fields.message !== undefined) $("p-message").textContent = terminal ? "" : fields.message;
+    if (fields.message !== undefined) $("p-message").textContent = terminal ? "" : progressWords(fields.message);
     if (fields.error) showFailure(fields.error, null);
   }
 
@@ -268,10 +277,13 @@
 
   let loaded = null; // {file, text}: the dropped or chosen file, sent as such while the text is unchanged
 
+  const DOCUMENT = /\.(pdf|docx)$/i; // read by the server: shown by name, not as text
+
   async function take(file) {
     if (!file) return;
-    const text = await file.text();
+    const text = DOCUMENT.test(file.name) ? "" : await file.text();
     $("text").value = text;
+    $("text").placeholder = text ? $("text").dataset.placeholder : word("file_chosen") + " " + file.name;
     loaded = { file, text };
   }
 
@@ -290,7 +302,9 @@
       for (const [name, value] of Object.entries(fields)) data.append(name, String(value));
       return { body: data };
     }
-    return { body: JSON.stringify({ text: $("text").value, ...fields }), headers: { "Content-Type": "application/json" } };
+    const text = $("text").value.trim();
+    const given = /^https?:\/\/\S+$/i.test(text) ? { url: text } : { text: $("text").value }; // a pasted address is fetched
+    return { body: JSON.stringify({ ...given, ...fields }), headers: { "Content-Type": "application/json" } };
   }
 
   async function submit(event) {
