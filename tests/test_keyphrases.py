@@ -36,6 +36,15 @@ def test_chinese_phrases_are_whole_words_and_noun_runs_never_character_pairs():
     assert not {"大熊", "猫的", "十几", "熊猫的"} & set(found)
 
 
+def test_each_segment_gets_phrases_and_a_headline_in_its_own_main_language():
+    segments = ["深圳是中国南方的一座城市，电子产品市场非常有名。",
+                "Shenzhen 深圳 became a special economic zone. Its drone makers sell drones to the whole world."]
+    english = [p.text for p in phrases(segments[1])]
+    assert "drone makers" in english and not any("深圳" in p for p in english)  # Chinese inside English: a boundary
+    found = Keyphrases(segments)
+    assert found.headline(0) in {"深圳", "电子产品市场", "城市"} and found.headline(1).isascii()
+
+
 @pytest.mark.parametrize(("name", "expected"), [
     ("solar-power.txt", ["Electricity", "Manufacturing", "Installation", "Batteries"]),
     ("pandas-zh.txt", ["大熊猫", "竹子", "熊猫宝宝", "野生大熊猫"]),

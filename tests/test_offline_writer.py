@@ -77,3 +77,14 @@ def test_slugs_are_safe_file_names():
     assert text.slugify("大熊猫：中国的国宝") == "大熊猫-中国的国宝"
     assert text.slugify("Café à la crème") == "cafe-a-la-creme"
     assert text.slugify("¿¡!?") == "video"
+
+
+def test_an_english_paragraph_in_a_chinese_text_keeps_its_spaces_and_gets_an_english_headline():
+    content = ("深圳是中国南方的一座城市。它曾经是一个小渔村，现在是许多科技公司的所在地。深圳的电子产品市场非常有名。\n\n"
+               "Shenzhen became a special economic zone in 1980. Its drone makers sell drones to the whole world.\n\n"
+               "深圳的地铁系统发展很快。每天有数百万乘客乘坐地铁。")
+    draft, _ = write(content)
+    narrations = [s.narration for s in draft.segments]
+    assert "1980. Its drone makers" in narrations[1]  # not "1980.Its"
+    assert "城市。它曾经" in narrations[0]  # Chinese sentences still meet without a space
+    assert draft.segments[1].headline.isascii() and not draft.segments[2].headline.isascii()

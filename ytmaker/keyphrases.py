@@ -38,6 +38,8 @@ def _words(text: str) -> frozenset[str]:
 
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*|[^\w\s]", re.UNICODE)
+#: Chinese (or Japanese, Korean) inside a Latin text: a phrase boundary, never a word of an English phrase
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 #: verbs, auxiliaries and other words that never sit inside a noun phrase
 _NOT_NOUN = _words("""
 is are was were be been being am has have had having do does did done get gets got gotten getting make makes made
@@ -108,7 +110,7 @@ def _latin_phrases(text: str) -> list[Phrase]:
         run.clear()
 
     previous = "."
-    for token in _TOKEN.findall(text):
+    for token in _TOKEN.findall(_CJK_RUN.sub(" | ", text)):
         if previous in (".", "!", "?", "…") and token[:1].isupper() and not token.isupper():
             token = token.lower()  # "Installation got easier" -> "installation", but "NASA" and mid-sentence "Paris" stay
         lower = token.lower().replace("’", "'")

@@ -39,6 +39,12 @@ STOPWORDS = frozenset([
 ])
 
 
+def has_cjk(text: str) -> bool:
+    """True when the text holds any CJK character: it must be drawn with a font that has them (Latin text around
+    a Chinese name too: a Latin-only font draws boxes)."""
+    return _CJK.search(text) is not None
+
+
 def is_cjk(text: str) -> bool:
     """True when CJK characters make up a good part of the text."""
     letters = [c for c in text if c.isalpha()]

@@ -25,8 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-WORDS = ("bridge river engineer steel cable deck tower wind load traffic city design span concrete water harbour "
-         "crane ship crew tide storm light road rail station market winter summer people walk").split()
+WORDS = ["bridge", "river", "engineer", "steel", "cable", "deck", "tower", "wind", "load", "traffic", "city", "design", "span",
+         "concrete", "water", "harbour", "crane", "ship", "crew", "tide", "storm", "light", "road", "rail", "station", "market"]
 BUDGET_S = 1.0
 
 

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 from ytmaker.media.fonts import font_or_default
 from ytmaker.media.stills import quote
 from ytmaker.media.subtitles import MAX_LINES, CaptionStyle, Cue, SubtitleStyle, build_cues, subtitle_font, write_subtitles
-from ytmaker.text import is_cjk
+from ytmaker.text import has_cjk
 
 #: RGB to limited-range BT.601 YCbCr (Y 16-235, Cb and Cr 16-240), as one ``convert`` matrix: Pillow's own
 #: YCbCr is full range and needed a ``point`` after it, whose table Pillow rounds in Python on every call
@@ -86,7 +86,7 @@ def make_captions(texts: list[str], starts_s: list[float], narration_s: list[flo
     highlights then start on their words); a segment's last cue stays ``hold_s[i]`` longer.
     """
     look = look or CaptionStyle()
-    font = subtitle_font(cjk=is_cjk(" ".join(texts)))
+    font = subtitle_font(cjk=has_cjk(" ".join(texts)))
     cues = build_cues(list(zip(starts_s, narration_s, texts)), SubtitleStyle(*size, look), font_file=font, words=words,
                       hold_s=hold_s)
     write_subtitles(cues, directory)

@@ -36,6 +36,12 @@ MAX_RATE, MAX_RATE_CJK = 20.0, 9.0
 #: characters per line: Latin, Chinese in 16:9, Chinese in 9:16
 MAX_CHARS, MAX_CHARS_CJK, MAX_CHARS_CJK_VERTICAL = 42, 16, 14
 
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_CJK_CHAR = re.compile(f"[{_CJK_CHARS}]")
+#: a Latin text's tokens: a word, or one CJK character with the punctuation after it
+_LATIN_TOKEN = re.compile(f"[{_CJK_CHARS}][，。！？；：、”’）》」』】〉…,.!?;:)]*|[^\\s{_CJK_CHARS}]+")
+#: a digit after a number's decimal point or separator ("3.5", "1,000", "9:30"): the number goes on, no cut here
+_IN_NUMBER = re.compile(r"(?<=\d[.,:])\d")
 _SENTENCE_END = re.compile(r"[.!?…。！？；][\"'”’)）」』]*$")
 _CLAUSE_END = re.compile(r"[,;:—–，、：；）)]$")
 PUNCT = set("，。！？；：、”’）》」』】〉…,.!?;:\"')—–")
@@ -75,8 +81,8 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
     """
     cjk = is_cjk(text)
     spans: list[tuple[int, int]] = []
-    if not cjk:
-        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    if not cjk:  # words; a Chinese name or clause inside is cut between its characters, or it could not wrap
+        spans = [(m.start(), m.end()) for m in _LATIN_TOKEN.finditer(text)]
     else:
         begin = None
         for i, char in enumerate(text):
@@ -85,8 +91,8 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
                     spans.append((begin, i))
                 begin = None
                 continue
-            attach = char in PUNCT or (char.isascii() and char.isalnum() and i > 0 and text[i - 1].isascii()
-                                        and text[i - 1].isalnum())
+            attach = char in PUNCT or char in "%‰°℃" or (char.isascii() and char.isalnum() and i > 0 and text[i - 1].isascii()
+                                        and text[i - 1].isalnum()) or _IN_NUMBER.match(text, i) is not None
             new = begin is None or (not attach and (starts is None or i in starts or text[i - 1] in PUNCT))
             if new and begin is not None:
                 spans.append((begin, i))
@@ -104,11 +110,12 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
             brk = 1
         elif not cjk and following.lower().strip("\"'(") in _LEADS:
             brk = 2
-        elif cjk and starts is None and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
+        elif ((cjk and starts is None) or (following and _CJK_CHAR.match(text[b - 1]) and _CJK_CHAR.match(following[0]))) \
+                and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
             brk = 4  # no word boundaries known: any two characters may be one word
         else:
             brk = 3
-        glue = " " if (a > 0 and text[a - 1].isspace()) or (not cjk and k) else ""
+        glue = " " if a > 0 and text[a - 1].isspace() else ""
         tokens.append(Token(word, a, times(a), glue if k else "", brk))
     return tokens
 

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 from ytmaker.media import cues as cutter
 from ytmaker.media.cues import MAX_LINES
 from ytmaker.media.fonts import font_or_default, font_path
-from ytmaker.text import is_cjk
+from ytmaker.text import has_cjk
 
 __all__ = ["MAX_LINES", "CaptionStyle", "Cue", "Mark", "SubtitleFiles", "SubtitleStyle", "build_cues", "subtitle_font",
            "to_srt", "to_vtt", "write_subtitles"]
@@ -153,7 +153,7 @@ def build_cues(segments: list[tuple[float, float, str]], style: SubtitleStyle, *
     for number, (start, narration_s, text) in enumerate(segments):
         if not text.strip() or narration_s <= 0:
             continue
-        measure = _measure(font_file or subtitle_font(cjk=is_cjk(text)), style.font_size)
+        measure = _measure(font_file or subtitle_font(cjk=has_cjk(text)), style.font_size)
         timed = words[number] if words else None
         clock = cutter.word_clock(timed, text, narration_s)
         end_s = narration_s + (hold_s[number] if hold_s else 0.0)

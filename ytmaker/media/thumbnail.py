@@ -36,7 +36,7 @@ from ytmaker.media.draw import text_width
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.fonts import load_font
 from ytmaker.media.jpeg import save_jpeg_under
-from ytmaker.text import STOPWORDS, is_cjk, wrap
+from ytmaker.text import STOPWORDS, has_cjk, is_cjk, wrap
 
 SIZE = (1280, 720)
 VERTICAL_SIZE = (1080, 1920)
@@ -149,14 +149,14 @@ def title_layout(title: str, size: tuple[int, int] = SIZE) -> TitleLayout:
     """
     width, height = size
     title = " ".join(title.split())
-    cjk = is_cjk(title)
+    cjk, face = is_cjk(title), has_cjk(title)  # the layout's, and the font's (any CJK character needs a CJK font)
     base = min(width, height) if width > height else width
     usable = width - 2 * round(width * 0.045)
     draw = ImageDraw.Draw(Image.new("L", (1, 1)))
-    floor = math.ceil((MIN_CJK_PX if cjk else MIN_CAP_PX) * width / SMALL_SIZE[0] * 100 / _cap_height(load_font(100, cjk=cjk), cjk))
+    floor = math.ceil((MIN_CJK_PX if cjk else MIN_CAP_PX) * width / SMALL_SIZE[0] * 100 / _cap_height(load_font(100, cjk=face), cjk))
     options = []
     for step in FONT_STEPS:
-        font = load_font(max(floor, round(base * step)), cjk=cjk)
+        font = load_font(max(floor, round(base * step)), cjk=face)
         measure = text_width(draw, font)
         for at_commas in (True, False) if cjk else (False,):
             lines = _wrap(title, usable, measure, at_commas)
@@ -164,11 +164,11 @@ def title_layout(title: str, size: tuple[int, int] = SIZE) -> TitleLayout:
                 # The fewest lines (three lines beside two look smaller), then the fewest breaks inside a clause,
                 # then the largest font.
                 options.append(((*_breaks(lines), -font.size), font, at_commas))
-    font, at_commas = min(options, key=lambda o: o[0])[1:] if options else (load_font(floor, cjk=cjk), False)
+    font, at_commas = min(options, key=lambda o: o[0])[1:] if options else (load_font(floor, cjk=face), False)
     measure = text_width(draw, font)
     lines = _wrap(title, usable, measure, at_commas)
     while lines and not all(_fits(line, measure, usable) for line in lines) and font.size * 0.92 >= floor:
-        font = load_font(round(font.size * 0.92), cjk=cjk)  # a word wider than a line: smaller before broken
+        font = load_font(round(font.size * 0.92), cjk=face)  # a word wider than a line: smaller before broken
         measure = text_width(draw, font)
         lines = _wrap(title, usable, measure, at_commas)
     lines = _balanced(lines, lambda w: _wrap(title, w, measure, at_commas), usable)

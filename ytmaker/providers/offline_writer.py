@@ -28,6 +28,9 @@ SEGMENT_UNITS = 40
 #: a title made from the text: at most this many characters (Latin, CJK)
 TITLE_CHARS = 60
 TITLE_CJK_CHARS = 16
+#: two sentences that meet so are joined without a space
+_CJK_END = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af。！？；：，、”’）》」』…]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af“‘（《「『]")
 
 
 @dataclass
@@ -53,8 +56,7 @@ class OfflineScriptWriter:
             raise InvalidInput("the text has no words to narrate; give ytmaker some prose")
         report(30, f"{sum(len(g.sentences) for g in groups)} sentences found")
         cjk = t.is_cjk(" ".join(s for g in groups for s in g.sentences))
-        joiner = "" if cjk else " "
-        narrations = [joiner.join(g.sentences) for g in groups]
+        narrations = [_joined(g.sentences) for g in groups]
         phrases = Keyphrases(narrations)
         spoken_title = title  # the author's title is said; one made from the text is only shown
         title = t.truncate(title or _short_title(groups[0].sentences[0], phrases, cjk), 100)
@@ -76,14 +78,14 @@ class OfflineScriptWriter:
         used = [title]
         for n, i in enumerate(kept):
             headline = groups[i].headline or (title if n == 0 and not spoken_title else phrases.headline(i, used))
-            headline = headline or t.truncate(narrations[i], MAX_CJK_CHARS + 2 if cjk else 40)
+            headline = headline or t.truncate(narrations[i], MAX_CJK_CHARS + 2 if t.is_cjk(narrations[i]) else 40)
             used.append(headline)
             focus = list(dict.fromkeys(p.text for p in phrases.segments[i]))[:4]
             segments.append(Segment(narration=narrations[i], headline=t.truncate(headline, 100),
                                     image_description=_describe(headline, focus, groups[i].sentences[0])))
         report(80, f"{len(segments)} segments written")
 
-        summary = t.truncate(joiner.join(groups[0].sentences[:2]), 400)
+        summary = t.truncate(_joined(groups[0].sentences[:2]), 400)
         notes = []
         if shortened:
             total = title_s + sum(seconds[i] for i in kept)
@@ -96,10 +98,20 @@ class OfflineScriptWriter:
         return ScriptDraft(title=title, description=description, tags=phrases.top(10), segments=segments)
 
 
+def _joined(sentences: list[str]) -> str:
+    """Sentences as one narration: no space between two Chinese ones, a space otherwise, whatever the project's
+    main language (an English paragraph in a Chinese text keeps its spaces)."""
+    out = ""
+    for sentence in sentences:
+        out += ("" if not out or (_CJK_END.match(out[-1]) and _CJK.match(sentence)) else " ") + sentence
+    return out
+
+
 def _group(part: t.Section) -> list[_Group]:
     """A section's sentences in segments of about SEGMENT_UNITS; a heading opens the first one and is its headline.
 
-    A paragraph starts a segment (so a segment keeps to one topic) unless the segment before it is short.
+    A paragraph starts a segment (so a segment keeps to one topic) unless the segment before it is short and in the
+    same language (so a segment has one main language, which its headline and voice follow).
     """
     paragraphs = [[piece for s in t.sentences(p) for piece in t.split_long(s, SEGMENT_UNITS) if t.units(piece) > 0]
                   for p in re.split(r"\n\s*\n", t.clean(part.body))]
@@ -110,7 +122,9 @@ def _group(part: t.Section) -> list[_Group]:
         for k, sentence in enumerate(paragraph):
             if groups:
                 units = t.units(" ".join(groups[-1].sentences + [sentence]))
-                joins = units <= SEGMENT_UNITS and (k > 0 or t.units(" ".join(groups[-1].sentences)) < SEGMENT_UNITS // 2)
+                # a short paragraph joins the next one, unless they are in different languages (a segment has one)
+                joins = units <= SEGMENT_UNITS and (k > 0 or (t.units(" ".join(groups[-1].sentences)) < SEGMENT_UNITS // 2
+                                                              and t.is_cjk(groups[-1].sentences[-1]) == t.is_cjk(sentence)))
                 if joins:
                     groups[-1].sentences.append(sentence)
                     continue

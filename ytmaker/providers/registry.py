@@ -138,6 +138,17 @@ class Providers:
 
     @cached_property
     def speech(self) -> SpeechProvider:
+        """The configured voice, wrapped so numbers are said as people say them and each language run gets its voice
+        (the instant provider, which says nothing, is not)."""
+        if self.settings.speech_provider == "instant":
+            from ytmaker.providers.instant import InstantSpeech
+
+            return InstantSpeech()
+        from ytmaker.providers.mixed_speech import MixedSpeech
+
+        return MixedSpeech(self._voice())
+
+    def _voice(self) -> SpeechProvider:
         if self.settings.speech_provider == "google":
             from ytmaker.providers.google_tts import GoogleSpeech
 
@@ -151,10 +162,6 @@ class Providers:
             s = self.settings
             return EdgeSpeech(rate=s.edge_rate, pitch=s.edge_pitch, timeout_s=s.edge_timeout_s, endpoint=s.edge_url or None,
                               retry=self._quick_retry())
-        if self.settings.speech_provider == "instant":
-            from ytmaker.providers.instant import InstantSpeech
-
-            return InstantSpeech()
         from ytmaker.providers.espeak import EspeakSpeech
 
         return EspeakSpeech()

@@ -11,7 +11,7 @@ from ytmaker import keyphrases
 from ytmaker.media.draw import draw_block, fit, text_width, wrap_lines
 from ytmaker.media.fonts import load_font
 from ytmaker.providers.base import ImageRequest
-from ytmaker.text import is_cjk, wrap
+from ytmaker.text import has_cjk, is_cjk, wrap
 
 SEPARATOR = " · "
 #: (top colour, bottom colour, accent) — dark enough for white text.
@@ -64,23 +64,24 @@ class SlideImages:
             cy = (seed >> (i * 5)) % height
             shade = tuple(min(255, c + 18) for c in top)
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=shade, width=max(2, r // 20))
-        cjk = is_cjk(request.caption + request.topic)
+        cjk = is_cjk(request.caption + request.topic)  # the layout's; the font's: any CJK character at all
+        face = has_cjk(request.caption + request.topic)
         if request.title_card:
-            _title_card(draw, request.topic, accent, width, height, cjk)
+            _title_card(draw, request.topic, accent, width, height, face)
             image.save(out, format="PNG", optimize=False, compress_level=1)
             return None
         # Wide margins: the Ken Burns crop (ytmaker.media.motion) hides up to about 8 % at each side, and
         # the burned-in subtitles take the lower quarter, so the text stays in the middle band.
         margin = width // 7
         base = min(width, height)
-        topic_font = load_font(base // 24, cjk=cjk)
+        topic_font = load_font(base // 24, cjk=face)
         y = height // 7 if width > height else height // 5
         y = draw_block(draw, wrap_lines(draw, request.topic.upper() if not cjk else request.topic, topic_font, width - 2 * margin, 2),
                        topic_font, center_x=width // 2, top=y, fill=accent, stroke_fill=(0, 0, 0))
         draw.line((width // 2 - base // 8, y + base // 60, width // 2 + base // 8, y + base // 60), fill=accent, width=max(3, base // 200))
         max_lines = 3 if height > width else 2
         for divisor in (10, 12, 14, 17):  # the largest size that keeps every phrase
-            headline_font = load_font(base // divisor, cjk=cjk)
+            headline_font = load_font(base // divisor, cjk=face)
             lines = _wrap_phrases(draw, request.caption, headline_font, width - 2 * margin)
             if len(lines) <= max_lines:
                 break
