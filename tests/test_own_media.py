@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.service_support import service_rt  # noqa: F401  (fixture)
 from ytmaker.cli import app
 from ytmaker.config import Settings
 from ytmaker.doctor import check_stages
@@ -57,3 +58,39 @@ def test_doctor_lists_the_new_providers_and_what_they_need():
     assert checks["script"].ok and "localhost:11434" in checks["script"].detail
     assert not checks["images"].ok and "YTMAKER_PEXELS_API_KEY" in checks["images"].detail
     assert checks["audio"].ok and "--voice" in checks["audio"].detail
+
+
+def _png(color: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 180), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_api_takes_your_own_images_with_the_text_and_the_segments_show_them(service_rt):  # noqa: F811
+    from fastapi.testclient import TestClient
+    from PIL import Image
+
+    from tests.helpers import SHORT_TEXT, wait_until
+    from ytmaker.service.app import create_app
+    from ytmaker.stages.files import existing_assets
+
+    api = "/api/v1/projects"
+    with TestClient(create_app(service_rt)) as client:
+        refused = client.post(api, data={"text": SHORT_TEXT}, files=[("media", ("run.exe", b"MZ", "application/octet-stream"))])
+        assert refused.status_code == 422 and "not an image" in refused.json()["detail"]
+        assert client.get(api).json()["items"] == []
+        made = client.post(api, data={"text": SHORT_TEXT}, files=[
+            ("media", ("../../01-red.png", _png((220, 20, 20)), "image/png"))])
+        assert made.status_code == 201, made.text
+        project_id = made.json()["id"]
+        wait_until(lambda: client.get(f"{api}/{project_id}").json()["status"] == "completed", 60, "the project")
+    media = service_rt.project_dir(project_id) / "media"
+    assert [p.name for p in media.iterdir() if p.is_file()] == ["01-red.png"]  # the name's path parts dropped
+    images = existing_assets(service_rt, project_id, "image")
+    with Image.open(service_rt.path(images[0].path)) as still:
+        red, green, _ = still.convert("RGB").getpixel((still.width // 2, still.height // 2))
+    assert red > 180 and green < 60  # the segment's picture is the person's own image, not a drawn slide

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers import wait_until
 from tests.service_support import service_rt  # noqa: F401  (fixture)
 from ytmaker.graph import STAGES
 from ytmaker.service.app import create_app
-from ytmaker.service.page_text import TEXT, choose_language
+from ytmaker.service.page_text import PROGRESS, TEXT, choose_language
 from ytmaker.service.tokens import create_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,3 +119,47 @@ def test_a_public_server_without_tokens_says_how_to_make_one(service_rt):  # noq
     with TestClient(create_app(service_rt, worker=False, public=True)) as public_client:
         html = public_client.get("/").text
     assert 'data-access="public-none"' in html and "ytmaker token create NAME" in html
+
+
+def _chinese(message: str, *, values: bool = True) -> str | None:
+    """``message`` as the Chinese page shows it: app.js's progressWords, with Python's spelling of named groups
+    (``values=False``: without what is quoted as it was written: a failure's reason, a URL, a model, a target)."""
+    for pattern, words in PROGRESS["zh"]:
+        found = re.match(pattern.replace("(?<", "(?P<"), message)
+        if found:
+            return re.sub(r"\{(\w+)\}", lambda m, g=found.groupdict(): _group(g, m[1], values), words)
+    return None
+
+
+def _group(groups: dict[str, str], name: str, values: bool) -> str:
+    if name == "stage":
+        return TEXT["zh"][f"stage_{groups['stage']}"]
+    return "" if name in ("why", "url", "model", "where") and not values else groups[name]
+
+
+def test_the_chinese_page_words_every_progress_message_a_project_writes(service_rt):  # noqa: F811
+    written: list[str] = []
+    update = service_rt.progress.update
+
+    def spy(project_id, **fields):
+        if fields.get("message"):
+            written.append(str(fields["message"]))
+        return update(project_id, **fields)
+
+    service_rt.progress.update = spy
+    with TestClient(create_app(service_rt)) as client:
+        made = client.post("/api/v1/projects", json={"text": "Bees dance to show the way. Scouts follow the dance."})
+        assert made.status_code == 201
+        wait_until(lambda: client.get(made.json()["links"]["self"]).json()["status"] == "completed", 60, "the project")
+    # the ones a plain run does not write: a retry, an outage
+    written += ["render: attempt 1 failed (FFmpeg exited with 1); retrying in 2.0 s", "images: a part failed (HTTP 503); "
+                "retrying in 0.5 s", "waiting for the database", "waiting for Redis",
+                "upload: waiting (today's YouTube upload budget is spent); going on at 2026-12-03 08:00 UTC"]
+    assert len(set(written)) >= 10, written
+    for message in set(written):
+        shown = _chinese(message, values=False)
+        assert shown is not None, f"no Chinese words for {message!r}"
+        latin = re.sub(r"Redis|D-ID|UTC|\d|[^\w]", "", shown)
+        assert not re.search(r"[A-Za-z]{3,}", latin), f"{message!r} is shown as {shown!r}"
+    assert _chinese("narration 2 of 5") == "配音 2/5" and _chinese("render started") == "渲染：开始"
+    assert _chinese(written[-5]) == "渲染：第 1 次尝试失败（FFmpeg exited with 1），2.0 秒后重试"

@@ -93,6 +93,14 @@ def test_another_speech_provider_or_a_named_voice_is_not_held_to_espeaks_languag
     assert create_project(rt, "Some text.", ProjectOptions(language="km")).language == "km"
 
 
+def test_an_edge_language_without_a_default_voice_is_refused_before_anything_is_stored(rt):
+    rt.settings.speech_provider = "edge"
+    with pytest.raises(InvalidInput, match="no default Edge voice for language 'tlh'; choose one with --voice"):
+        create_project(rt, "Some text.", ProjectOptions(language="tlh"))
+    assert stored(rt) == 0
+    assert create_project(rt, "Some text.", ProjectOptions(language="tlh", voice="en-GB-SoniaNeural")).language == "tlh"
+
+
 def test_a_text_no_font_can_draw_is_refused_naming_what_to_install(rt, monkeypatch, tmp_path):
     # Given no system font and no bundled font,
     empty = tmp_path / "bin"

@@ -136,3 +136,27 @@ def test_the_websocket_carries_the_same_messages(service_rt):  # noqa: F811
         with pytest.raises(WebSocketDisconnect) as refused:
             client.websocket_connect(f"{API}/{project_id}/ws", headers={"Origin": "https://evil.example"}).__enter__()
         assert refused.value.code == 1008 and "cross-origin" in refused.value.reason
+
+
+def test_the_stream_of_every_project_resumes_from_its_last_event_id(service_rt):  # noqa: F811
+    from sqlalchemy import update
+
+    from ytmaker.db.models import Project
+
+    with live_server(create_app(service_rt, worker=False)) as base, httpx.Client() as http:
+        early, late = _create(http, base), _create(http, base)
+        with stream(http, f"{base}/api/v1/events") as first:
+            seen = [next(read_events(first.iter_lines())) for _ in range(1)]
+        last_id = seen[-1].id
+        assert last_id is not None and int(last_id) > 1_700_000_000_000  # milliseconds since the epoch
+        # while the client is away, one project finishes: a fresh stream would no longer list it
+        with service_rt.db.session() as session:
+            session.execute(update(Project).where(Project.id == early).values(status="completed"))
+        service_rt.progress.update(early, status="completed", message="done")
+        with stream(http, f"{base}/api/v1/events") as fresh:
+            assert next(read_events(fresh.iter_lines())).data["project_id"] == late
+        with stream(http, f"{base}/api/v1/events", **{"Last-Event-ID": last_id}) as again:
+            events = read_events(again.iter_lines())
+            resumed = {e.data["project_id"]: e for e in (next(events), next(events))}
+        assert resumed[early].data["status"] == "completed" and resumed[late].data["status"] == "queued"
+        assert all(int(e.id) > int(last_id) for e in resumed.values())  # ids keep rising across connections

@@ -15,8 +15,9 @@ The first event is the current state; the stream ends after a completed, failed 
 one. Each snapshot is the whole state, so a client reconnecting with ``Last-Event-ID`` older than
 the current seq gets the current snapshot at once and has missed nothing; one that is up to date
 with a finished project gets 204 (EventSource stops reconnecting). ``GET /api/v1/events``: every
-project the caller may see, without ids (a reconnection starts again from the live projects'
-current state). ``WS /api/v1/projects/{id}/ws``: the same messages as JSON text frames,
+project the caller may see; its ids are the milliseconds (Unix time) each event was sent at, so a
+client reconnecting with ``Last-Event-ID`` gets the live projects' state and that of every project that finished
+since (nothing missed; a snapshot sent twice is harmless). ``WS /api/v1/projects/{id}/ws``: the same messages as JSON text frames,
 ``{"event": "progress", "id": "7", "data": {...}}``, ``{"event": "ping"}`` each heartbeat, then
 ``{"event": "end", ...}`` and a close.
 """
@@ -24,13 +25,15 @@ current state). ``WS /api/v1/projects/{id}/ws``: the same messages as JSON text 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
@@ -48,6 +51,8 @@ PING = b": ping\n\n"
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 #: live projects whose state a new /events stream starts with
 LIVE_LIMIT = 200
+#: a reconnection to the all-projects stream also gets what finished this long before its last event
+RECONNECT_MARGIN_S = 5.0
 
 
 class EventStream(StreamingResponse):
@@ -144,10 +149,14 @@ async def project_events(project_id: str, request: Request, who: Who,
     return EventStream(stream(), hub, listener)
 
 
-def _live_visible(rt: Runtime, who: Caller) -> list[tuple[str, str, str | None]]:
-    query = (select(Project.id, Project.status, Project.error)
-             .where(Project.status.not_in([str(s) for s in TERMINAL_PROJECT_STATUSES]))
-             .order_by(Project.created_at.desc()).limit(LIVE_LIMIT))
+def _live_visible(rt: Runtime, who: Caller, finished_since: int | None) -> list[tuple[str, str, str | None]]:
+    """The live projects the caller may see, and those that finished after ``finished_since`` (ms) if given."""
+    terminal = [str(s) for s in TERMINAL_PROJECT_STATUSES]
+    shown: ColumnElement[bool] = Project.status.not_in(terminal)
+    if finished_since is not None:  # a reconnection: what ended while it was away too (a margin for clocks apart)
+        since = datetime.fromtimestamp(finished_since / 1000 - RECONNECT_MARGIN_S, UTC)
+        shown = or_(shown, and_(Project.status.in_(terminal), Project.updated_at >= since))
+    query = select(Project.id, Project.status, Project.error).where(shown).order_by(Project.created_at.desc()).limit(LIVE_LIMIT)
     if not who.admin:
         query = query.where(Project.owner_token_id == who.token_id)
     with rt.db.single() as session:
@@ -160,18 +169,31 @@ def _owners(rt: Runtime, project_ids: list[str]) -> dict[str, int | None]:
         return {row.id: row.owner_token_id for row in rows}
 
 
+class _Clock:
+    """The all-projects stream's event ids: milliseconds since the epoch, rising by at least one per event."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def stamp(self, event: bytes) -> bytes:
+        self.last = max(self.last + 1, int(time.time() * 1000))
+        return f"id: {self.last}\n".encode() + event
+
+
 @router.get("/events", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
-async def all_events(request: Request, who: Who, rt: Rt) -> Response:
+async def all_events(request: Request, who: Who, rt: Rt,
+                     last_event_id: Annotated[str | None, Header(max_length=32)] = None) -> Response:
     """Server-Sent Events of every project the caller may see (the live ones' current state first)."""
     hub: Hub = request.app.state.hub
     listener = hub.add(Listener(None))
+    clock = _Clock()
 
     async def stream() -> AsyncIterator[bytes]:
         visible: dict[str, bool] = {}  # project id -> the caller may see it (each asked of the database once)
         try:
-            for project_id, status, error in await run_in_threadpool(_live_visible, rt, who):
+            for project_id, status, error in await run_in_threadpool(_live_visible, rt, who, _last_id(last_event_id)):
                 visible[project_id] = True
-                yield (await run_in_threadpool(current, rt, project_id, status, error)).sse(with_id=False)
+                yield clock.stamp((await run_in_threadpool(current, rt, project_id, status, error)).sse(with_id=False))
             while True:
                 snapshots = await listener.wait()
                 if not snapshots:
@@ -183,7 +205,7 @@ async def all_events(request: Request, who: Who, rt: Rt) -> Response:
                     visible.update({pid: pid in owners and who.may_see(owners[pid]) for pid in unknown})
                 for snapshot in snapshots:
                     if who.admin or visible.get(snapshot.project_id):
-                        yield snapshot.sse(with_id=False)
+                        yield clock.stamp(snapshot.sse(with_id=False))
                 if len(visible) > 10_000:  # a long-lived stream: forget, ask again
                     visible.clear()
         finally:
