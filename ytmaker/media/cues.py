@@ -81,8 +81,14 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
     """
     cjk = is_cjk(text)
     spans: list[tuple[int, int]] = []
-    if not cjk:  # words; a Chinese name or clause inside is cut between its characters, or it could not wrap
-        spans = [(m.start(), m.end()) for m in _LATIN_TOKEN.finditer(text)]
+    if not cjk:  # words; a Chinese name or clause inside is cut between its words (else characters), or it could not wrap
+        for m in _LATIN_TOKEN.finditer(text):
+            a, b = m.start(), m.end()
+            if (spans and starts is not None and spans[-1][1] == a and a not in starts and _CJK_CHAR.match(text[a])
+                    and _CJK_CHAR.match(text[a - 1])):
+                spans[-1] = (spans[-1][0], b)  # the same word, as the speech engine heard it
+            else:
+                spans.append((a, b))
     else:
         begin = None
         for i, char in enumerate(text):

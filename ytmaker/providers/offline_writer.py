@@ -73,7 +73,7 @@ class OfflineScriptWriter:
         segments = []
         if spoken_title:
             focus = phrases.top(4)
-            segments.append(Segment(narration=_as_sentence(spoken_title, cjk), headline=title,
+            segments.append(Segment(narration=_as_sentence(spoken_title, t.is_cjk(spoken_title)), headline=title,
                                     image_description=_describe(title, focus, title)))
         used = [title]
         for n, i in enumerate(kept):
