@@ -91,7 +91,7 @@ def test_an_english_paragraph_in_a_chinese_text_keeps_its_spaces_and_gets_an_eng
 
 
 def test_a_chinese_title_over_an_english_text_is_said_with_a_chinese_full_stop():
-    draft = write("# 深圳：从渔村到科技之城\n\nShenzhen is a city in southern China. It grew from a fishing village in forty years.")
+    draft, _ = write("# 深圳：从渔村到科技之城\n\nShenzhen is a city in southern China. It grew from a fishing village in forty years.")
     assert draft.segments[0].narration == "深圳：从渔村到科技之城。"
-    english = write("# Why bridges sway\n\n大桥为什么会摇晃？人们走路的步伐会和桥的摆动同步。")
+    english, _ = write("# Why bridges sway\n\n大桥为什么会摇晃？人们走路的步伐会和桥的摆动同步。")
     assert english.segments[0].narration == "Why bridges sway."
