@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers import wait_until
 from tests.service_support import service_rt  # noqa: F401  (fixture)
 from ytmaker.batch_file import check_rows
 from ytmaker.config import Settings
@@ -127,8 +128,7 @@ def test_make_url_narrates_the_article_alone_and_credits_its_source(tmp_path):
 
 
 def test_the_api_takes_a_url_or_a_document_and_refuses_private_addresses(service_rt):  # noqa: F811
-    with pages({"/a.html": ("text/html", ARTICLE.encode())}) as base, \
-            TestClient(create_app(service_rt, worker=False)) as client:
+    with pages({"/a.html": ("text/html", ARTICLE.encode())}) as base, TestClient(create_app(service_rt)) as client:
         api = "/api/v1/projects"
         refused = client.post(api, json={"url": f"{base}/a.html"})
         assert refused.status_code == 422 and "YTMAKER_FETCH_ALLOW_PRIVATE" in refused.json()["detail"]
@@ -145,6 +145,10 @@ def test_the_api_takes_a_url_or_a_document_and_refuses_private_addresses(service
             ("Title", "Harbour cranes"), ("Normal", "Cranes lift containers from ships at night."),
             ("Normal", "Each crane moves thirty boxes an hour.")), "application/octet-stream")})
         assert uploaded.status_code == 201, uploaded.text
+        for created in (made, uploaded):  # made to the end by the server's worker (instant providers)
+            wait_until(lambda c=created: client.get(c.json()["links"]["self"]).json()["status"] == "completed", 60, "a project")
+        script = client.get(made.json()["links"]["self"]).json()
+        assert script["title"] == "Why bridges sway", script
 
     from ytmaker.projects import load_project
 
