@@ -134,6 +134,8 @@ def test_the_api_takes_a_url_or_a_document_and_refuses_private_addresses(service
         assert refused.status_code == 422 and "YTMAKER_FETCH_ALLOW_PRIVATE" in refused.json()["detail"]
         both = client.post(api, json={"url": f"{base}/a.html", "text": "Bees dance."})
         assert both.status_code == 422 and "either text or url" in both.json()["detail"]
+        neither = client.post(api, json={"title": "no text"})
+        assert neither.status_code == 422 and "the text is empty" in neither.json()["detail"]
         assert client.get(api).json()["items"] == []
 
         service_rt.settings.fetch_allow_private = True

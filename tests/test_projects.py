@@ -11,6 +11,13 @@ from ytmaker.media import fonts
 from ytmaker.projects import ProjectOptions, create_project
 
 
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite only: what these tests check (validating a project's text and options) does not depend on the database;
+    the pipeline, recovery, batch, schedule and quota tests run on both (these PostgreSQL copies cost 36 s a run)."""
+    return f"sqlite:///{tmp_path / 'ytmaker.db'}"
+
+
 def stored(rt) -> int:
     with rt.db.session() as session:
         return session.scalar(select(func.count()).select_from(Project))

@@ -21,6 +21,14 @@ from ytmaker.projects import create_project
 from ytmaker.providers.did import DIDClient
 from ytmaker.stages import avatars
 
+
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite only: what these tests check (the D-ID protocol) does not depend on the database;
+    the pipeline, recovery, batch, schedule and quota tests run on both (these PostgreSQL copies cost 36 s a run)."""
+    return f"sqlite:///{tmp_path / 'ytmaker.db'}"
+
+
 TEXT = " ".join(f"Sentence number {i} talks about a different topic entirely, with words {i}." for i in range(12))
 
 

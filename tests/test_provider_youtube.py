@@ -32,6 +32,14 @@ from ytmaker.providers.youtube import VideoOptions, YouTubePublisher, check_publ
 from ytmaker.providers.youtube_auth import SCOPES, AccessToken, TokenStore, authorize, load_access_token
 from ytmaker.quota import reserve_upload
 
+
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite only: what these tests check (the upload protocol) does not depend on the database;
+    the pipeline, recovery, batch, schedule and quota tests run on both (these PostgreSQL copies cost 36 s a run)."""
+    return f"sqlite:///{tmp_path / 'ytmaker.db'}"
+
+
 VIDEO_SIZE = 5 * UNIT + 1000
 
 

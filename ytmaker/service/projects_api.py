@@ -132,8 +132,8 @@ async def _project_in(request: Request) -> tuple[schemas.ProjectIn, _Given]:
         body = schemas.ProjectIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise HTTPException(422, _reason(exc)) from None
-    if bool(body.text) == bool(body.url):
-        raise HTTPException(422, "give either text or url")
+    if body.text and body.url:  # neither: the empty text's own reason
+        raise HTTPException(422, "give either text or url, not both")
     return body, _Given(body.text, url=body.url)
 
 
