@@ -53,3 +53,21 @@ def test_stages_redis_lost_are_sent_again_a_delayed_retry_with_the_rest_of_its_d
     assert [m.args[0] for m in queued] == [first.id]
     assert [m.args[0] for m in delayed] == [second.id]
     assert 50_000 < delayed[0].options["eta"] - now_ms <= 60_000
+
+
+def test_a_call_in_flight_before_an_outage_does_not_end_it_in_the_log():
+    import time as clock
+
+    from structlog.testing import capture_logs
+
+    from ytmaker.outages import OutageLog
+
+    outage = OutageLog("redis_consumers")
+    with capture_logs() as logs:
+        before = clock.monotonic()  # one consumer's fetch is sent while Redis still answers
+        outage.failed(ConnectionError("Connection closed by server."))  # another consumer meets the outage
+        outage.succeeded(started=before)  # the first fetch's answer arrives: Redis is still gone
+        outage.failed(ConnectionError("Connection refused."))  # so the first consumer fails next
+        outage.succeeded(started=clock.monotonic())  # a fetch sent after the outage began: it is over
+    assert [entry["event"] for entry in logs] == ["redis_consumers_failing", "redis_consumers_recovered"]
+    assert logs[1]["failures"] == 2

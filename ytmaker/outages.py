@@ -167,10 +167,14 @@ class OutageLog:
             self._since = time.monotonic()
         log.warning(f"{self.what}_failing", error=f"{type(exc).__name__}: {exc}"[:300], **context)
 
-    def succeeded(self, **context: object) -> None:
+    def succeeded(self, *, started: float | None = None, **context: object) -> None:
+        """The dependency answered; ``started`` (time.monotonic) is when the call began: a call that began before the
+        outage was noted and came back after it (another thread's, in flight) does not end it."""
         if self._since is None:
             return
         with self._lock:
+            if self._since is None or (started is not None and started < self._since):
+                return
             since, failures, self._since, self.failures = self._since, self.failures, None, 0
         if since is not None:
             log.info(f"{self.what}_recovered", down_s=round(time.monotonic() - since, 2), failures=failures, **context)

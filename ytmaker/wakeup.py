@@ -157,9 +157,10 @@ class WakeupConsumer(_RedisConsumer):
                     return super().__next__()
                 room = self.outstanding_message_count < self.prefetch
                 if room:
+                    started = time.monotonic()
                     self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch - self.outstanding_message_count)
-                    if CONSUMER_OUTAGE.failures:  # Redis answers again
-                        CONSUMER_OUTAGE.succeeded(queue=self.queue_name)
+                    if CONSUMER_OUTAGE.failures:  # Redis answers again (a fetch sent before the outage began proves nothing)
+                        CONSUMER_OUTAGE.succeeded(started=started, queue=self.queue_name)
                     if self.message_cache:
                         continue
                 self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
