@@ -37,7 +37,8 @@ def run_suite(results: Path, projects: int | None) -> tuple[int, float]:
     started = time.monotonic()
     # A private base temp dir: pytest prunes all but the last three of the shared ones, even while another session runs.
     basetemp = tempfile.mkdtemp(prefix="chaos-tmp-")
-    code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={basetemp}",
+    # -n 0: one test process, so the recovery times are measured without the other tests beside them
+    code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", f"--basetemp={basetemp}",
                             "tests/chaos"], cwd=ROOT, env=env)
     return code, time.monotonic() - started
 

@@ -6,7 +6,9 @@ Redis and PostgreSQL tests skip when the server is absent, except under CI
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import uuid
 
 import dramatiq
@@ -24,7 +26,9 @@ from ytmaker.db.migrate import upgrade  # noqa: E402
 from ytmaker.runtime import build_runtime, set_runtime, use_process_broker  # noqa: E402
 from ytmaker.worker import build_worker_broker  # noqa: E402
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# pytest-xdist runs the tests in two processes: each flushes a Redis database of its own (gw0: 15, gw1: 14)
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
 
@@ -33,12 +37,33 @@ def pytest_addoption(parser):
     parser.addoption("--skip-slow", action="store_true", help="skip tests marked slow (chaos, load)")
 
 
+#: tests that start fleets of workers, servers or benchmarks and time them: with two test processes (pytest-xdist),
+#: each runs with the machine to itself. A fleet beside another test's renders missed its 60 s waits, so a heavy test
+#: holds a lock file exclusively while every other test holds it shared (``_machine_share``).
+HEAVY = ("tests/chaos/", "tests/test_bench_smoke.py", "tests/test_service_bench.py", "tests/test_outage_")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--skip-slow"):
-        skip = pytest.mark.skip(reason="--skip-slow")
-        for item in items:
-            if "slow" in item.keywords:
-                item.add_marker(skip)
+    skip = pytest.mark.skip(reason="--skip-slow") if config.getoption("--skip-slow") else None
+    for item in items:
+        if skip is not None and "slow" in item.keywords:
+            item.add_marker(skip)
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.xdist_group("heavy"))
+
+
+@pytest.fixture(autouse=True)
+def _machine_share(request):
+    """Under pytest-xdist: a heavy test waits for the other process's test to end and runs alone; others run side by side."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        yield
+        return
+    heavy = request.node.nodeid.startswith(HEAVY)
+    with open(os.path.join(tempfile.gettempdir(), f"ytmaker-tests-{run}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if heavy else fcntl.LOCK_SH)
+        yield  # the lock goes with the file's closing
 
 
 def _unavailable(what: str, exc: Exception):
