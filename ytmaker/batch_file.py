@@ -23,7 +23,7 @@ from ytmaker.errors import InvalidInput, YtmakerError
 from ytmaker.projects import ProjectOptions, prepare_project
 from ytmaker.runtime import Runtime
 from ytmaker.sources import Source
-from ytmaker.sources.reading import from_bytes, from_text, is_url, read_url
+from ytmaker.sources.reading import is_url, read_given
 
 #: the columns a row may have; one of ``text``, ``file`` (any kind ytmaker reads) or ``url`` is required
 FIELDS = ("text", "file", "url", "title", "language", "format", "voice", "max_duration", "publish", "publish_at", "captions")
@@ -56,11 +56,7 @@ class Row:
 
     def source(self, settings: Settings) -> Source:
         """The row's text as ytmaker narrates it: a document read, a page fetched (ytmaker.sources)."""
-        if self.url:
-            return read_url(self.url, settings)
-        if isinstance(self.text, bytes):
-            return from_bytes(self.text, name=self.name, settings=settings)
-        return from_text(self.text)
+        return read_given(self.text, settings, url=self.url, name=self.name)
 
 
 def read_rows(source: Path) -> tuple[list[Row], list[str]]:

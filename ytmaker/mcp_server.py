@@ -123,8 +123,7 @@ def build_server(rt: Runtime) -> MCPServer:
     from ytmaker.pipelines import start_generation
     from ytmaker.pipelines.control import cancel_project as cancel
     from ytmaker.projects import ProjectOptions, create_project, load_project
-    from ytmaker.sources.plain import decode_text
-    from ytmaker.sources.reading import from_text, read_url
+    from ytmaker.sources.reading import read_given
 
     server = MCPServer("ytmaker", instructions=INSTRUCTIONS)
 
@@ -143,7 +142,7 @@ def build_server(rt: Runtime) -> MCPServer:
         def create() -> Project:
             if bool(text) == bool(url):
                 raise InvalidInput("give either text or url")
-            source = read_url(url, rt.settings) if url else from_text(decode_text(text, rt.settings.max_text_bytes))
+            source = read_given(text, rt.settings, url=url)
             options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice,
                                      publish_target=publish, max_duration_s=max_duration_s, captions=captions,
                                      source_url=source.url)

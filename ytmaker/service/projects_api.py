@@ -36,8 +36,7 @@ from ytmaker.service import queries, schemas
 from ytmaker.service.auth import Rt, Who
 from ytmaker.service.tokens import Caller
 from ytmaker.sources import Source
-from ytmaker.sources.plain import decode_text
-from ytmaker.sources.reading import from_bytes, from_text, read_url
+from ytmaker.sources.reading import read_given
 from ytmaker.statuses import ProjectStatus
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -95,11 +94,7 @@ class _Given:
     media: tuple[tuple[str, bytes], ...] = ()  # a person's own images and clips for the segments (name, content)
 
     def source(self, settings: Settings) -> Source:  # blocking (a fetch, a PDF): called in the thread pool
-        if self.url:
-            return read_url(self.url, settings)
-        if isinstance(self.raw, bytes):
-            return from_bytes(self.raw, name=self.name, media_type=self.media_type, settings=settings)
-        return from_text(decode_text(self.raw, settings.max_text_bytes))
+        return read_given(self.raw, settings, url=self.url, name=self.name, media_type=self.media_type)
 
 
 async def _project_in(request: Request) -> tuple[schemas.ProjectIn, _Given]:

@@ -57,6 +57,17 @@ def read_url(url: str, settings: Settings) -> Source:
     return Source(source.text, source.kind, source.title, fetched.url)
 
 
+def read_given(given: bytes | str, settings: Settings, *, url: str | None = None, name: str | None = None,
+               media_type: str | None = None) -> Source:
+    """What a caller handed over (the API, a batch row, the MCP tool): a URL to fetch, a file's bytes (its name and
+    type say how to read them), or typed text, checked as UTF-8 within YTMAKER_MAX_TEXT_BYTES."""
+    if url:
+        return read_url(url, settings)
+    if isinstance(given, bytes):
+        return from_bytes(given, name=name, media_type=media_type, settings=settings)
+    return from_text(decode_text(given, settings.max_text_bytes))
+
+
 def from_bytes(raw: bytes, *, settings: Settings, name: str | None = None, media_type: str | None = None,
                charset: str | None = None, url: str | None = None) -> Source:
     """The source in ``raw``, read as its name's suffix, its media type or its first bytes say (``charset``: a
@@ -108,4 +119,4 @@ def _raw_limit(settings: Settings, name: str) -> int:
     return settings.fetch_max_bytes if Path(name).suffix.lower() in SUFFIXES else settings.max_text_bytes
 
 
-__all__ = ["from_bytes", "from_text", "is_url", "read_input", "read_url"]
+__all__ = ["from_bytes", "from_text", "is_url", "read_given", "read_input", "read_url"]
