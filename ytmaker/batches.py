@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.batch_file import Row, check, check_rows
-from ytmaker.db.models import Batch, BatchRow, Project, ProjectStatus, RowProject, StageRun
+from ytmaker.db.models import Batch, BatchRow, Project, ProjectStatus, RowProject, StageRun, new_id
 from ytmaker.errors import InvalidInput
 from ytmaker.pipelines.control import retry_project
 from ytmaker.pipelines.flow import start_generation
@@ -81,35 +81,37 @@ def plan_checked(rt: Runtime, key: str, rows: list[Row], projects: list[Project]
 
 def _record(rt: Runtime, key: str, rows: list[Row], projects: list[Project],
             owner_token_id: int | None) -> tuple[str, list[Planned]]:
+    # Ids are made here, so the session inserts each table's rows in one multi-row statement at commit
+    # (a flush per row cost 1.5 ms a row: bench/batch).
     planned: list[Planned] = []
+    batch = Batch(id=new_id(), source=key, owner_token_id=owner_token_id)
     with rt.db.session() as session:
-        batch = Batch(source=key, owner_token_id=owner_token_id)
-        session.add(batch)
-        session.flush()
-        known = dict(session.execute(select(RowProject.identity, Project.status)
-                                     .join(Project, Project.id == RowProject.project_id)
-                                     .where(RowProject.identity.in_([r.identity for r in rows]))).all())
-        ids = dict(session.execute(select(RowProject.identity, RowProject.project_id)
-                                   .where(RowProject.identity.in_(list(known)))).all()) if known else {}
+        known = {identity: (project_id, status) for identity, project_id, status in session.execute(
+            select(RowProject.identity, RowProject.project_id, Project.status)
+            .join(Project, Project.id == RowProject.project_id)
+            .where(RowProject.identity.in_([r.identity for r in rows])))}
         seen: dict[str, str] = {}  # two identical rows in one file are one video
+        made: list[Project] = []
+        links: list[RowProject] = []
+        records: list[BatchRow] = []
         for row, project in zip(rows, projects):
-            if row.identity in ids:
-                status = known[row.identity]
+            if row.identity in known:
+                project_id, status = known[row.identity]
                 action = "done" if status in FINISHED else "resumed" if status in RESUMABLE else "running"
-                project_id = ids[row.identity]
             elif row.identity in seen:
                 project_id, action = seen[row.identity], "running"
             else:
-                session.add(project)
-                session.flush()
-                session.add(RowProject(identity=row.identity, project_id=project.id))
-                project_id, action = project.id, "made"
+                project.id = project_id = project.id or new_id()
+                made.append(project)
+                links.append(RowProject(identity=row.identity, project_id=project_id))
+                action = "made"
                 seen[row.identity] = project_id
-            session.add(BatchRow(batch_id=batch.id, line=row.line, identity=row.identity, project_id=project_id,
-                                 action=action))
+            records.append(BatchRow(batch_id=batch.id, line=row.line, identity=row.identity, project_id=project_id, action=action))
             planned.append(Planned(row.line, row.label, project_id, action))
-        batch_id = batch.id
-    return batch_id, planned
+        session.add_all([batch, *made])
+        session.flush()  # the rows that the links and records point at first (no relationship() orders them)
+        session.add_all([*links, *records])
+    return batch.id, planned
 
 
 def start(rt: Runtime, planned: list[Planned]) -> None:
