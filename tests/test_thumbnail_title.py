@@ -73,7 +73,9 @@ def test_the_title_reads_at_168x94_high_enough_and_in_contrast(title, picture):
         top = round((layout.top + i * layout.line_height) * scale)
         band = ink.crop((0, top, SMALL_SIZE[0], round(top + layout.line_height * scale)))
         rows = [y for y in range(band.height) if band.crop((0, y, band.width, y + 1)).getbbox()]
-        assert rows and rows[-1] - rows[0] + 1 >= least + 1, f"line {i} is {len(rows)} px high"
+        # (the least itself: a line of Noto Sans CJK set at the floor, whose 国 is 12.1 px, leaves 12 rows of ink; a font
+        # whose characters overshoot 国's box, as WenQuanYi's do, leaves more)
+        assert rows and rows[-1] - rows[0] + 1 >= least, f"line {i} is {len(rows)} px high"
     # and the title's white has at least MIN_CONTRAST (WCAG) against the brightest of what is behind its letters.
     text_pixels = [shown.getpixel((x, y)) for y in range(ink.height) for x in range(ink.width) if ink.getpixel((x, y))]
     back_pixels = [behind.getpixel((x, y)) for y in range(ink.height) for x in range(ink.width) if ink.getpixel((x, y))]
