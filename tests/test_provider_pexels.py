@@ -15,7 +15,7 @@ from ytmaker.media.clips import TIMESCALE
 from ytmaker.media.ffmpeg import query_ffmpeg
 from ytmaker.media.probe import probe
 from ytmaker.providers.base import ImageRequest
-from ytmaker.providers.pexels import PexelsFootage, pick_file
+from ytmaker.providers.pexels import MAX_JOINED, PexelsFootage, pick_file, pick_videos
 from ytmaker.providers.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from ytmaker.providers.retrying import QuickRetry
 from ytmaker.providers.slides import SlideImages
@@ -62,6 +62,7 @@ def test_a_long_enough_clip_in_the_orientation_is_fetched_taken_in_cached_and_cr
     assert info.video_codec == "h264" and info.audio_codec is None  # muted: video only
     assert f"{TIMESCALE // 1000}k tbn" in query_ffmpeg(["-i", str(got.clip)], check=False).stderr
     assert got.credit == "Video by Ana Lima on Pexels: https://www.pexels.com/video/22/" and got.warning is None
+    assert got.more_clips == ()  # one clip is enough: nothing joined
     with Image.open(out) as poster:
         assert poster.format == "PNG" and poster.size == (320, 180)
         assert poster.getpixel((160, 90))[0] > 200  # the red clip's first frame
@@ -76,14 +77,53 @@ def test_a_clip_is_fetched_once_across_projects(fake, tmp_path):
     assert len(fake.downloads()) == 1 and len(fake.api_calls()) == 2 and again.clip.name == "22.mp4"
 
 
-def test_portrait_videos_are_searched_for_9_16_and_only_short_clips_give_the_longest(fake, tmp_path):
+def test_clips_each_shorter_than_the_segment_are_joined_each_fetched_taken_in_and_credited(fake, tmp_path):
+    fake.add_video("Honeybees", 11, duration=2.0, color="blue", author="Bo Chen")
+    fake.add_video("Honeybees", 12, duration=1.0, color="lime")  # with 11 still short of the narration (~5.2 s)
+    fake.add_video("Honeybees", 13, duration=3.5, color="red", author="Ana Lima")
+    out = tmp_path / "poster.png"
+    got = footage(fake, tmp_path).footage(request(), out)
+
+    # the first two results adding up to the segment, the most relevant first; 12 is never fetched
+    assert sorted(d.path for d in fake.downloads()) == ["/cdn/video-files/11/320x180.mp4", "/cdn/video-files/13/320x180.mp4"]
+    videos = tmp_path / "data" / "pexels" / "videos"
+    assert got.clip == videos / "11.mp4" and abs(got.duration_s - 2.0) < 0.2
+    [(second, second_s)] = got.more_clips
+    assert second == videos / "13.mp4" and abs(second_s - 3.5) < 0.2
+    assert probe(second).audio_codec is None and f"{TIMESCALE // 1000}k tbn" in query_ffmpeg(["-i", str(second)], check=False).stderr
+    assert got.credit.splitlines() == ["Video by Bo Chen on Pexels: https://www.pexels.com/video/11/",
+                                       "Video by Ana Lima on Pexels: https://www.pexels.com/video/13/"]
+    with Image.open(out) as poster:
+        assert poster.getpixel((160, 90))[2] > 200 and poster.getpixel((160, 90))[0] < 60  # the first clip's first frame
+
+    again = footage(fake, tmp_path).footage(request(index=3), tmp_path / "again.png")
+    assert again == got and len(fake.downloads()) == 2  # both cached
+
+
+def test_portrait_videos_are_searched_for_9_16_and_clips_short_even_together_are_all_taken(fake, tmp_path):
     fake.add_video("Honeybees", 5, duration=2.0, sizes=((180, 320),))
     fake.add_video("Honeybees", 6, duration=3.0, sizes=((180, 320),))
     got = footage(fake, tmp_path).footage(request(90, 160), tmp_path / "p.png")
 
     assert fake.api_calls()[0].query["orientation"] == "portrait"
-    assert got.clip.name == "6.mp4"  # the longest; the renderer loops it
+    assert got.clip.name == "5.mp4" and [c.name for c, _ in got.more_clips] == ["6.mp4"]  # 5 s of ~5.2: the renderer loops them
     assert pick_file({"video_files": [{"file_type": "video/mp4", "link": "x", "width": 640, "height": 360}]}, (1920, 1080))["link"] == "x"
+
+
+def test_the_videos_picked_are_one_long_enough_else_the_fewest_adding_up_else_the_longest_few():
+    def video(video_id: int, seconds: float, link: str = "x") -> dict:
+        return {"id": video_id, "duration": seconds, "video_files": [{"file_type": "video/mp4", "link": link}]}
+
+    found = [video(1, 2.0), video(2, 3.0), video(3, 1.0), video(4, 4.0), video(5, 2.5), video(9, 30.0, link="")]
+
+    def ids(need_s: float, videos: list[dict] = found) -> list[int]:
+        return [v["id"] for v in pick_videos(videos, need_s)]
+
+    assert ids(3.5) == [4]  # the first long enough alone
+    assert ids(6.0) == [1, 4]  # two: the earliest pair adding up
+    assert ids(9.0) == [1, 2, 4] and MAX_JOINED == 3  # three: the earliest triple
+    assert ids(11.0) == [2, 4, 5]  # short even together: the three longest, in the results' order (9 has no file)
+    assert ids(4.0, [video(1, 2.0), video(1, 2.0)]) == [1] and ids(1.0, []) == []  # a video is never joined to itself
 
 
 def test_no_video_falls_back_to_a_photo_then_to_the_slide_with_a_warning(fake, tmp_path):

@@ -52,12 +52,20 @@ def frame(video: Path, at_s: float) -> tuple[int, int, int]:
         return image.convert("RGB").getpixel((image.width // 2, image.height // 2))
 
 
+def nth_frame(video: Path, n: int) -> tuple[int, int, int]:
+    """The middle pixel of frame ``n`` exactly (seeking by time may land a frame off at a cut)."""
+    out = video.with_name(f"frame-n{n}.png")
+    _ffmpeg("-i", str(video), "-vf", f"select=eq(n\\,{n})", "-frames:v", "1", str(out))
+    with Image.open(out) as image:
+        return image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+
+
 def near(pixel, color, tolerance=60) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, color))
 
 
 def test_the_clips_list_loops_a_short_clip_cuts_a_long_one_and_holds_a_frame_for_stills(tmp_path):
-    listing = clips.clips_list([(None, None), (Path("clip0000.mp4"), 0.5), (Path("clip0001.mp4"), 9.0)], [30, 36, 45], 30)
+    listing = clips.clips_list([[], [(Path("clip0000.mp4"), 0.5)], [(Path("clip0001.mp4"), 9.0)]], [30, 36, 45], 30)
 
     assert listing == (
         "ffconcat version 1.0\n"
@@ -70,6 +78,21 @@ def test_the_clips_list_loops_a_short_clip_cuts_a_long_one_and_holds_a_frame_for
     assert clips.clip_windows([0, 30, 66], [30, 36, 45], [False, True, True]) == "between(n,30,65)+between(n,66,110)"
 
 
+def test_the_clips_list_plays_joined_clips_in_turn_and_loops_them_only_when_short_together():
+    first, second = Path("clip0000.mp4"), Path("clip0001.mp4")
+    listing = clips.clips_list([[(first, 1.0), (second, 2.0)], [], [(first, 0.4), (second, 0.5)]], [60, 15, 45], 30)
+
+    assert listing.splitlines()[1:] == [
+        "file 'clip0000.mp4'", "outpoint 1.000000", "duration 1.000000",  # 2 s: the first whole ...
+        "file 'clip0001.mp4'", "outpoint 1.000000", "duration 1.000000",  # ... then the second, cut at the end
+        "file 'clip0000.mp4'", "outpoint 0.033333", "duration 0.500000",  # a still
+        "file 'clip0000.mp4'", "outpoint 0.400000", "duration 0.400000",  # 1.5 s from 0.9 s of clips: both ...
+        "file 'clip0001.mp4'", "outpoint 0.500000", "duration 0.500000",
+        "file 'clip0000.mp4'", "outpoint 0.400000", "duration 0.400000",  # ... then both again, in the same order,
+        "file 'clip0001.mp4'", "outpoint 0.200000", "duration 0.200000",  # cut
+        "file 'clip0000.mp4'", "outpoint 0.033333", "duration 1.000000"]
+
+
 def test_the_graph_overlays_the_clips_before_the_crossfade_and_maps_no_clip_sound(tmp_path):
     segments = [media.RenderSegment(tmp_path / "0.png", tmp_path / "0.wav", 1.0),
                 media.RenderSegment(tmp_path / "1.png", tmp_path / "1.wav", 1.2, clip=tmp_path / "c.mp4", clip_s=3.0)]
@@ -77,8 +100,8 @@ def test_the_graph_overlays_the_clips_before_the_crossfade_and_maps_no_clip_soun
     graph = media.build_filtergraph(spec)
     listing = str(media.list_path(spec, "clips"))
     # scaled as the stills are for the pan, the middle cut out: where the poster's held pan shows it
-    assert (f"movie=filename={listing}:format_name=concat,scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,"
-            "crop=960:540,setsar=1,format=yuv420p[clips]") in graph
+    assert (f"movie=filename={listing}:format_name=concat,setpts=PTS-0.5/(30*TB),"  # half a frame early: no ties
+            "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=960:540,setsar=1,format=yuv420p[clips]") in graph
     pan = graph.split("[stills]")[0]
     assert "if(lt(n,30),(0.1+0.8*clip((n-0)/29,0,1)),0.5)" in pan  # the clip segment's poster holds still, centred
     assert "[stills][clips]overlay=format=yuv420:eof_action=pass:enable='between(n,30,65)'[clipped]" in graph
@@ -112,6 +135,37 @@ def test_a_render_plays_clips_looped_and_cut_scaled_to_the_frame_and_muted(tmp_p
     volume = query_ffmpeg(["-i", str(spec.output), "-af", "volumedetect", "-vn", "-f", "null", "-"]).stderr
     assert "max_volume: -91" in volume or "max_volume: -inf" in volume  # the clips' 1 kHz tone is not in the mix
     assert not media.helper_dir(spec).exists()
+
+
+def test_a_render_plays_joined_clips_one_after_another_and_loops_them_only_when_short_together(tmp_path):
+    orange = make_clip(tmp_path / "orange.mp4", ["orange"], 0.7, "640x360", 25)
+    cyan = make_clip(tmp_path / "cyan.mp4", ["cyan"], 2.0, "180x320", 60)  # another size, rate and orientation
+    red = make_clip(tmp_path / "red.mp4", ["red"], 0.4, "640x360", 30, tone=False)
+    blue = make_clip(tmp_path / "blue.mp4", ["blue"], 0.4, "320x180", 24, tone=False)
+    segments = [  # each poster is its first clip's first frame, as a footage provider draws it
+        media.RenderSegment(still(tmp_path / "0.png", (255, 165, 0)), quiet(tmp_path / "0.wav", 1.5), 1.9,
+                            clip=orange, clip_s=0.7, more_clips=((cyan, 2.0),)),
+        media.RenderSegment(still(tmp_path / "1.png", (255, 0, 0)), quiet(tmp_path / "1.wav", 1.2), 1.6,
+                            clip=red, clip_s=0.4, more_clips=((blue, 0.4),)),
+    ]
+    spec = media.RenderSpec(segments, tmp_path / "out.mp4", frame_size=SMALL, quality="tiny")
+    media.render(spec)
+
+    start = spec.timeline.starts_s
+    assert abs(probe(spec.output).duration_s - spec.duration_s) < 0.1
+    # the first segment (0-1.9 s, its crossfade from 1.5 s): 0.7 s of orange, then the portrait clip, cut at the end
+    assert [near(frame(spec.output, t), (255, 165, 0)) for t in (0.1, 0.6, 0.8)] == [True, True, False]
+    assert all(near(frame(spec.output, t), (0, 255, 255)) for t in (0.8, 1.4))
+    # the second: 0.8 s of clips in 1.6 s: red, blue, red, blue
+    colours = [frame(spec.output, start[1] + t) for t in (0.2, 0.6, 1.0, 1.4)]
+    assert [near(c, (255, 0, 0)) for c in colours] == [True, False, True, False]
+    assert [near(c, (0, 0, 255)) for c in colours] == [False, True, False, True]
+    # the cuts on their frames: orange to cyan at 0.7 s (frame 21), and the second segment's first frame its own clip,
+    # not the 60 fps clip before it again (the overlay took that one when the two frames had the same time)
+    assert near(nth_frame(spec.output, 20), (255, 165, 0)) and near(nth_frame(spec.output, 21), (0, 255, 255))
+    assert near(nth_frame(spec.output, spec.timeline.frame_starts[1]), (255, 0, 0))
+    volume = query_ffmpeg(["-i", str(spec.output), "-af", "volumedetect", "-vn", "-f", "null", "-"]).stderr
+    assert "max_volume: -91" in volume or "max_volume: -inf" in volume  # the orange and cyan clips' tone is not in the mix
 
 
 @pytest.mark.parametrize("fmt", ["9:16"])

@@ -3,9 +3,10 @@
 The segments' clips reach the render as one stream: an ``ffconcat`` list read
 by a ``movie`` source inside the graph (ytmaker.media.filters.concat_source),
 so only one decoder is open however many clips there are, and the graph pulls
-one frame at a time. Each clip segment's entries play its clip from the start,
-looped (the entry repeated) when it is shorter than the segment and cut at the
-segment's end when longer; a still segment's entry holds a frame of the first
+one frame at a time. Each clip segment's entries play its clips in turn, each
+from its start (joined stock clips: a hard cut from one to the next), the
+sequence looped (its entries repeated) when it is shorter than the segment and
+cut at the segment's end when longer; a still segment's entry holds a frame of the first
 clip for the segment's length (the overlay is off there, so what it shows does
 not matter: it only keeps the stream's timestamps on the video's timeline).
 The clips' own sound is never mapped: the stream is video only (muted under the
@@ -33,6 +34,7 @@ when not), in MP4 with the ``TIMESCALE`` every clip shares.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Sequence
@@ -78,22 +80,26 @@ def link_clips(clips: list[Path], directory: Path) -> dict[Path, Path]:
     return names
 
 
-def clips_list(entries: Sequence[tuple[Path | None, float | None]], frames: list[int], fps: int) -> str:
-    """The clips stream's ``ffconcat`` list: per segment ``(clip, clip length s)`` or ``(None, None)`` for a still.
+Part = tuple[Path, float | None]  # a clip and its length in seconds (None: unknown, taken as the segment's)
+
+
+def clips_list(entries: Sequence[Sequence[Part]], frames: list[int], fps: int) -> str:
+    """The clips stream's ``ffconcat`` list: per segment the clips it plays in turn, none for a still.
 
     Clip names are bare names beside the list; a segment lasts exactly its ``frames``.
     """
-    filler = next(clip for clip, _ in entries if clip is not None)
+    filler = next(parts[0][0] for parts in entries if parts)
     lines = ["ffconcat version 1.0"]
-    for (clip, length), count in zip(entries, frames):
+    for parts, count in zip(entries, frames):
         need = count / fps
-        if clip is None:
+        if not parts:
             lines += [f"file {quote(filler)}", f"outpoint {1 / fps:.6f}", f"duration {need:.6f}"]
             continue
-        piece = max(length or need, 1 / fps)
         done = 0.0
-        while need - done > _EPSILON_S:
-            take = min(piece, need - done)
+        for clip, length in itertools.cycle(parts):  # each take is at least a frame or what is left: this ends
+            if need - done <= _EPSILON_S:
+                break
+            take = min(max(length or need, 1 / fps), need - done)
             lines += [f"file {quote(clip)}", f"outpoint {take:.6f}", f"duration {take:.6f}"]
             done += take
     lines += [f"file {quote(filler)}", f"outpoint {1 / fps:.6f}", "duration 1.000000"]  # the last entry has no duration
@@ -110,13 +116,18 @@ def clip_windows(starts: list[int], frames: list[int], is_clip: list[bool]) -> s
     return "+".join(f"between(n,{s},{e - 1})" for s, e in spans)
 
 
-def overlay_chains(base: str, out: str, listing: Path, size: tuple[int, int], cover: tuple[int, int], enable: str) -> list[str]:
+def overlay_chains(base: str, out: str, listing: Path, size: tuple[int, int], cover: tuple[int, int], enable: str,
+                   fps: int) -> list[str]:
     """Chains putting the clips stream read from ``listing`` over ``[base]`` on the ``enable`` frames, as ``[out]``.
 
     The clips are scaled to ``cover`` (the stills' size: larger than the frame when they pan) and their
     middle cut to ``size``, as the poster's held pan shows it, so the cut from poster to clip does not jump.
+    They run half an output frame (of ``fps``) early: a clip's first frame then comes strictly before its
+    segment's first frame. At the same time, the overlay did not wait for it after a 60 fps (or some
+    24 fps) clip and showed that clip's last frame again, a flash of the last segment's footage.
     """
     width, height = size
-    return [f"{concat_source(listing)},scale={cover[0]}:{cover[1]}:force_original_aspect_ratio=increase:flags=bicubic,"
+    return [f"{concat_source(listing)},setpts=PTS-0.5/({fps}*TB),"
+            f"scale={cover[0]}:{cover[1]}:force_original_aspect_ratio=increase:flags=bicubic,"
             f"crop={width}:{height},setsar=1,format=yuv420p[clips]",
             f"[{base}][clips]overlay=format=yuv420:eof_action=pass:enable='{enable}'[{out}]"]

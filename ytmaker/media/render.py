@@ -87,6 +87,13 @@ class RenderSegment:
     avatar: Path | None = None  # a talking-head clip for this segment, shown picture-in-picture
     clip: Path | None = None  # a video clip shown instead of the still (H.264; ``image`` is its poster), muted
     clip_s: float | None = None  # the clip's length: looped when shorter than the segment, cut when longer
+    #: clips played after ``clip``, each with its length (joined stock footage); the whole sequence loops or is cut
+    more_clips: tuple[tuple[Path, float | None], ...] = ()
+
+    @property
+    def clip_parts(self) -> list[tuple[Path, float | None]]:
+        """The clips the segment plays in turn; none for a still."""
+        return [(self.clip, self.clip_s), *self.more_clips] if self.clip else []
 
 
 @dataclass(frozen=True)
@@ -218,7 +225,7 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     if spec.with_clips:  # over the stills, before the crossfade: a clip fades out like a still (ytmaker.media.clips)
         enable = clips.clip_windows(starts, plan.frames, [s.clip is not None for s in spec.segments])
         chains += [video + "[stills]", *clips.overlay_chains("stills", "clipped", list_path(spec, "clips"), spec.size,
-                                                             still_size(spec), enable)]
+                                                             still_size(spec), enable, FPS)]
         video = "[clipped]null"
     if overlap:
         chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), starts, overlap, FPS,
@@ -296,8 +303,8 @@ def write_list(spec: RenderSpec) -> list[Path]:
                                                                    crossfade_frames(plan))), encoding="utf-8")
         written.append(incoming)
     if spec.with_clips:
-        links = clips.link_clips([s.clip for s in spec.segments if s.clip], directory)
-        entries = [(Path(links[s.clip].name), s.clip_s) if s.clip else (None, None) for s in spec.segments]
+        links = clips.link_clips([clip for s in spec.segments for clip, _ in s.clip_parts], directory)
+        entries = [[(Path(links[clip].name), length) for clip, length in s.clip_parts] for s in spec.segments]
         written += [*links.values(), list_path(spec, "clips")]
         list_path(spec, "clips").write_text(clips.clips_list(entries, plan.frames, FPS), encoding="utf-8")
     if spec.with_avatars:

@@ -86,12 +86,14 @@ class ImageProvider(Protocol):
 
 @dataclass(frozen=True)
 class Footage:
-    """What a footage provider gives for a segment beside its poster still: a clip, and whom to credit."""
+    """What a footage provider gives for a segment beside its poster still: a clip (or a few in turn), and whom to credit."""
 
     clip: Path | None  # H.264 at the shared time base (ytmaker.media.clips.normalize_args); None: the still only
     duration_s: float | None = None
-    credit: str = ""  # a line for the video's description ("Video by Jane Doe on Pexels: https://...")
+    credit: str = ""  # lines for the video's description, one per author ("Video by Jane Doe on Pexels: https://...")
     warning: str | None = None
+    #: clips played after ``clip`` within the segment, each with its length: stock clips joined when none alone is long enough
+    more_clips: tuple[tuple[Path, float], ...] = ()
 
 
 class FootageProvider(Protocol):

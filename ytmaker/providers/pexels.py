@@ -1,16 +1,18 @@
 """Pexels stock footage: a video clip per segment (a photo when no video fits), cached across projects.
 
 For each segment the client searches ``GET /videos/search`` by the segment's
-keyphrases (ytmaker.keyphrases) in the video's orientation, takes the first
-clip at least as long as the segment's estimated narration (else the longest,
-which the renderer loops), and the smallest of its MP4 files that covers the
-frame. The file is downloaded once, with a size cap, taken in by FFmpeg
-(video only, the shared time base: ytmaker.media.clips) and kept in
-``<data_dir>/pexels/videos/<id>.mp4`` for every later project; its first frame,
-cut to the frame, is the segment's poster still. With no video, ``GET
-/v1/search`` gives a photo; with nothing at all, the offline slide is drawn and
-a warning recorded. Every clip and photo is credited in the description, as
-Pexels asks.
+keyphrases (ytmaker.keyphrases) in the video's orientation and takes the first
+clip at least as long as the segment's estimated narration. When none is, it
+joins the fewest results, up to ``MAX_JOINED``, whose lengths add up to it,
+played in turn (else the ``MAX_JOINED`` longest, which the renderer loops as
+one sequence): distinct footage rather than the same seconds twice. Of each
+video it takes the smallest MP4 file that covers the frame. Each file is
+downloaded once, with a size cap, taken in by FFmpeg (video only, the shared
+time base: ytmaker.media.clips) and kept in ``<data_dir>/pexels/videos/<id>.mp4``
+for every later project; the first clip's first frame, cut to the frame, is the
+segment's poster still. With no video, ``GET /v1/search`` gives a photo; with
+nothing at all, the offline slide is drawn and a warning recorded. Every clip
+and photo is credited in the description, as Pexels asks.
 
 Rate limit (200 requests an hour by default) across workers: the shared
 limiter (ytmaker.providers.ratelimit) takes a slot before each API request, and
@@ -23,6 +25,7 @@ connections transient, the rest input).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -52,6 +55,10 @@ LOCKOUT_S = 60.0
 COVER = 0.66
 #: Search results looked at per query.
 PER_PAGE = 15
+#: The most clips joined for one segment. Pexels' clips mostly run 10-30 s and a segment 5-20 s, so two nearly always
+#: cover it; a third covers a long segment of short clips. Each is one more download (within the cap) and one more
+#: cut: more cuts every couple of seconds look hurried, and what is still short is looped.
+MAX_JOINED = 3
 
 
 def _read(response: httpx.Response) -> ErrorBody:
@@ -67,13 +74,23 @@ def orientation(width: int, height: int) -> str:
     return "landscape" if width > height else "portrait" if height > width else "square"
 
 
-def pick_video(videos: list[dict], need_s: float) -> dict | None:
-    """The first video at least ``need_s`` long, else the longest; only videos with an MP4 file."""
-    usable = [v for v in videos if any(f.get("file_type") == "video/mp4" and f.get("link") for f in v.get("video_files") or [])]
-    long_enough = [v for v in usable if float(v.get("duration") or 0) >= need_s]
-    if long_enough:
-        return long_enough[0]
-    return max(usable, key=lambda v: float(v.get("duration") or 0), default=None)
+def pick_videos(videos: list[dict], need_s: float) -> list[dict]:
+    """The videos to play in turn: the first at least ``need_s`` long; else the fewest (up to ``MAX_JOINED``) adding up
+    to it, the earliest results first (the most relevant); else the ``MAX_JOINED`` longest, in the results' order.
+
+    Only videos with an MP4 file, each once.
+    """
+    usable = list({v.get("id"): v for v in videos
+                   if any(f.get("file_type") == "video/mp4" and f.get("link") for f in v.get("video_files") or [])}.values())
+
+    def length(video: dict) -> float:
+        return float(video.get("duration") or 0)
+
+    for count in range(1, MAX_JOINED + 1):  # at most C(15, 3) = 455 groups
+        for group in itertools.combinations(usable, count):
+            if sum(map(length, group)) >= need_s:
+                return list(group)
+    return sorted(sorted(usable, key=length, reverse=True)[:MAX_JOINED], key=usable.index)
 
 
 def pick_file(video: dict, size: tuple[int, int]) -> dict:
@@ -112,16 +129,20 @@ class PexelsFootage:
         skipped = ""
         for query in queries:
             found = self._search("/videos/search", query, shape).get("videos") or []
-            video = pick_video(found, need_s)
-            if video is not None:
+            taken: list[tuple[Path, float, str]] = []
+            for video in pick_videos(found, need_s):
                 try:
                     clip, duration = self._clip(video, (request.width, request.height))
-                except InvalidInput as exc:  # over the download cap, a file the CDN refused: the next query, then a photo
+                except InvalidInput as exc:  # over the cap, refused by the CDN: the others (looped), else the next query
                     skipped = str(exc)
                     continue
-                poster(clip, out, (request.width, request.height))
                 user = video.get("user") or {}
-                return Footage(clip, duration, f"Video by {user.get('name') or 'a Pexels contributor'} on Pexels: {video.get('url', '')}")
+                taken.append((clip, duration, f"Video by {user.get('name') or 'a Pexels contributor'} on Pexels: "
+                                              f"{video.get('url', '')}"))
+            if taken:
+                poster(taken[0][0], out, (request.width, request.height))
+                return Footage(taken[0][0], taken[0][1], "\n".join(credit for _, _, credit in taken),
+                               more_clips=tuple((clip, duration) for clip, duration, _ in taken[1:]))
         for query in queries[:1]:
             photos = self._search("/v1/search", query, shape).get("photos") or []
             if photos:

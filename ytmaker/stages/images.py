@@ -82,7 +82,7 @@ def make_image(rt: Runtime, project: Project, script: Script, index: int) -> Non
     try:
         if hasattr(provider, "footage"):  # a clip beside the poster (ytmaker.stages.footage)
             got = provider.footage(request, tmp)
-            footage.write_sidecar(final, got, stored_clip=footage.stored(rt, got.clip))
+            footage.write_sidecar(rt, final, got)
             warning = got.warning
         else:
             warning = provider.generate(request, tmp)

@@ -75,7 +75,7 @@ def _render(ctx: StageContext) -> StageStatus:
     spec = media.RenderSpec(
         segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i],
                                       avatar=rt.path(clips[i].path) if len(clips) == count else None,
-                                      clip=footage[i].clip, clip_s=footage[i].duration_s)
+                                      clip=footage[i].clip, clip_s=footage[i].duration_s, more_clips=footage[i].more_clips)
                   for i in range(count)],
         avatar_layout=AvatarLayout(rt.settings.avatar_corner, rt.settings.avatar_circle),
         output=tmp,
