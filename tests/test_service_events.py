@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import socket
+import threading
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from tests.helpers import SHORT_TEXT, wait_until
 from tests.service_support import live_server, read_events, service_rt, stream  # noqa: F401  (fixture)
 from ytmaker.service.app import create_app
+from ytmaker.service.hub import Channel, Push, Snapshot
 from ytmaker.service.tokens import create_token
 
 API = "/api/v1/projects"
@@ -28,6 +34,7 @@ def _follow_a_project_then_reconnect(rt, base):
         url = f"{base}{API}/{project_id}/events"
         with stream(http, url) as response:
             assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+            assert response.headers["x-content-type-options"] == "nosniff"  # the middleware saw the start, if not the body
             events = read_events(response.iter_lines())
             first = next(events)  # the current state, read after the subscription: nothing can fall in between
             assert first.name == "progress" and first.data["status"] == "queued" and first.data["project_id"] == project_id
@@ -99,6 +106,86 @@ def test_heartbeats_flow_on_an_idle_stream_and_a_disconnect_costs_nothing(servic
         assert responses[0].status_code == 200
         service_rt.progress.update(project_id, stage="script", stage_progress=10)  # nobody left to tell: no error
         assert http.get(f"{base}/healthz").status_code == 200
+
+
+def test_a_slow_reader_holds_up_no_one_and_skips_to_the_newest_state(service_rt):  # noqa: F811
+    """The hub writes to every stream as it publishes: a client that stops reading fills its socket, so its send
+    waits (in a task of its own) while the other stream of the project gets every update at once; read again,
+    it resumes with the newest state rather than each one it missed, and ends after the terminal one."""
+    app = create_app(service_rt, worker=False)
+    with live_server(app) as base, httpx.Client() as http:
+        project_id = _create(http, base)
+        host, port = base.removeprefix("http://").split(":")
+        slow, gone = socket.socket(), socket.socket()  # gone: hangs up while its send waits
+        for client in (slow, gone):
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)  # before connecting: a small window, not autotuned
+            client.connect((host, int(port)))
+            client.sendall(f"GET {API}/{project_id}/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        wait_until(lambda: app.state.hub.listeners == 2, 10, "the slow streams to subscribe")
+        seen: list = []
+
+        def read_fast(response) -> None:
+            for event in read_events(response.iter_lines()):
+                seen.append(event)
+
+        with stream(http, f"{base}{API}/{project_id}/events") as response:
+            reader = threading.Thread(target=read_fast, args=(response,), daemon=True)
+            reader.start()
+            wait_until(lambda: len(seen) == 1, 10, "the fast stream's first event")
+            big = "x" * 1_000_000  # 40 MB in all: more than the kernel and the transport buffer for the slow one
+            for i in range(40):
+                service_rt.progress.update(project_id, stage="script", stage_progress=i, message=f"{big} {i}")
+                wait_until(lambda n=i + 2: len(seen) == n, 10, f"update {i} on the fast stream")
+            gone.close()
+            wait_until(lambda: app.state.hub.listeners == 2, 10, "the stream that hung up to let go")
+            service_rt.progress.update(project_id, status="completed", stage="upload", stage_progress=100, message="done")
+            reader.join(10)
+        assert [int(e.id) for e in seen[1:-1]] == list(range(int(seen[0].id) + 1, int(seen[0].id) + 42))
+        assert seen[-1].name == "end" and seen[-2].data["status"] == "completed"
+
+        raw = b""
+        slow.settimeout(10)
+        while not raw.endswith(b"\r\n0\r\n\r\n"):  # the chunked body's end
+            chunk = slow.recv(1 << 20)
+            assert chunk, raw[-200:]
+            raw += chunk
+        slow.close()
+        wait_until(lambda: app.state.hub.listeners == 0, 10, "every stream to let go")
+    events = re.findall(rb"id: (\d+)\nevent: (\w+)", raw)
+    ids = [int(i) for i, name in events if name == b"progress"]
+    assert ids == sorted(set(ids)) and ids[-1] == int(seen[-2].id)  # in order, up to the last state
+    assert len(ids) < 20  # not the 42 states published: the ones it could not take were skipped
+    assert events[-1] == (seen[-1].id.encode(), b"end")
+
+
+def test_a_push_finishes_a_send_that_had_to_wait_then_sends_the_newest_state_only():
+    async def scenario() -> list[bytes]:
+        gate = asyncio.get_running_loop().create_future()  # the client's pace
+        at_gate = asyncio.Event()
+        sent: list[bytes] = []
+
+        async def send(message: dict) -> None:
+            if not sent and not gate.done():
+                await asyncio.sleep(0)  # a bare yield first, then a future
+                at_gate.set()
+                await gate
+            sent.append(message["body"])
+
+        channel = Channel()
+        push = Push(channel, send, seq=0)
+        channel.join(push)
+        states = [Snapshot.of("p", {"seq": str(seq), "status": "rendering"}) for seq in (1, 2, 3)]
+        for snapshot in [*states, Snapshot.of("p", {"seq": "4", "status": "completed"})]:
+            channel.publish(snapshot)  # the first one's send waits: the rest come meanwhile
+        await asyncio.wait_for(at_gate.wait(), 5)
+        assert sent == [] and not push.done.done()
+        gate.set_result(None)
+        await asyncio.wait_for(push.done, 5)
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert [body.split(b"\n", 1)[0] for body in sent] == [b"id: 1", b"id: 4"]  # 2 and 3 skipped: each is the whole state
+    assert b"event: end" in sent[-1]
 
 
 def test_the_stream_of_every_project_shows_a_token_its_own(service_rt):  # noqa: F811

@@ -20,7 +20,8 @@ def _written_at(data: str) -> float | None:
     return float(message[6:]) if message.startswith("bench ") else None
 
 
-async def _follow(session: aiohttp.ClientSession, url: str, out: dict, connected: asyncio.Event, total: int) -> None:
+async def _follow(session: aiohttp.ClientSession, url: str, out: dict, connected: asyncio.Event, total: int,
+                  delivered=None) -> None:
     try:
         async with session.get(url, headers={"Accept": "text/event-stream"}) as response:
             if response.status != 200:
@@ -35,6 +36,9 @@ async def _follow(session: aiohttp.ClientSession, url: str, out: dict, connected
                     first = False
                 elif raw.startswith(b"data:"):
                     now = time.time()
+                    if delivered is not None:
+                        with delivered.get_lock():
+                            delivered.value += 1
                     written = _written_at(raw[5:].decode())
                     if written is not None:
                         out["latencies"].append(now - written)
@@ -42,8 +46,9 @@ async def _follow(session: aiohttp.ClientSession, url: str, out: dict, connected
         out["errors"] += 1
 
 
-def sse_clients(base: str, project_ids: list[str], ready, stop, results) -> None:
-    """Follow one stream per entry of ``project_ids``; put {latencies, errors, connected} on ``results`` at ``stop``."""
+def sse_clients(base: str, project_ids: list[str], ready, stop, results, delivered=None) -> None:
+    """Follow one stream per entry of ``project_ids``; put {latencies, errors, connected} on ``results`` at ``stop``;
+    ``delivered`` (a shared ``multiprocessing.Value``): counts the events pushed after the first, as they arrive."""
 
     async def main() -> dict:
         out: dict = {"latencies": [], "errors": 0, "connected": 0}
@@ -52,7 +57,7 @@ def sse_clients(base: str, project_ids: list[str], ready, stop, results) -> None
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             tasks = [asyncio.create_task(_follow(session, f"{base}/api/v1/projects/{pid}/events", out, connected,
-                                                 len(project_ids))) for pid in project_ids]
+                                                 len(project_ids), delivered)) for pid in project_ids]
             await asyncio.wait_for(connected.wait(), 120)
             ready.set()
             while not stop.is_set():

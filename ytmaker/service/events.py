@@ -24,9 +24,11 @@ since (nothing missed; a snapshot sent twice is harmless). ``WS /api/v1/projects
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -42,12 +44,12 @@ from ytmaker.errors import ProjectNotFound
 from ytmaker.runtime import Runtime
 from ytmaker.service import queries
 from ytmaker.service.auth import COOKIE, Rt, Who, identify, same_origin
-from ytmaker.service.hub import Hub, Listener, Snapshot
+from ytmaker.service.hub import PING, Channel, Hub, Listener, Push, Snapshot
+from ytmaker.service.middleware import BODY_SEND
 from ytmaker.service.tokens import Caller
 from ytmaker.statuses import TERMINAL_PROJECT_STATUSES
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
-PING = b": ping\n\n"
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 #: live projects whose state a new /events stream starts with
 LIVE_LIMIT = 200
@@ -55,18 +57,43 @@ LIVE_LIMIT = 200
 RECONNECT_MARGIN_S = 5.0
 
 
-class EventStream(StreamingResponse):
-    """A text/event-stream response that lets go of its listener however it ends (even before its first byte)."""
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
-    def __init__(self, content: AsyncIterator[bytes], hub: Hub, listener: Listener) -> None:
-        super().__init__(content, media_type="text/event-stream", headers=HEADERS)
-        self.hub, self.listener = hub, listener
+
+class EventStream(Response):
+    """A text/event-stream response as a plain ASGI app: sends the head, then runs ``write`` (in a task of its own,
+    its body messages going past the middleware: ``BODY_SEND``) until it returns or the client disconnects;
+    ``release`` runs however it ends, even before the first byte. No StreamingResponse: its task group and
+    per-chunk work cost more than the event itself once one write goes to 1,000 streams."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, write: Callable[[Send], Awaitable[None]], release: Callable[[], None]) -> None:
+        self.status_code, self.background = 200, None
+        self.init_headers(HEADERS)
+        self.write, self.release = write, release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            writing = asyncio.ensure_future(self.write(scope.get(BODY_SEND, send)))
+            watch = asyncio.ensure_future(_disconnect(receive))
+            try:
+                await asyncio.wait((writing, watch), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                watch.cancel()
+                if not writing.done():
+                    writing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await writing
+            if not writing.cancelled():
+                writing.result()  # its error, if any
         finally:
-            self.hub.remove(self.listener)
+            self.release()
+        if self.background is not None:
+            await self.background()
 
 
 def current(rt: Runtime, project_id: str, status: str, error: str | None) -> Snapshot:
@@ -80,50 +107,37 @@ def current(rt: Runtime, project_id: str, status: str, error: str | None) -> Sna
     return Snapshot.of(project_id, fields)
 
 
-def _end(snapshot: Snapshot) -> str:
-    return json.dumps({"project_id": snapshot.project_id, "status": snapshot.fields.get("status")})
-
-
 def _last_id(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-async def _follow(hub: Hub, listener: Listener, first: Snapshot, last_id: int | None) -> AsyncIterator[tuple[str, Snapshot]]:
-    """("progress" | "end" | "ping", snapshot) for one project, starting with its current state; unsubscribes at the end."""
-    try:
-        seq = first.seq
-        if last_id != first.seq or first.terminal:
-            yield "progress", first
-        if first.terminal:
-            yield "end", first
-            return
-        while True:
-            snapshots = await listener.wait()
-            if not snapshots:
-                yield "ping", first
-            for snapshot in snapshots:
-                if snapshot.seq <= seq:
-                    continue
-                seq = snapshot.seq
-                yield "progress", snapshot
-                if snapshot.terminal:
-                    yield "end", snapshot
-                    return
-    finally:
-        hub.remove(listener)
-
-
 async def _subscribe(request_app, rt: Runtime, who: Caller, project_id: str, last_event_id: str | None):
-    """Subscribe first, then read the current state: no update falls between the two."""
+    """Subscribe first, then read the current state: no update falls between the two (``unfollow`` once done)."""
     hub: Hub = request_app.state.hub
     project = await run_in_threadpool(queries.owned_project, rt, who, project_id)
-    listener = hub.add(Listener(project.id))
+    channel = hub.follow(project.id)
     try:
         first = await run_in_threadpool(current, rt, project.id, project.status, project.error)
     except BaseException:
-        hub.remove(listener)
+        hub.unfollow(project.id, channel)
         raise
-    return hub, listener, first, _last_id(last_event_id)
+    return hub, channel, first, _last_id(last_event_id)
+
+
+async def _push(channel: Channel, first: Snapshot, last_id: int | None, send_body: Send) -> None:
+    """One project's SSE body: its current state, then what the hub pushes until the end (see hub.Push)."""
+    if first.terminal:
+        await send_body(first.last_body)
+        return
+    if last_id != first.seq:
+        await send_body(first.body)
+    push = Push(channel, send_body, first.seq)
+    channel.join(push)
+    try:
+        await push.done
+    finally:
+        channel.leave(push)
+        push.close()
 
 
 @router.get("/projects/{project_id}/events", response_class=StreamingResponse,
@@ -132,21 +146,12 @@ async def project_events(project_id: str, request: Request, who: Who,
                          rt: Rt,
                          last_event_id: Annotated[str | None, Header(max_length=32)] = None) -> Response:
     """Server-Sent Events of one project's progress (see the module's docstring for the wire format)."""
-    hub, listener, first, last_id = await _subscribe(request.app, rt, who, project_id, last_event_id)
+    hub, channel, first, last_id = await _subscribe(request.app, rt, who, project_id, last_event_id)
     if first.terminal and last_id == first.seq:
-        hub.remove(listener)
+        hub.unfollow(first.project_id, channel)
         return Response(status_code=204)
-
-    async def stream() -> AsyncIterator[bytes]:
-        async for kind, snapshot in _follow(hub, listener, first, last_id):
-            if kind == "ping":
-                yield PING
-            elif kind == "end":
-                yield f"id: {snapshot.seq}\nevent: end\ndata: {_end(snapshot)}\n\n".encode()
-            else:
-                yield snapshot.sse()
-
-    return EventStream(stream(), hub, listener)
+    return EventStream(lambda send_body: _push(channel, first, last_id, send_body),
+                       lambda: hub.unfollow(first.project_id, channel))
 
 
 def _live_visible(rt: Runtime, who: Caller, finished_since: int | None) -> list[tuple[str, str, str | None]]:
@@ -185,33 +190,60 @@ async def all_events(request: Request, who: Who, rt: Rt,
                      last_event_id: Annotated[str | None, Header(max_length=32)] = None) -> Response:
     """Server-Sent Events of every project the caller may see (the live ones' current state first)."""
     hub: Hub = request.app.state.hub
-    listener = hub.add(Listener(None))
+    listener = hub.add(Listener())
     clock = _Clock()
 
-    async def stream() -> AsyncIterator[bytes]:
+    async def events() -> AsyncGenerator[bytes, None]:
         visible: dict[str, bool] = {}  # project id -> the caller may see it (each asked of the database once)
-        try:
-            for project_id, status, error in await run_in_threadpool(_live_visible, rt, who, _last_id(last_event_id)):
-                visible[project_id] = True
-                yield clock.stamp((await run_in_threadpool(current, rt, project_id, status, error)).sse(with_id=False))
-            while True:
-                snapshots = await listener.wait()
-                if not snapshots:
-                    yield PING
-                    continue
-                unknown = [s.project_id for s in snapshots if s.project_id not in visible]
-                if unknown and not who.admin:
-                    owners = await run_in_threadpool(_owners, rt, unknown)
-                    visible.update({pid: pid in owners and who.may_see(owners[pid]) for pid in unknown})
-                for snapshot in snapshots:
-                    if who.admin or visible.get(snapshot.project_id):
-                        yield clock.stamp(snapshot.sse(with_id=False))
-                if len(visible) > 10_000:  # a long-lived stream: forget, ask again
-                    visible.clear()
-        finally:
-            hub.remove(listener)
+        for project_id, status, error in await run_in_threadpool(_live_visible, rt, who, _last_id(last_event_id)):
+            visible[project_id] = True
+            yield clock.stamp((await run_in_threadpool(current, rt, project_id, status, error)).sse_without_id())
+        while True:
+            snapshots = await listener.wait()
+            if not snapshots:
+                yield PING
+                continue
+            unknown = [s.project_id for s in snapshots if s.project_id not in visible]
+            if unknown and not who.admin:
+                owners = await run_in_threadpool(_owners, rt, unknown)
+                visible.update({pid: pid in owners and who.may_see(owners[pid]) for pid in unknown})
+            for snapshot in snapshots:
+                if who.admin or visible.get(snapshot.project_id):
+                    yield clock.stamp(snapshot.sse_without_id())
+            if len(visible) > 10_000:  # a long-lived stream: forget, ask again
+                visible.clear()
 
-    return EventStream(stream(), hub, listener)
+    async def write(send_body: Send) -> None:
+        stream = events()
+        try:
+            async for event in stream:
+                await send_body({"type": "http.response.body", "body": event, "more_body": True})
+        finally:
+            await stream.aclose()
+
+    return EventStream(write, lambda: hub.remove(listener))
+
+
+async def _follow(listener: Listener, first: Snapshot, last_id: int | None) -> AsyncIterator[tuple[str, Snapshot]]:
+    """("progress" | "end" | "ping", snapshot) for one project, starting with its current state."""
+    seq = first.seq
+    if last_id != first.seq or first.terminal:
+        yield "progress", first
+    if first.terminal:
+        yield "end", first
+        return
+    while True:
+        snapshots = await listener.wait()
+        if not snapshots:
+            yield "ping", first
+        for snapshot in snapshots:
+            if snapshot.seq <= seq:
+                continue
+            seq = snapshot.seq
+            yield "progress", snapshot
+            if snapshot.terminal:
+                yield "end", snapshot
+                return
 
 
 @router.websocket("/projects/{project_id}/ws")
@@ -226,20 +258,25 @@ async def project_ws(websocket: WebSocket, project_id: str) -> None:
         who = await run_in_threadpool(identify, rt, public=app.state.public,
                                       authorization=websocket.headers.get("authorization"),
                                       cookie=websocket.cookies.get(COOKIE))
-        hub, listener, first, last_id = await _subscribe(app, rt, who, project_id,
-                                                         websocket.query_params.get("last_event_id"))
+        hub, channel, first, last_id = await _subscribe(app, rt, who, project_id,
+                                                        websocket.query_params.get("last_event_id"))
     except (HTTPException, ProjectNotFound) as exc:
         reason = exc.detail if isinstance(exc, HTTPException) else str(exc)
         await websocket.close(code=1008, reason=str(reason)[:120])
         return
-    await websocket.accept()
+    listener = Listener()
+    channel.join(listener)
     try:
-        async for kind, snapshot in _follow(hub, listener, first, last_id):
+        await websocket.accept()
+        async for kind, snapshot in _follow(listener, first, last_id):
             if kind == "ping":  # also finds out, within a heartbeat, that the client has gone
                 await websocket.send_text('{"event": "ping"}')
                 continue
-            data = json.loads(_end(snapshot)) if kind == "end" else {**snapshot.fields, "project_id": snapshot.project_id}
+            data = json.loads(snapshot.end()) if kind == "end" else {**snapshot.fields, "project_id": snapshot.project_id}
             await websocket.send_text(json.dumps({"event": kind, "id": str(snapshot.seq), "data": data}))
         await websocket.close(code=1000)
     except WebSocketDisconnect:
         pass
+    finally:
+        channel.leave(listener)
+        hub.unfollow(first.project_id, channel)

@@ -3,11 +3,14 @@
 The progress store publishes the whole hash after each change. The hub
 listens once per API process (Redis: one pattern subscription on the
 progress channels through ``redis.asyncio``; embedded mode: a listener on the
-in-process store) and hands each snapshot, encoded once, to the
-:class:`Listener` of every stream that follows the project (or every
-project). A listener keeps only the newest snapshot of each project: each one
-is the whole state, so a slow reader skips stale ones instead of queueing
-them, and a thousand idle streams cost a thousand small objects.
+in-process store) and makes each change a :class:`Snapshot` once: its SSE
+event is encoded once, into one ASGI message that every stream sends as is.
+A project's streams share a :class:`Channel` that keeps only its newest
+snapshot: each one is the whole state, so a stream that falls behind skips to
+the newest instead of queueing stale ones. SSE streams of a project are
+:class:`Push`es, written to by the hub itself as it publishes (1,000 streams
+of a project: 1,000 socket writes in one pass, no task woken per stream);
+WebSockets and the streams of every project wait on a :class:`Listener`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import contextlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import structlog
@@ -26,6 +30,11 @@ log = structlog.get_logger(__name__)
 
 #: seconds between attempts to subscribe again after Redis went away
 RESUBSCRIBE_S = 1.0
+
+
+#: an SSE comment, sent when a stream was quiet for a heartbeat period (so proxies keep it open)
+PING = b": ping\n\n"
+PING_BODY = {"type": "http.response.body", "body": PING, "more_body": True}
 
 
 @dataclass(frozen=True)
@@ -49,16 +58,131 @@ class Snapshot:
     def terminal(self) -> bool:
         return self.fields.get("status") in TERMINAL_STATUSES
 
-    def sse(self, *, with_id: bool = True) -> bytes:
-        head = f"id: {self.seq}\n" if with_id else ""
-        return f"{head}event: progress\ndata: {self.data}\n\n".encode()
+    def sse_without_id(self) -> bytes:
+        """Its event for the stream of every project, which numbers events its own way."""
+        return f"event: progress\ndata: {self.data}\n\n".encode()
+
+    def end(self) -> str:
+        return json.dumps({"project_id": self.project_id, "status": self.fields.get("status")})
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        """The ASGI message of its SSE event, built once and sent as is by every stream of the project."""
+        return {"type": "http.response.body", "body": f"id: {self.seq}\nevent: progress\ndata: {self.data}\n\n".encode(),
+                "more_body": True}
+
+    @cached_property
+    def last_body(self) -> dict[str, Any]:
+        """A terminal snapshot's event, the ``end`` event and the end of the response, in one message."""
+        end = f"id: {self.seq}\nevent: end\ndata: {self.end()}\n\n".encode()
+        return {"type": "http.response.body", "body": self.body["body"] + end, "more_body": False}
+
+
+class Channel:
+    """A project's streams (SSE pushes and WebSocket listeners) and its newest snapshot."""
+
+    __slots__ = ("followers", "latest", "streams")
+
+    def __init__(self) -> None:
+        self.latest: Snapshot | None = None
+        self.streams: dict[Push | Listener, None] = {}  # in the order they came
+        self.followers = 0  # streams between Hub.follow and Hub.unfollow, joined or not yet
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self.latest = snapshot
+        for stream in list(self.streams):  # a copy: a send of some server might let a stream leave at once
+            stream.offer(snapshot)
+
+    def join(self, stream: Push | Listener) -> None:
+        """From now on ``stream`` gets the project's snapshots, starting with the newest one if any."""
+        self.streams[stream] = None
+        if self.latest is not None:
+            stream.offer(self.latest)
+
+    def leave(self, stream: Push | Listener) -> None:
+        self.streams.pop(stream, None)
+
+
+class Push:
+    """An SSE stream of one project that the hub writes to as it publishes, with no task to wake per event.
+
+    A delivery calls the stream's ASGI ``send`` and runs the coroutine there and then: it writes to the socket
+    and returns without suspending, unless the client reads too slowly for the transport's buffer; then a task
+    finishes that send, and the stream goes on with the newest snapshot (each one is the whole state).
+    ``done`` resolves once the stream has sent its end (or with the error that stopped it)."""
+
+    __slots__ = ("_send", "_slow", "channel", "done", "quiet", "seq")
+
+    def __init__(self, channel: Channel, send: Any, seq: int) -> None:
+        self.channel, self._send, self.seq = channel, send, seq
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._slow: asyncio.Task | None = None  # a send waiting for the client to read
+        self.quiet = True  # nothing offered since the hub's last heartbeat tick
+
+    def offer(self, snapshot: Snapshot) -> None:
+        self.quiet = False
+        if snapshot.seq > self.seq and self._slow is None and not self.done.done():
+            self.seq = snapshot.seq
+            self._deliver(snapshot.last_body if snapshot.terminal else snapshot.body)
+
+    def tick(self) -> None:
+        """The hub's heartbeat: a stream quiet for a whole period sends a ping."""
+        if self.quiet and self._slow is None and not self.done.done():
+            self._deliver(PING_BODY)
+        self.quiet = True
+
+    def close(self) -> None:
+        if self._slow is not None:
+            self._slow.cancel()
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        sending = self._send(message)
+        try:
+            waiting = sending.send(None)
+        except StopIteration:
+            self._sent(message)
+        except Exception as exc:  # noqa: BLE001 - the stream's error, raised by its response
+            self._failed(exc)
+        else:
+            self._slow = asyncio.ensure_future(self._finish(sending, waiting, message))
+
+    async def _finish(self, sending: Any, waiting: Any, message: dict[str, Any]) -> None:
+        """Go on with a send that suspended on ``waiting`` (what its coroutine yielded, as a task's step would)."""
+        try:
+            while True:
+                if waiting is None:  # a bare yield: asyncio.sleep(0)
+                    await asyncio.sleep(0)
+                else:
+                    waiting._asyncio_future_blocking = False  # as a task does with what it is handed
+                    await waiting
+                waiting = sending.send(None)
+        except StopIteration:
+            pass
+        except asyncio.CancelledError:
+            sending.close()
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+            return
+        self._slow = None
+        self._sent(message)
+        if self.channel.latest is not None:
+            self.offer(self.channel.latest)  # what was published meanwhile: the newest only
+
+    def _sent(self, message: dict[str, Any]) -> None:
+        if not message["more_body"] and not self.done.done():
+            self.done.set_result(None)
+
+    def _failed(self, exc: Exception) -> None:
+        if not self.done.done():  # not already over (the response let go of it)
+            self.done.set_exception(exc)
 
 
 class Listener:
-    """What one stream has not sent yet: the newest snapshot per project, or that a heartbeat is due."""
+    """What a stream that waits (WebSocket, every project's SSE) has not sent yet: the newest snapshot per project,
+    or that a heartbeat is due."""
 
-    def __init__(self, project_id: str | None) -> None:
-        self.project_id = project_id  # None: every project
+    def __init__(self) -> None:
         self._pending: dict[str, Snapshot] = {}
         self._ready = asyncio.Event()
         self._quiet = True  # nothing offered since the hub's last heartbeat tick
@@ -71,7 +195,6 @@ class Listener:
             self._ready.set()
 
     def tick(self) -> None:
-        """The hub's heartbeat: wake a stream that was quiet for a whole period, so it sends a ping."""
         if self._quiet:
             self._ready.set()
         self._quiet = True
@@ -92,7 +215,7 @@ class Hub:
         self.progress = progress
         self.redis_url = redis_url
         self.heartbeat_s = heartbeat_s  # one timer for every stream, not one per stream and event
-        self._by_project: dict[str, set[Listener]] = {}
+        self._channels: dict[str, Channel] = {}
         self._everything: set[Listener] = set()
         self._task: asyncio.Task | None = None
         self._ticker: asyncio.Task | None = None
@@ -103,7 +226,7 @@ class Hub:
 
     @property
     def listeners(self) -> int:
-        return sum(len(s) for s in self._by_project.values()) + len(self._everything)
+        return sum(c.followers for c in self._channels.values()) + len(self._everything)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -129,8 +252,11 @@ class Hub:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            for listener in [*self._everything, *(x for s in self._by_project.values() for x in s)]:
+            for listener in list(self._everything):
                 listener.tick()
+            for channel in list(self._channels.values()):
+                for stream in list(channel.streams):
+                    stream.tick()
 
     async def stop(self) -> None:
         if self._stop_listening is not None:
@@ -143,30 +269,36 @@ class Hub:
         if self._redis is not None:
             await self._redis.aclose()
 
+    def follow(self, project_id: str) -> Channel:
+        """The project's channel, kept (and its newest snapshot with it) until every ``follow`` is ``unfollow``ed."""
+        channel = self._channels.get(project_id)
+        if channel is None:
+            channel = self._channels[project_id] = Channel()
+        channel.followers += 1
+        return channel
+
+    def unfollow(self, project_id: str, channel: Channel) -> None:
+        channel.followers -= 1
+        if not channel.followers and self._channels.get(project_id) is channel:
+            del self._channels[project_id]
+
     def add(self, listener: Listener) -> Listener:
-        if listener.project_id is None:
-            self._everything.add(listener)
-        else:
-            self._by_project.setdefault(listener.project_id, set()).add(listener)
+        """A stream of every project from now on."""
+        self._everything.add(listener)
         return listener
 
     def remove(self, listener: Listener) -> None:
-        if listener.project_id is None:
-            self._everything.discard(listener)
-            return
-        followers = self._by_project.get(listener.project_id)
-        if followers is not None:
-            followers.discard(listener)
-            if not followers:
-                del self._by_project[listener.project_id]
+        self._everything.discard(listener)
 
     def publish(self, project_id: str, fields: dict[str, str]) -> None:
-        """Hand a snapshot to every listener of its project and of every project (on the loop's thread)."""
-        followers = self._by_project.get(project_id)
-        if not followers and not self._everything:
+        """Hand a snapshot to its project's channel and every listener of every project (on the loop's thread)."""
+        channel = self._channels.get(project_id)
+        if channel is None and not self._everything:
             return
         snapshot = Snapshot.of(project_id, fields)
-        for listener in (*(followers or ()), *self._everything):
+        if channel is not None:
+            channel.publish(snapshot)
+        for listener in self._everything:
             listener.offer(snapshot)
 
     async def _follow_redis(self) -> None:
@@ -196,7 +328,7 @@ class Hub:
 
     async def _resync(self) -> None:
         """After a lost subscription: the followed projects' current hashes (listeners drop what they had)."""
-        for project_id in list(self._by_project):
+        for project_id in list(self._channels):
             raw = await self._redis.hgetall(PREFIX + project_id)
             if raw:
                 self.publish(project_id, {k.decode(): v.decode() for k, v in raw.items()})

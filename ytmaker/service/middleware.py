@@ -13,6 +13,9 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
             "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
             "frame-ancestors 'none'")
 DOCS = ("/docs", "/redoc")
+#: scope key: the send handed to the outermost of these middlewares. They touch a response's start only and pass its
+#: body messages through unchanged, so an event stream sends its body there, past a coroutine per middleware and message
+BODY_SEND = "ytmaker.body_send"
 
 
 class BodyTooLarge(Exception):
@@ -38,6 +41,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault(BODY_SEND, send)
         headers = dict(scope["headers"])
         upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
         limit = self.max_upload_bytes if upload else self.max_bytes
@@ -81,6 +85,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault(BODY_SEND, send)
         csp = (DOCS_CSP if scope["path"].startswith(DOCS) else CSP).encode()
 
         async def with_headers(message: Any) -> None:
