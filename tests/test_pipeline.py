@@ -215,9 +215,9 @@ def test_pipeline_on_real_redis_with_a_real_worker(redis_rt, redis_broker, redis
 def test_failing_asset_stage_on_redis_fails_the_project_at_once(redis_rt, redis_broker, redis_worker):
     rt = redis_rt
     rt.providers.speech = Rejecting("speech key rejected (HTTP 403)")
-    project = create_project(rt, SHORT_TEXT)
     started = time.monotonic()
-    final = wait_for(rt, start_generation(project.id), timeout_s=60)
+    project = create_project(rt, SHORT_TEXT, start=True)  # as the API starts it: the worker takes its first message
+    final = wait_for(rt, project.id, timeout_s=60)
 
     assert final.status == "failed" and "speech key rejected" in final.error
     assert time.monotonic() - started < 20

@@ -74,6 +74,34 @@ def test_a_file_upload_is_checked_as_the_cli_checks_a_file(idle, service_rt):  #
     assert len(idle.get(API).json()["items"]) == 1
 
 
+def test_a_created_project_is_claimed_sent_once_and_shows_its_progress(idle, service_rt):  # noqa: F811
+    import dramatiq
+
+    created = idle.post(API, json={"text": SHORT_TEXT, "title": "Bees"})
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+    detail = idle.get(f"{API}/{project_id}").json()
+    assert (detail["status"], detail["title"]) == ("queued", "Bees")
+    assert [(s["stage"], s["status"], s["attempts"]) for s in detail["stages"]] == [("script", "queued", 0)]
+    assert (detail["progress"]["status"], detail["progress"]["message"]) == ("queued", "queued")
+    sent = [dramatiq.Message.decode(raw) for raw in service_rt.broker.queues["scripts"].queue]
+    assert [(m.actor_name, list(m.args)) for m in sent] == [("generate_script", [project_id])]
+
+
+def test_a_caller_without_a_token_is_refused_before_any_reason_about_the_body(idle, service_rt):  # noqa: F811
+    from ytmaker.service.tokens import create_token
+
+    token = create_token(service_rt.db, "alice")
+    for body in [dict(content=b"{not json", headers={"content-type": "application/json"}),
+                 dict(content=b"bees", headers={"content-type": "text/plain"}),
+                 dict(files={"file": ("x.bin", b"\x00binary", "application/octet-stream")})]:
+        assert idle.post(API, **body).status_code == 401
+    bearer = {"authorization": f"Bearer {token}"}
+    assert idle.post(API, content=b"{not json", headers={"content-type": "application/json", **bearer}).status_code == 422
+    assert idle.post(API, content=b"bees", headers={"content-type": "text/plain", **bearer}).status_code == 415
+    assert idle.post(API, json={"text": SHORT_TEXT}, headers=bearer).status_code == 201
+
+
 def test_bad_options_get_the_projects_own_reasons(idle):
     wrong_format = idle.post(API, json={"text": SHORT_TEXT, "format": "4:3"})
     assert wrong_format.status_code == 422 and "format '4:3' is not one of" in wrong_format.json()["detail"]

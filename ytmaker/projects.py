@@ -8,15 +8,18 @@ Checking a new project needs the fonts, the voices and the caption style
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ytmaker.db.models import Project, ProjectStatus
+from ytmaker.db.models import Project, ProjectStatus, new_id
 from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, stage_runs
 from ytmaker.errors import InvalidInput
 from ytmaker.language import detect_language
 from ytmaker.media.fonts import check_drawable
 from ytmaker.media.subtitles import CaptionStyle
+from ytmaker.pipelines.flow import send_new, store_new
 from ytmaker.providers.espeak import check_language
 from ytmaker.providers.prompts import TEMPLATES
 from ytmaker.runtime import Runtime
@@ -55,11 +58,27 @@ class ProjectOptions:
 
 
 def create_project(rt: Runtime, raw: bytes | str, options: ProjectOptions = ProjectOptions(), *,
-                   owner_token_id: int | None = None) -> Project:
-    """Validate the text and options and store a new project in status ``queued`` (``owner_token_id``: the API token's)."""
+                   owner_token_id: int | None = None, start: bool = False,
+                   before_store: Callable[[str], object] | None = None) -> Project:
+    """Validate the text and options and store a new project in status ``queued`` (``owner_token_id``: the API token's).
+
+    ``start``: and start making it, as ``start_generation`` would: its first stage's claim is stored with it,
+    atomically, and no read follows (``ytmaker.pipelines.flow.store_new``). ``before_store(project_id)`` runs
+    once the project is valid (a person's media into its folder); if it or the storing fails, nothing is
+    stored and the project's folder is removed.
+    """
     project = prepare_project(rt, raw, options, owner_token_id=owner_token_id)
-    with rt.db.session() as session:
-        session.add(project)
+    project.id = new_id()
+    try:
+        if before_store is not None:
+            before_store(project.id)
+        claimed = store_new(rt, project, claim=start)
+    except BaseException:
+        if before_store is not None:
+            shutil.rmtree(rt.project_dir(project.id), ignore_errors=True)
+        raise
+    if start:
+        send_new(rt, project.id, claimed)
     return project
 
 

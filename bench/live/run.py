@@ -136,15 +136,24 @@ def sse_phase(rt, base: str, api_pid: int, projects: list[str], n_clients: int, 
     }
 
 
-def post_phase(base: str, rate: float, duration_s: float) -> dict:
+def cpu_s(pid: int) -> float:
+    """User + system CPU of a process and its children (``--workers N``: uvicorn's worker processes)."""
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
+def post_phase(base: str, rate: float, duration_s: float, api_pid: int) -> dict:
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     proc = ctx.Process(target=clients.post_load, args=(base, {"text": TEXT}, rate, duration_s, results))
+    load_before, cpu0 = os.getloadavg(), cpu_s(api_pid)
     proc.start()
     out = results.get(timeout=duration_s + 300)
     proc.join(60)
+    created = out["statuses"].get(201, 0)
     return {"rate": rate, "duration_s": duration_s, "wall_s": round(out["wall_s"], 2), **ms(out["latencies"]),
-            "statuses": out["statuses"]}
+            "statuses": out["statuses"], "api_cpu_ms_per_creation": round(1000 * (cpu_s(api_pid) - cpu0) / max(1, created), 2),
+            "loadavg_before": [round(x, 1) for x in load_before], "loadavg_after": [round(x, 1) for x in os.getloadavg()]}
 
 
 def start_api(base: str, port: int, env: dict[str, str], *extra: str) -> subprocess.Popen:
@@ -179,6 +188,8 @@ def main() -> None:
     parser.add_argument("--create-rate", type=float, default=100.0)
     parser.add_argument("--create-duration", type=float, default=30.0)
     parser.add_argument("--create-workers", type=int, default=2, help="then again on `ytmaker serve --workers N` (1: skip)")
+    parser.add_argument("--push-only", action="store_true", help="the push latency part only (and its polling), no creations")
+    parser.add_argument("--creations-only", action="store_true", help="the POST /projects part only, no streams or pollers")
     args = parser.parse_args()
 
     from ytmaker.config import Settings
@@ -203,23 +214,28 @@ def main() -> None:
         settings = Settings(_env_file=None, redis_url=redis_server.url(0), database_url=database_url, data_dir=data_dir)
         rt = build_runtime(settings)
         upgrade(rt.db)
-        projects = [create_project(rt, TEXT).id for _ in range(args.projects)]
+        projects = [] if args.creations_only else [create_project(rt, TEXT).id for _ in range(args.projects)]
         for pid in projects:
             rt.progress.update(pid, status="assets_generating", message="started")
         api = start_api(base, port, env)
         report: dict = {"api_rss_mb_idle": rss_mb(api.pid)}
-        report["spread"] = sse_phase(rt, base, api.pid, projects, args.clients, args.rate, args.duration, args.pollers)
-        print(json.dumps(report["spread"]), flush=True)
-        report["one_project"] = sse_phase(rt, base, api.pid, projects[:1], args.clients, args.one_project_rate,
-                                          args.duration, args.pollers)
-        print(json.dumps(report["one_project"]), flush=True)
-        report["create"] = post_phase(base, args.create_rate, args.create_duration)
+        if not args.creations_only:
+            report["spread"] = sse_phase(rt, base, api.pid, projects, args.clients, args.rate, args.duration, args.pollers)
+            print(json.dumps(report["spread"]), flush=True)
+            report["one_project"] = sse_phase(rt, base, api.pid, projects[:1], args.clients, args.one_project_rate,
+                                              args.duration, args.pollers)
+            print(json.dumps(report["one_project"]), flush=True)
+        if args.push_only:
+            print(json.dumps({**report, "load_average": os.getloadavg()}, indent=2))
+            rt.close()
+            return
+        report["create"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
         report["api_rss_mb_end"] = rss_mb(api.pid)
         print(json.dumps(report["create"]), flush=True)
         if args.create_workers > 1:  # the same load on `ytmaker serve --workers N`: one process is one core at most
             stop_api(api)
             api = start_api(base, port, env, "--workers", str(args.create_workers))
-            report[f"create_{args.create_workers}_workers"] = post_phase(base, args.create_rate, args.create_duration)
+            report[f"create_{args.create_workers}_workers"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
         print(json.dumps(report, indent=2))
         rt.close()
     finally:

@@ -44,13 +44,17 @@ def new_generation(rt: Runtime, project_id: str) -> str:
     return generation
 
 
-def send(rt: Runtime, actor_name: str, *args: Any, delay_ms: int | None = None) -> dramatiq.Message:
-    """Enqueue ``actor_name(*args)`` on its queue (after ``delay_ms``), stamped with the project's generation."""
-    options: dict[str, Any] = {GENERATION_OPTION: current_generation(rt, str(args[0]))} if args else {}
+def send(rt: Runtime, actor_name: str, *args: Any, delay_ms: int | None = None,
+         generation: str | None = None) -> dramatiq.Message:
+    """Enqueue ``actor_name(*args)`` on its queue (after ``delay_ms``), stamped with the project's generation
+    (``generation``: the caller knows it, e.g. a project just created; no lookup)."""
+    if args and generation is None:
+        generation = current_generation(rt, str(args[0]))
+    options: dict[str, Any] = {GENERATION_OPTION: generation} if args else {}
     message: dramatiq.Message = dramatiq.Message(queue_name=queue_of_actor(actor_name), actor_name=actor_name,
                                                  args=args, kwargs={}, options=options)
     return rt.broker.enqueue(message, delay=delay_ms)
 
 
-def send_stage(rt: Runtime, name: str, project_id: str) -> None:
-    send(rt, stage(name).actor, project_id)
+def send_stage(rt: Runtime, name: str, project_id: str, generation: str | None = None) -> None:
+    send(rt, stage(name).actor, project_id, generation=generation)

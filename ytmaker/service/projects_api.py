@@ -27,13 +27,12 @@ from pydantic import ValidationError
 from ytmaker.config import Settings
 from ytmaker.errors import ProviderUnavailable
 from ytmaker.pipelines.control import cancel_project, retry_project
-from ytmaker.pipelines.flow import start_generation
 from ytmaker.projects import ProjectOptions, create_project
 from ytmaker.providers.own_media import take_uploads, upload_names
 from ytmaker.providers.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from ytmaker.runtime import Runtime
 from ytmaker.service import queries, schemas
-from ytmaker.service.auth import Rt, Who
+from ytmaker.service.auth import Rt, Who, caller
 from ytmaker.service.tokens import Caller
 from ytmaker.sources import Source
 from ytmaker.sources.reading import read_given
@@ -97,34 +96,40 @@ class _Given:
         return read_given(self.raw, settings, url=self.url, name=self.name, media_type=self.media_type)
 
 
-async def _project_in(request: Request) -> tuple[schemas.ProjectIn, _Given]:
-    """The body as ProjectIn plus what to narrate (checked by ytmaker.sources and create_project, as the CLI's is)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        form = await request.form()
-        unknown = set(form.keys()) - _MULTIPART_FIELDS - {"file", "text", "media"}
-        if unknown:
-            raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
-        upload = form.get("file")
-        fields = {k: v for k, v in form.items() if k in _MULTIPART_FIELDS and isinstance(v, str) and v != ""}
-        media = tuple([(item.filename or "", await item.read()) for item in form.getlist("media") if not isinstance(item, str)])
-        given: _Given
-        if upload is not None and not isinstance(upload, str):
-            given = _Given(await upload.read(), name=upload.filename, media_type=upload.content_type, media=media)
-        elif isinstance(form.get("text"), str):
-            given = _Given(str(form.get("text")), media=media)
-        elif "url" in fields:
-            given = _Given(url=str(fields["url"]), media=media)
-        else:
-            raise HTTPException(422, "give the text as a file upload (field 'file'), a 'text' field or a 'url' field")
-        try:
-            return schemas.ProjectIn.model_validate({**fields, "text": ""}), given
-        except ValidationError as exc:
-            raise HTTPException(422, _reason(exc)) from None
+def _kind(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _from_form(request: Request) -> tuple[schemas.ProjectIn, _Given]:
+    """A multipart body as ProjectIn plus what to narrate (checked by ytmaker.sources and create_project, as the CLI's is)."""
+    form = await request.form()
+    unknown = set(form.keys()) - _MULTIPART_FIELDS - {"file", "text", "media"}
+    if unknown:
+        raise HTTPException(422, f"unknown field(s): {', '.join(sorted(unknown))}")
+    upload = form.get("file")
+    fields = {k: v for k, v in form.items() if k in _MULTIPART_FIELDS and isinstance(v, str) and v != ""}
+    media = tuple([(item.filename or "", await item.read()) for item in form.getlist("media") if not isinstance(item, str)])
+    given: _Given
+    if upload is not None and not isinstance(upload, str):
+        given = _Given(await upload.read(), name=upload.filename, media_type=upload.content_type, media=media)
+    elif isinstance(form.get("text"), str):
+        given = _Given(str(form.get("text")), media=media)
+    elif "url" in fields:
+        given = _Given(url=str(fields["url"]), media=media)
+    else:
+        raise HTTPException(422, "give the text as a file upload (field 'file'), a 'text' field or a 'url' field")
+    try:
+        return schemas.ProjectIn.model_validate({**fields, "text": ""}), given
+    except ValidationError as exc:
+        raise HTTPException(422, _reason(exc)) from None
+
+
+def _from_json(kind: str, raw: bytes) -> tuple[schemas.ProjectIn, _Given]:
+    """Any other body: JSON, as ProjectIn plus what to narrate."""
     if kind != "application/json":
         raise HTTPException(415, "send application/json (or multipart/form-data with a file)")
     try:
-        body = schemas.ProjectIn.model_validate_json(await request.body())
+        body = schemas.ProjectIn.model_validate_json(raw)
     except ValidationError as exc:
         raise HTTPException(422, _reason(exc)) from None
     if body.text and body.url:  # neither: the empty text's own reason
@@ -148,22 +153,36 @@ def _options(body: schemas.ProjectIn) -> ProjectOptions:
 
 @router.post("", status_code=201, response_model=schemas.Created, openapi_extra=_CREATE_BODY,
              responses={413: {"model": schemas.Error}, 422: {"model": schemas.Error}, 429: {"model": schemas.Error}})
-async def create(request: Request, who: Who, rt: Rt) -> JSONResponse:
+async def create(request: Request) -> JSONResponse:
     """Create a project from a text and start making its video (checked as `ytmaker make` checks it)."""
-    body, given = await _project_in(request)
+    # No Who or Rt dependency: each sync one is a trip to the thread pool of its own; the caller is known
+    # in the same trip as the rest, before any reason about the body (an upload is read only for a known caller).
+    rt: Runtime = request.app.state.rt
+    kind = _kind(request)
+    known, parsed, raw = None, None, b""
+    if kind == "multipart/form-data":
+        known = await run_in_threadpool(caller, request)
+        parsed = await _from_form(request)
+    elif kind == "application/json":
+        raw = await request.body()  # at most YTMAKER_API_MAX_BODY_BYTES (BodyLimit)
 
-    def make() -> schemas.Created:  # one trip to the thread pool for the limit, the checks, the records and the send
+    def make() -> str:  # one trip to the thread pool for the caller, the limit, the checks, the records and the send
+        who = known or caller(request)
+        body, given = parsed or _from_json(kind, raw)
         request.app.state.limits.take(who)
         upload_names([name for name, _ in given.media])  # refused before a project exists
         source = given.source(rt.settings)  # a URL is fetched only for a caller within its limit
-        project = create_project(rt, source.text, replace(_options(body), source_url=source.url), owner_token_id=who.token_id)
-        if given.media:  # before the first stage is sent: the images stage finds them
-            take_uploads(list(given.media), rt.project_dir(project.id) / "media")
-        start_generation(project.id, rt)
-        return schemas.Created(id=project.id, status=ProjectStatus.QUEUED, links=queries.links(project.id))
 
-    created = await run_in_threadpool(make)
-    return JSONResponse(created.model_dump(), status_code=201, headers={"Location": created.links.self})
+        def take_media(project_id: str) -> None:  # in its folder before the project is stored, so before any stage runs
+            take_uploads(list(given.media), rt.project_dir(project_id) / "media")
+
+        return create_project(rt, source.text, replace(_options(body), source_url=source.url), owner_token_id=who.token_id,
+                              start=True, before_store=take_media if given.media else None).id
+
+    project_id = await run_in_threadpool(make)
+    links = queries.links(project_id)
+    return JSONResponse({"id": project_id, "status": ProjectStatus.QUEUED, "links": links.model_dump()}, status_code=201,
+                        headers={"Location": links.self})
 
 
 @router.get("", response_model=schemas.ProjectPage)
