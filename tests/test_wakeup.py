@@ -116,3 +116,13 @@ def test_the_wake_list_is_capped_and_expires(wake_broker, redis_client):
     assert redis_client.llen(key) == WAKE_TOKENS_MAX
     assert 0 < redis_client.ttl(key) <= 3600
     assert wake_broker.do_qsize("wake_cap") == WAKE_TOKENS_MAX + 50  # the messages themselves are all there
+
+
+def test_a_redis_that_lost_its_scripts_still_takes_messages(wake_broker, redis_client):
+    # Enqueues call the dispatch script by its sha; a Redis restarted without its scripts answers NOSCRIPT once.
+    actor = _actor(wake_broker, "wake_noscript", lambda: None)
+    actor.send()
+    redis_client.script_flush()
+    actor.send()
+    assert wake_broker.do_qsize("wake_noscript") == 2
+    assert redis_client.script_exists(wake_broker.scripts["dispatch"].sha) == [True]
