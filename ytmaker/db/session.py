@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, create_engine, event
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,6 +86,14 @@ class Database:
         with self._single() as session:
             yield session
             session.flush()  # an added row is sent here (it commits by itself: no BEGIN was sent)
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A Core connection for reads, in autocommit as ``single``'s (each statement on its own), without a Session's
+        bookkeeping: for the hot read paths (the API's polled GETs), a fraction of the ORM's CPU per statement."""
+        engine = self.engine if self._single is self._sessions else self._single_engine
+        with engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,10 +12,11 @@ import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ytmaker.runtime import Runtime
-from ytmaker.service.tokens import Caller, any_tokens, authenticate
+from ytmaker.service.tokens import Caller, any_tokens, authenticate, known_any_tokens
 
 COOKIE = "ytmaker_token"
 #: the caller of a server without tokens (loopback only): sees everything, owns what it creates as nobody
@@ -24,7 +25,7 @@ OPEN = Caller(token_id=None, admin=True, name="")
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:  # async: a sync dependency is a trip to the thread pool of its own
     rt: Runtime = request.app.state.rt
     return rt
 
@@ -49,7 +50,11 @@ def identify(rt: Runtime, *, public: bool, authorization: str | None, cookie: st
         if caller is None:
             raise HTTPException(401, "unknown or revoked API token", headers={"WWW-Authenticate": "Bearer"})
         return caller
-    if any_tokens(rt.db):
+    return _without_token(tokens_exist=any_tokens(rt.db), public=public)
+
+
+def _without_token(*, tokens_exist: bool, public: bool) -> Caller:
+    if tokens_exist:
         raise HTTPException(401, "this server needs an API token: send 'Authorization: Bearer <token>' "
                                  "(`ytmaker token create NAME` makes one)", headers={"WWW-Authenticate": "Bearer"})
     if public:
@@ -59,12 +64,22 @@ def identify(rt: Runtime, *, public: bool, authorization: str | None, cookie: st
 
 
 def caller(request: Request) -> Caller:
-    """FastAPI dependency: the request's caller (a sync function: FastAPI runs its database read in a thread)."""
+    """The request's caller; blocking (a database read): call it in the thread pool, with the route's own work."""
     return identify(request.app.state.rt, public=request.app.state.public,
                     authorization=request.headers.get("authorization"), cookie=request.cookies.get(COOKIE))
 
 
-Who = Annotated[Caller, Depends(caller)]
+async def _caller(request: Request) -> Caller:
+    """FastAPI dependency: the caller, on the event loop when that needs no read (no token sent, and whether any
+    token exists is fresh in this process: ytmaker.service.tokens.TOKENS_FRESH_S), else in the thread pool."""
+    if presented_token(request.headers.get("authorization"), request.cookies.get(COOKIE)) is None:
+        tokens_exist = known_any_tokens(request.app.state.rt.db)
+        if tokens_exist is not None:
+            return _without_token(tokens_exist=tokens_exist, public=request.app.state.public)
+    return await run_in_threadpool(caller, request)
+
+
+Who = Annotated[Caller, Depends(_caller)]
 
 
 class SessionIn(BaseModel):
