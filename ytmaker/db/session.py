@@ -37,7 +37,7 @@ class Database:
         # one round trip instead of three (psycopg sends BEGIN on its own, then the statement, then COMMIT),
         # and one statement is atomic by itself. A pool of its own: switching a pooled connection's
         # isolation level back and forth costs round trips of its own.
-        self._single_engine: Engine = self._engine(pool_size=4, max_overflow=4, isolation_level="AUTOCOMMIT")
+        self._single_engine: Engine = self._engine(pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT")
         self._single = sessionmaker(self._single_engine, expire_on_commit=False)
         if self.url.rstrip("/").endswith(("sqlite:", ":memory:")):  # a second engine would see another empty database
             self._single = self._sessions
