@@ -159,6 +159,23 @@ def post_phase(base: str, rate: float, duration_s: float, api_pid: int) -> dict:
             "loadavg_before": [round(x, 1) for x in load_before], "loadavg_after": [round(x, 1) for x in os.getloadavg()]}
 
 
+def database_alone(engine, schema: str, rate: float, duration_s: float) -> dict:
+    """The baseline of the creations: PostgreSQL alone committing one row of a project's size per creation, at the
+    same rate, from one connection in autocommit (what a creation's single statement waits for at the least)."""
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE {schema}.commits (id text, body text)"))
+    latencies = []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        insert = text(f"INSERT INTO {schema}.commits VALUES (:id, :body)")
+        start = time.monotonic()
+        for i in range(int(rate * duration_s)):
+            time.sleep(max(0.0, start + i / rate - time.monotonic()))
+            started = time.perf_counter()
+            connection.execute(insert, {"id": uuid.uuid4().hex, "body": TEXT * 4})
+            latencies.append(time.perf_counter() - started)
+    return {"rate": rate, "duration_s": duration_s, **ms(latencies)}
+
+
 def start_api(base: str, port: int, env: dict[str, str], *extra: str) -> subprocess.Popen:
     api = subprocess.Popen([str(BIN / "ytmaker"), "serve", "--port", str(port), *extra], env=env, start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -232,6 +249,8 @@ def main() -> None:
             print(json.dumps({**report, "load_average": os.getloadavg()}, indent=2))
             rt.close()
             return
+        report["database_alone"] = database_alone(engine, schema, args.create_rate, args.create_duration)
+        print(json.dumps(report["database_alone"]), flush=True)
         report["create"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
         report["api_rss_mb_end"] = rss_mb(api.pid)
         print(json.dumps(report["create"]), flush=True)
