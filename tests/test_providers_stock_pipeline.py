@@ -71,12 +71,17 @@ def is_yellow(pixel) -> bool:
     return pixel[0] > 180 and pixel[1] > 180 and pixel[2] < 80
 
 
+def stock_runtime(runtime, llm, edge, pexels):
+    """The OpenAI-compatible writer, Edge's voices and Pexels' clips, each on its fake."""
+    return runtime(script_provider="openai", openai_base_url=f"{llm.url}/v1", openai_api_key=OPENAI_KEY,
+                   speech_provider="edge", edge_url=edge.url,
+                   image_provider="pexels", pexels_base_url=pexels.url, pexels_api_key=PEXELS_KEY)
+
+
 def test_a_video_from_an_openai_compatible_writer_edge_voices_and_pexels_clips(runtime, capfd):
     with FakeOpenAI(api_key=OPENAI_KEY) as llm, FakeEdge() as edge, FakePexels(PEXELS_KEY) as pexels:
         add_stock(pexels)
-        rt = runtime(script_provider="openai", openai_base_url=f"{llm.url}/v1", openai_api_key=OPENAI_KEY,
-                     speech_provider="edge", edge_url=edge.url,
-                     image_provider="pexels", pexels_base_url=pexels.url, pexels_api_key=PEXELS_KEY)
+        rt = stock_runtime(runtime, llm, edge, pexels)
         project = create_project(rt, TEXT)
         final = wait_for(rt, start_generation(project.id), timeout_s=180)
 
@@ -102,9 +107,7 @@ def test_a_video_from_an_openai_compatible_writer_edge_voices_and_pexels_clips(r
 def test_a_sidecar_of_one_clip_written_before_joins_still_renders_looping_it(runtime, tmp_path):
     with FakeOpenAI(api_key=OPENAI_KEY) as llm, FakeEdge() as edge, FakePexels(PEXELS_KEY) as pexels:
         add_stock(pexels)
-        rt = runtime(script_provider="openai", openai_base_url=f"{llm.url}/v1", openai_api_key=OPENAI_KEY,
-                     speech_provider="edge", edge_url=edge.url,
-                     image_provider="pexels", pexels_base_url=pexels.url, pexels_api_key=PEXELS_KEY)
+        rt = stock_runtime(runtime, llm, edge, pexels)
         bad = tmp_path / "music.mp3"
         bad.write_bytes(b"not an mp3" * 100)
         rt.settings.music = bad  # the render fails, after the images and their sidecars are made

@@ -20,20 +20,16 @@ import multiprocessing as mp
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import psutil
-from sqlalchemy import create_engine, text
 
 from bench.live import clients
-from bench.live.run import POSTGRES, TEXT, rss_mb, start_api, stop_api
-from bench.orchestration.harness import RedisServer, free_port
+from bench.live.run import TEXT, private_service, rss_mb, start_api, stop_api
 
 
 def _cpu(api: psutil.Process) -> tuple[float, float]:
@@ -83,62 +79,40 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure this many times on the same streams")
     args = parser.parse_args()
 
-    from ytmaker.config import Settings
-    from ytmaker.db.migrate import upgrade
     from ytmaker.projects import create_project
-    from ytmaker.runtime import build_runtime
 
-    redis_server = RedisServer()
-    schema = f"bench_delivery_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    database_url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    data_dir = Path(tempfile.mkdtemp(prefix="ytm-bench-delivery-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
-    env.update(YTMAKER_REDIS_URL=redis_server.url(0), YTMAKER_DATABASE_URL=database_url, YTMAKER_DATA_DIR=str(data_dir),
-               YTMAKER_METRICS="false", YTMAKER_API_HEARTBEAT_S="3600")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    api, procs = None, []
     ctx = mp.get_context("spawn")
     stop, results, delivered = ctx.Event(), ctx.Queue(), ctx.Value("q", 0)
-    try:
-        settings = Settings(_env_file=None, redis_url=redis_server.url(0), database_url=database_url, data_dir=data_dir)
-        rt = build_runtime(settings)
-        upgrade(rt.db)
-        projects = [create_project(rt, TEXT).id for _ in range(args.projects)]
-        for project_id in projects:
-            rt.progress.update(project_id, status="assets_generating", message="started")
-        api = start_api(base, port, env)
-        targets = [projects[i % len(projects)] for i in range(args.streams)]
-        groups = [targets[i::args.client_procs] for i in range(args.client_procs)]
-        readies = [ctx.Event() for _ in groups]
-        procs = [ctx.Process(target=clients.sse_clients, args=(base, g, r, stop, results, delivered))
-                 for g, r in zip(groups, readies)]
-        for p in procs:
-            p.start()
-        for r in readies:
-            if not r.wait(180):
-                raise SystemExit("clients did not connect in time")
-        time.sleep(1.0)  # the last connections' first events
-        runs = [measure(rt, api.pid, projects, delivered, args.streams, args.bursts) for _ in range(args.repeat)]
-        stop.set()
-        outs = [results.get(timeout=120) for _ in procs]
-        print(json.dumps({"streams": args.streams, "projects": args.projects, "bursts": args.bursts, "load_average": os.getloadavg(),
-                          "api_rss_mb": rss_mb(api.pid), "errors": sum(o["errors"] for o in outs), "runs": runs}, indent=2))
-        rt.close()
-    finally:
-        stop.set()
-        for p in procs:
-            p.join(30)
-        if api is not None:
-            stop_api(api)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-        redis_server.stop()
-
+    with private_service("delivery", YTMAKER_API_HEARTBEAT_S="3600") as service:
+        rt, base, api, procs = service.rt, service.base, None, []
+        try:
+            projects = [create_project(rt, TEXT).id for _ in range(args.projects)]
+            for project_id in projects:
+                rt.progress.update(project_id, status="assets_generating", message="started")
+            api = start_api(base, service.port, service.env)
+            targets = [projects[i % len(projects)] for i in range(args.streams)]
+            groups = [targets[i::args.client_procs] for i in range(args.client_procs)]
+            readies = [ctx.Event() for _ in groups]
+            procs = [ctx.Process(target=clients.sse_clients, args=(base, g, r, stop, results, delivered))
+                     for g, r in zip(groups, readies)]
+            for p in procs:
+                p.start()
+            for r in readies:
+                if not r.wait(180):
+                    raise SystemExit("clients did not connect in time")
+            time.sleep(1.0)  # the last connections' first events
+            runs = [measure(rt, api.pid, projects, delivered, args.streams, args.bursts) for _ in range(args.repeat)]
+            stop.set()
+            outs = [results.get(timeout=120) for _ in procs]
+            print(json.dumps({"streams": args.streams, "projects": args.projects, "bursts": args.bursts,
+                              "load_average": os.getloadavg(), "api_rss_mb": rss_mb(api.pid),
+                              "errors": sum(o["errors"] for o in outs), "runs": runs}, indent=2))
+        finally:
+            stop.set()
+            for p in procs:
+                p.join(30)
+            if api is not None:
+                stop_api(api)
 
 if __name__ == "__main__":
     main()

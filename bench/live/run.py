@@ -24,7 +24,11 @@ import tempfile
 import time
 import uuid
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -197,6 +201,50 @@ def stop_api(api: subprocess.Popen) -> None:
         api.wait(30)
 
 
+@dataclass
+class Service:
+    """What a benchmark of ``ytmaker serve`` runs against: a private redis-server and PostgreSQL schema, migrated."""
+
+    rt: Any
+    env: dict[str, str]  # the environment for `ytmaker serve`
+    base: str
+    port: int
+    engine: Any
+    schema: str
+
+
+@contextmanager
+def private_service(name: str, **extra_env: str) -> Iterator[Service]:
+    from ytmaker.config import Settings
+    from ytmaker.db.migrate import upgrade
+    from ytmaker.runtime import build_runtime
+
+    redis_server = RedisServer()
+    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    database_url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    data_dir = Path(tempfile.mkdtemp(prefix=f"ytm-bench-{name}-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
+    env.update(YTMAKER_REDIS_URL=redis_server.url(0), YTMAKER_DATABASE_URL=database_url, YTMAKER_DATA_DIR=str(data_dir),
+               YTMAKER_METRICS="false", **extra_env)
+    port = free_port()
+    rt = None
+    try:
+        settings = Settings(_env_file=None, redis_url=redis_server.url(0), database_url=database_url, data_dir=data_dir)
+        rt = build_runtime(settings)
+        upgrade(rt.db)
+        yield Service(rt, env, f"http://127.0.0.1:{port}", port, engine, schema)
+    finally:
+        if rt is not None:
+            rt.close()
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+        redis_server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -212,62 +260,39 @@ def main() -> None:
     parser.add_argument("--creations-only", action="store_true", help="the POST /projects part only, no streams or pollers")
     args = parser.parse_args()
 
-    from ytmaker.config import Settings
-    from ytmaker.db.migrate import upgrade
     from ytmaker.projects import create_project
-    from ytmaker.runtime import build_runtime
 
-    redis_server = RedisServer()
-    schema = f"bench_live_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    database_url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    data_dir = Path(tempfile.mkdtemp(prefix="ytm-bench-live-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
-    env.update(YTMAKER_REDIS_URL=redis_server.url(0), YTMAKER_DATABASE_URL=database_url, YTMAKER_DATA_DIR=str(data_dir),
-               YTMAKER_METRICS="false", YTMAKER_API_CREATE_LIMIT="1000000")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    api = None
-    try:
-        settings = Settings(_env_file=None, redis_url=redis_server.url(0), database_url=database_url, data_dir=data_dir)
-        rt = build_runtime(settings)
-        upgrade(rt.db)
-        projects = [] if args.creations_only else [create_project(rt, TEXT).id for _ in range(args.projects)]
-        for pid in projects:
-            rt.progress.update(pid, status="assets_generating", message="started")
-        api = start_api(base, port, env)
-        report: dict = {"api_rss_mb_idle": rss_mb(api.pid)}
-        if not args.creations_only:
-            report["spread"] = sse_phase(rt, base, api.pid, projects, args.clients, args.rate, args.duration, args.pollers)
-            print(json.dumps(report["spread"]), flush=True)
-            report["one_project"] = sse_phase(rt, base, api.pid, projects[:1], args.clients, args.one_project_rate,
-                                              args.duration, args.pollers)
-            print(json.dumps(report["one_project"]), flush=True)
-        if args.push_only:
-            print(json.dumps({**report, "load_average": os.getloadavg()}, indent=2))
-            rt.close()
-            return
-        report["database_alone"] = database_alone(engine, schema, args.create_rate, args.create_duration)
-        print(json.dumps(report["database_alone"]), flush=True)
-        report["create"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
-        report["api_rss_mb_end"] = rss_mb(api.pid)
-        print(json.dumps(report["create"]), flush=True)
-        if args.create_workers > 1:  # the same load on `ytmaker serve --workers N`: one process is one core at most
-            stop_api(api)
-            api = start_api(base, port, env, "--workers", str(args.create_workers))
-            report[f"create_{args.create_workers}_workers"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
-        print(json.dumps(report, indent=2))
-        rt.close()
-    finally:
-        if api is not None:
-            stop_api(api)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-        redis_server.stop()
-
+    with private_service("live", YTMAKER_API_CREATE_LIMIT="1000000") as service:
+        rt, base, api = service.rt, service.base, None
+        try:
+            projects = [] if args.creations_only else [create_project(rt, TEXT).id for _ in range(args.projects)]
+            for pid in projects:
+                rt.progress.update(pid, status="assets_generating", message="started")
+            api = start_api(base, service.port, service.env)
+            report: dict = {"api_rss_mb_idle": rss_mb(api.pid)}
+            if not args.creations_only:
+                report["spread"] = sse_phase(rt, base, api.pid, projects, args.clients, args.rate, args.duration, args.pollers)
+                print(json.dumps(report["spread"]), flush=True)
+                report["one_project"] = sse_phase(rt, base, api.pid, projects[:1], args.clients, args.one_project_rate,
+                                                  args.duration, args.pollers)
+                print(json.dumps(report["one_project"]), flush=True)
+            if args.push_only:
+                print(json.dumps({**report, "load_average": os.getloadavg()}, indent=2))
+                return
+            report["database_alone"] = database_alone(service.engine, service.schema, args.create_rate, args.create_duration)
+            print(json.dumps(report["database_alone"]), flush=True)
+            report["create"] = post_phase(base, args.create_rate, args.create_duration, api.pid)
+            report["api_rss_mb_end"] = rss_mb(api.pid)
+            print(json.dumps(report["create"]), flush=True)
+            if args.create_workers > 1:  # the same load on `ytmaker serve --workers N`: one process is one core at most
+                stop_api(api)
+                api = start_api(base, service.port, service.env, "--workers", str(args.create_workers))
+                report[f"create_{args.create_workers}_workers"] = post_phase(base, args.create_rate, args.create_duration,
+                                                                             api.pid)
+            print(json.dumps(report, indent=2))
+        finally:
+            if api is not None:
+                stop_api(api)
 
 if __name__ == "__main__":
     main()
