@@ -113,11 +113,20 @@ def test_retry_resumes_at_the_failed_stage_and_keeps_finished_ones(rt, stub_brok
             return run is not None and run.status == "succeeded"
 
     class RejectingOnceAudioIsDone(Rejecting):
-        """Refuses the images only after the narration finished: audio is the finished stage the retry must keep."""
+        """Refuses the images only after the narration finished: audio is the finished stage the retry must keep.
 
-        def generate(self, *args, **kwargs):
-            wait_until(audio_done, timeout_s=60, what="the audio stage to finish")
-            return super().__getattr__("generate")(*args, **kwargs)
+        Every method waits (the images stage calls ``footage`` when a provider has one, and ``Rejecting`` has all
+        of them): only ``generate`` did, so the images failed at once through ``footage`` and, when they beat the
+        audio, the failure left the narration unmade."""
+
+        def __getattr__(self, name):
+            refuse = super().__getattr__(name)
+
+            def call(*args, **kwargs):
+                wait_until(audio_done, timeout_s=60, what="the audio stage to finish")
+                return refuse(*args, **kwargs)
+
+            return call
 
     rt.providers.images = RejectingOnceAudioIsDone()
     assert wait_for(rt, start_generation(project.id), timeout_s=60).status == "failed"
