@@ -77,6 +77,10 @@ class ProgressStore(ABC):
     def get(self, project_id: str) -> dict[str, str]:
         """The whole hash, after this process's own updates; empty if there is none."""
 
+    def get_many(self, project_ids: list[str]) -> list[dict[str, str]]:
+        """``get`` of each project, in order (a store that can reads them in one round trip)."""
+        return [self.get(project_id) for project_id in project_ids]
+
     @abstractmethod
     def subscribe(self, project_id: str) -> Subscription:
         """Snapshots published from now on."""

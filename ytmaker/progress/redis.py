@@ -145,6 +145,13 @@ class RedisProgressStore(ProgressStore):
         raw = self.redis.hgetall(progress_key(project_id))
         return {_text(k): _text(v) for k, v in raw.items()}
 
+    def get_many(self, project_ids: list[str]) -> list[dict[str, str]]:
+        self.flush()
+        pipe = self.redis.pipeline(transaction=False)  # one round trip for a page of projects
+        for project_id in project_ids:
+            pipe.hgetall(progress_key(project_id))
+        return [{_text(k): _text(v) for k, v in raw.items()} for raw in pipe.execute()]
+
     def subscribe(self, project_id: str) -> RedisSubscription:
         return RedisSubscription(self.redis, progress_key(project_id))
 

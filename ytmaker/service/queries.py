@@ -15,8 +15,6 @@ from ytmaker.db.models import Project, Publication, Script, StageRun, Thumbnail,
 from ytmaker.db.projects import check_project_id
 from ytmaker.errors import InvalidInput, ProjectNotFound
 from ytmaker.graph import STAGES
-from ytmaker.progress.base import progress_key
-from ytmaker.progress.redis import RedisProgressStore
 from ytmaker.runtime import Runtime
 from ytmaker.service.tokens import Caller
 from ytmaker.statuses import ProjectStatus
@@ -111,22 +109,6 @@ def project_out(rt: Runtime, caller: Caller, project_id: str) -> dict[str, Any]:
             "outputs": outputs, "links": base}
 
 
-def progress_of(rt: Runtime, project_ids: list[str]) -> list[dict[str, str]]:
-    """The progress hashes of several projects; from Redis in one round trip (after this process's own writes)."""
-    store = rt.progress
-    if not isinstance(store, RedisProgressStore) or len(project_ids) < 2:
-        return [store.get(project_id) for project_id in project_ids]
-    store.flush()
-    pipe = store.redis.pipeline(transaction=False)
-    for project_id in project_ids:
-        pipe.hgetall(progress_key(project_id))
-    return [{_text(k): _text(v) for k, v in raw.items()} for raw in pipe.execute()]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def recorded_file(rt: Runtime, project_id: str, name: str) -> Path | None:
     """A file recorded for the project (``video``, ``thumbnail``, ``subtitles.srt|vtt``), inside the data dir, or None.
 
@@ -191,7 +173,7 @@ def page(rt: Runtime, caller: Caller, *, status: str | None, cursor: str | None,
         rows = connection.execute(query, values).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [summary(row, progress) for row, progress in zip(rows, progress_of(rt, [row.id for row in rows]), strict=True)]
+    items = [summary(row, progress) for row, progress in zip(rows, rt.progress.get_many([row.id for row in rows]), strict=True)]
     return {"items": items, "next_cursor": encode_cursor(rows[-1]) if more else None}
 
 
