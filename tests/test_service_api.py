@@ -11,7 +11,7 @@ from tests.conftest import fast_settings
 from tests.helpers import SHORT_TEXT, wait_until
 from tests.service_support import service_rt  # noqa: F401  (fixture)
 from ytmaker.runtime import build_runtime
-from ytmaker.service.app import create_app
+from ytmaker.service.app import WARM_CONNECTIONS, create_app
 
 API = "/api/v1/projects"
 
@@ -197,3 +197,19 @@ def test_the_openapi_schema_documents_the_shapes_the_page_reads(idle):
     body = create["application/json"]["schema"]
     assert {"text", "title", "format", "publish_at"} <= set(body["properties"]) and body["additionalProperties"] is False
     assert idle.get("/docs").status_code == 200
+
+
+@pytest.mark.redis
+def test_the_server_warms_its_pools_and_the_enqueue_script_before_taking_requests(redis_rt, redis_client):
+    # A burst reaching a cold server waited for PostgreSQL backends to start and for NOSCRIPT (bench/live).
+    redis_client.script_flush()
+    sha = redis_rt.broker.scripts["dispatch"].sha
+    assert redis_client.script_exists(sha) == [False]
+    redis_rt.db.dispose()  # the migration's connections closed: the pools start empty
+    pools = [redis_rt.db.engine.pool, redis_rt.db._single_engine.pool]
+    assert [pool.checkedin() for pool in pools] == [0, 0]
+    with TestClient(create_app(redis_rt, worker=False)) as client:
+        assert redis_client.script_exists(sha) == [True]
+        if not redis_rt.db.is_sqlite:
+            assert [pool.checkedin() for pool in pools] == [WARM_CONNECTIONS, WARM_CONNECTIONS]
+        assert client.get("/readyz").status_code == 200

@@ -101,6 +101,10 @@ class WakeupRedisBroker(RedisBroker):
                     raise
                 self.client.script_load(script.script)  # the wake token already sent is harmless: a spare wake-up
 
+    def load_scripts(self) -> None:
+        """Load the enqueue script into Redis now, so the first enqueue is not the one that meets NOSCRIPT."""
+        self.client.script_load(self.scripts["dispatch"].script)
+
     def stamp_presence(self, queues: Iterable[str] = ()) -> None:
         """Refresh this process's heartbeat, so its fetched, unacked messages stay its own while it lives.
 

@@ -11,10 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import configure_mappers
+from starlette.concurrency import run_in_threadpool
 
 from ytmaker.errors import InputTooLarge, PermanentError, ProjectNotFound, TransientError, YtmakerError
 from ytmaker.runtime import Runtime
@@ -22,8 +25,10 @@ from ytmaker.service import auth, batches_api, events, health, projects_api
 from ytmaker.service.hub import Hub
 from ytmaker.service.middleware import BodyLimit, SecurityHeaders
 from ytmaker.service.projects_api import CreationLimits
+from ytmaker.wakeup import WakeupRedisBroker
 
 STATIC = Path(__file__).parent / "static"
+log = structlog.get_logger(__name__)
 
 
 def _status_of(exc: YtmakerError) -> int:
@@ -51,6 +56,25 @@ def _default_runtime() -> Runtime:
     return rt
 
 
+#: database connections each pool opens before the first request (the pools keep up to 10)
+WARM_CONNECTIONS = 4
+
+
+def warm_up(rt: Runtime) -> None:
+    """Before the server takes requests: what the first ones would otherwise each wait for. Measured on
+    ``POST /projects``: the first creation took 69 ms against 3–4 after it (the ORM's mappers configured,
+    PostgreSQL connections opened, the enqueue script loaded into Redis), and a burst at 100/s reaching a
+    cold server waited up to 178 ms in its first second (bench/live). A service that is down now is only logged:
+    ``/readyz`` says so, and the requests reconnect."""
+    try:
+        configure_mappers()
+        rt.db.prefill(WARM_CONNECTIONS)
+        if isinstance(rt.broker, WakeupRedisBroker):
+            rt.broker.load_scripts()
+    except Exception as exc:  # noqa: BLE001  (a cold start is slower, not wrong)
+        log.warning("warm_up_failed", error=str(exc))
+
+
 def create_app(rt: Runtime | None = None, *, worker: bool | None = None, public: bool = False) -> FastAPI:
     """The service on ``rt``; ``worker``: run the in-process worker (default: in embedded mode);
     ``public``: the server listens beyond loopback, so it refuses every request until a token exists."""
@@ -60,6 +84,7 @@ def create_app(rt: Runtime | None = None, *, worker: bool | None = None, public:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.hub.start()
+        await run_in_threadpool(warm_up, runtime)
         embedded = None
         if run_worker:
             from ytmaker.embedded import EmbeddedWorker
