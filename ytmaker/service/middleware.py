@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 #: the page's policy: scripts, styles and media from this server only; no inline script, no framing
@@ -16,6 +18,21 @@ DOCS = ("/docs", "/redoc")
 #: scope key: the send handed to the outermost of these middlewares. They touch a response's start only and pass its
 #: body messages through unchanged, so an event stream sends its body there, past a coroutine per middleware and message
 BODY_SEND = "ytmaker.body_send"
+
+
+@contextmanager
+def _body_send(scope: Any, send: Any) -> Iterator[None]:
+    """``scope[BODY_SEND]`` for the request, set by the outermost middleware and taken out when the request is done:
+    left in, it is a reference cycle (the server's send -> its request -> the scope), so each request's objects
+    outlived it until a full garbage collection, whose pause grew with them (430 ms after a minute of 100 polls/s)."""
+    if BODY_SEND in scope:
+        yield
+        return
+    scope[BODY_SEND] = send
+    try:
+        yield
+    finally:
+        del scope[BODY_SEND]
 
 
 class BodyTooLarge(Exception):
@@ -41,7 +58,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope.setdefault(BODY_SEND, send)
+        with _body_send(scope, send):
+            await self._limited(scope, receive, send)
+
+    async def _limited(self, scope: Any, receive: Any, send: Any) -> None:
         headers = dict(scope["headers"])
         upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
         limit = self.max_upload_bytes if upload else self.max_bytes
@@ -85,7 +105,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope.setdefault(BODY_SEND, send)
+        with _body_send(scope, send):
+            await self._with_headers(scope, receive, send)
+
+    async def _with_headers(self, scope: Any, receive: Any, send: Any) -> None:
         csp = (DOCS_CSP if scope["path"].startswith(DOCS) else CSP).encode()
 
         async def with_headers(message: Any) -> None:
