@@ -153,6 +153,13 @@ def case_decode(inputs: dict, out: Path, source: str) -> None:
     out.write_bytes(b"")
 
 
+def case_footage(inputs: dict, out: Path) -> None:
+    """What any renderer spends decoding the clips case's footage: each clip decoded for its segment's length (looped)."""
+    for clip, duration in zip(inputs["clips"], inputs["durations"]):
+        _ffmpeg("-stream_loop", "-1", "-i", clip, "-t", f"{duration:.3f}", "-an", "-f", "null", "-")
+    out.write_bytes(b"")
+
+
 def case_zoompan(inputs: dict, out: Path) -> None:
     """A hand-tuned FFmpeg slideshow: one still stream, one zoompan, narration; no subtitles, fades or music."""
     stills = out.with_suffix(".stills.txt")
@@ -186,7 +193,7 @@ def case_moviepy(inputs: dict, out: Path, slides: int) -> None:
 
 
 CASES = {"ytmaker": case_ytmaker, "interpreter": case_interpreter, "floor": case_floor, "zoompan": case_zoompan, "moviepy": case_moviepy,
-         "reencode": case_reencode, "decode": case_decode}
+         "reencode": case_reencode, "decode": case_decode, "footage": case_footage}
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -222,6 +229,17 @@ def measure(case: str, inputs_file: Path, out: Path, **options) -> dict:
             "load_max": round(max(loads), 2), "size_mb": round(out.stat().st_size / 2**20, 1)}
 
 
+def clips_bound(results: dict) -> None:
+    """The least CPU any renderer of the clips case spends: x264 on the frames it made (the same-content floor of its
+    video) plus decoding the footage, which every renderer must do; against the floor and against ytmaker."""
+    x264 = results["clips-reencode"]["cpu_s"] - results["clips-decode"]["cpu_s"]
+    bound = x264 + results["footage"]["cpu_s"]
+    floor, clips = results["floor"]["cpu_s"], results["clips"]["cpu_s"]
+    print(f"clips lower bound = x264 on the clips video's frames {x264:.1f} + decoding the footage "
+          f"{results['footage']['cpu_s']:.1f} = {bound:.1f} CPU-s = {bound / floor:.2f}x the floor (budget 1.3x); "
+          f"ytmaker {clips:.1f} CPU-s = {clips / floor:.2f}x the floor, {clips / bound:.2f}x the lower bound")
+
+
 def machine() -> dict:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
@@ -235,7 +253,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run each, MoviePy on one slide, 10-minute video at draft")
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3, --quick 1)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="cases (ytmaker floor same reencode decode sentences clips zoompan moviepy draft long clips-long)")
+                        help="cases (ytmaker floor same reencode decode sentences clips clips-bound zoompan moviepy draft long clips-long)")
     parser.add_argument("--moviepy-slides", type=int, default=None, help="slides MoviePy renders (default 2, --quick 1)")
     parser.add_argument("--long-quality", choices=["final", "draft"], default=None,
                         help="quality of the 10-minute video (default final, --quick draft)")
@@ -262,14 +280,18 @@ def main() -> None:
     same = str(work / "ytmaker.mp4")  # the tighter floor re-encodes the frames the ytmaker case made
     plan = [("floor", {}), ("ytmaker", {}), ("reencode", {"source": same}), ("decode", {"source": same}), ("interpreter", {}),
             ("sentences", {"captions": "sentences"}), ("clips", {"clips": True}),
+            ("clips-reencode", {"source": str(work / "clips.mp4")}), ("clips-decode", {"source": str(work / "clips.mp4")}),
+            ("footage", {}),
             ("zoompan", {}), ("draft", {"quality": "draft"}), ("moviepy", {"slides": moviepy_slides})]
     if "same" in wanted:
         wanted |= {"ytmaker", "reencode", "decode", "interpreter"}
+    if "clips-bound" in wanted:  # what no renderer of the clips case can go below (clips_bound)
+        wanted |= {"floor", "clips", "clips-reencode", "clips-decode", "footage"}
     results: dict[str, dict] = {}
     for name, options in plan:
         if name not in wanted:
             continue
-        case = "ytmaker" if name in ("draft", "sentences", "clips") else name
+        case = "ytmaker" if name in ("draft", "sentences", "clips") else name.removeprefix("clips-")
         samples = [measure(case, inputs_file, work / f"{name}.mp4", **options) for _ in range(runs)]
         result = {"wall_s": statistics.median(s["wall_s"] for s in samples),
                   "cpu_s": statistics.median(s["cpu_s"] for s in samples),
@@ -314,6 +336,8 @@ def main() -> None:
               f"{results['ytmaker']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.1)")
     if "floor" in results and "clips" in results:
         print(f"clips / floor = {results['clips']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.3)")
+    if {"floor", "clips", "clips-reencode", "clips-decode", "footage"} <= results.keys():
+        clips_bound(results)
     if "moviepy" in results and "ytmaker" in results:
         print(f"moviepy / ytmaker = {results['moviepy']['wall_s_for_10_slides'] / results['ytmaker']['wall_s']:.1f} wall, "
               f"{results['moviepy']['cpu_s_for_10_slides'] / results['ytmaker']['cpu_s']:.1f} CPU (target >= 5)")
