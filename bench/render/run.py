@@ -153,6 +153,21 @@ def case_decode(inputs: dict, out: Path, source: str) -> None:
     out.write_bytes(b"")
 
 
+def case_frames(inputs: dict, out: Path) -> None:
+    """The ``ytmaker`` case's frames themselves, uncompressed (YUV4MPEG beside ``out``): the same render with its
+    video written raw and its sound to nothing, for a floor on exactly the frames x264 got (``exact``)."""
+    build = media.build_args
+
+    def raw(spec: media.RenderSpec, gain_db: float = 0.0) -> list[str]:
+        args = build(spec, gain_db)
+        return [*args[:args.index("-map")], "-map", "[vout]", "-t", f"{spec.duration_s:.3f}", "-c:v", "rawvideo",
+                "-f", "yuv4mpegpipe", str(out.with_suffix(".y4m")), "-map", "[aout]", "-f", "null", "-"]
+
+    media.build_args = raw  # render() looks it up when it runs
+    case_ytmaker(inputs, out)
+    out.write_bytes(b"")
+
+
 def case_footage(inputs: dict, out: Path) -> None:
     """What any renderer spends decoding the clips case's footage: each clip decoded for its segment's length (looped)."""
     for clip, duration in zip(inputs["clips"], inputs["durations"]):
@@ -193,7 +208,8 @@ def case_moviepy(inputs: dict, out: Path, slides: int) -> None:
 
 
 CASES = {"ytmaker": case_ytmaker, "interpreter": case_interpreter, "floor": case_floor, "zoompan": case_zoompan, "moviepy": case_moviepy,
-         "reencode": case_reencode, "decode": case_decode, "footage": case_footage}
+         "reencode": case_reencode, "decode": case_decode, "footage": case_footage,
+         "frames": case_frames}
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -229,6 +245,34 @@ def measure(case: str, inputs_file: Path, out: Path, **options) -> dict:
             "load_max": round(max(loads), 2), "size_mb": round(out.stat().st_size / 2**20, 1)}
 
 
+def paired(inputs_file: Path, work: Path, rounds: int) -> None:
+    """ytmaker's render against the two same-content floors, measured round by round: on shared cores the CPU time
+    of one encode drifted by 15-25 % between minutes, so cases run minutes apart are not comparable. Each round runs
+    every case once, the order reversed every other round, and gives its own ratios; the medians are the figures."""
+    measure("frames", inputs_file, work / "frames.mp4")  # ytmaker's frames, uncompressed, once
+    names = ["ytmaker", "interpreter", "reencode", "decode", "exact-reencode", "exact-decode"]
+    sources = {"reencode": work / "ytmaker.mp4", "decode": work / "ytmaker.mp4",
+               "exact-reencode": work / "frames.y4m", "exact-decode": work / "frames.y4m"}
+    same_ratios, exact_ratios = [], []
+    print("\n| round | ytmaker's own CPU-s | same-content floor | ratio | floor on its own frames | ratio |")
+    print("|---|---|---|---|---|---|")
+    for i in range(rounds):
+        cpu = {}
+        for name in names if i % 2 == 0 else names[::-1]:
+            options = {"source": str(sources[name])} if name in sources else {}
+            cpu[name] = measure(name.removeprefix("exact-"), inputs_file, work / f"{name}.mp4", **options)["cpu_s"]
+        own = cpu["ytmaker"] - cpu["interpreter"]
+        same, exact = cpu["reencode"] - cpu["decode"], cpu["exact-reencode"] - cpu["exact-decode"]
+        same_ratios.append(own / same)
+        exact_ratios.append(own / exact)
+        print(f"| {i + 1} | {own:.1f} | {same:.1f} | {own / same:.2f} | {exact:.1f} | {own / exact:.2f} |", flush=True)
+    (work / "frames.y4m").unlink(missing_ok=True)
+    print(f"\nmedian over {rounds} rounds: against the same-content floor (a decoded copy) "
+          f"{statistics.median(same_ratios):.2f} ({min(same_ratios):.2f}-{max(same_ratios):.2f}); against x264 on "
+          f"ytmaker's own frames {statistics.median(exact_ratios):.2f} ({min(exact_ratios):.2f}-{max(exact_ratios):.2f}); "
+          "target <= 1.25")
+
+
 def clips_bound(results: dict) -> None:
     """The least CPU any renderer of the clips case spends: x264 on the frames it made (the same-content floor of its
     video) plus decoding the footage, which every renderer must do; against the floor and against ytmaker."""
@@ -253,11 +297,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run each, MoviePy on one slide, 10-minute video at draft")
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3, --quick 1)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="cases (ytmaker floor same reencode decode sentences clips clips-bound zoompan moviepy draft long clips-long)")
+                        help="cases (ytmaker floor same exact reencode decode sentences clips clips-bound zoompan moviepy draft long "
+                             "clips-long)")
     parser.add_argument("--moviepy-slides", type=int, default=None, help="slides MoviePy renders (default 2, --quick 1)")
     parser.add_argument("--long-quality", choices=["final", "draft"], default=None,
                         help="quality of the 10-minute video (default final, --quick draft)")
     parser.add_argument("--work", type=Path, default=None, help="working directory (default: a temporary one)")
+    parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
+                        help="ytmaker against both same-content floors in ROUNDS interleaved rounds (see paired())")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -277,21 +324,27 @@ def main() -> None:
     inputs_file.write_text(json.dumps(inputs))
     print(json.dumps({"machine": machine(), "video_s": inputs["total_s"], "runs": runs}, indent=2), flush=True)
 
+    if args.paired:
+        paired(inputs_file, work, args.paired)
+        return
     same = str(work / "ytmaker.mp4")  # the tighter floor re-encodes the frames the ytmaker case made
     plan = [("floor", {}), ("ytmaker", {}), ("reencode", {"source": same}), ("decode", {"source": same}), ("interpreter", {}),
             ("sentences", {"captions": "sentences"}), ("clips", {"clips": True}),
             ("clips-reencode", {"source": str(work / "clips.mp4")}), ("clips-decode", {"source": str(work / "clips.mp4")}),
-            ("footage", {}),
+            ("footage", {}), ("frames", {}), ("exact-reencode", {"source": str(work / "frames.y4m")}),
+            ("exact-decode", {"source": str(work / "frames.y4m")}),
             ("zoompan", {}), ("draft", {"quality": "draft"}), ("moviepy", {"slides": moviepy_slides})]
     if "same" in wanted:
         wanted |= {"ytmaker", "reencode", "decode", "interpreter"}
+    if "exact" in wanted:  # the same-content floor on ytmaker's frames themselves rather than a decoded copy
+        wanted |= {"ytmaker", "reencode", "decode", "interpreter", "frames", "exact-reencode", "exact-decode"}
     if "clips-bound" in wanted:  # what no renderer of the clips case can go below (clips_bound)
         wanted |= {"floor", "clips", "clips-reencode", "clips-decode", "footage"}
     results: dict[str, dict] = {}
     for name, options in plan:
         if name not in wanted:
             continue
-        case = "ytmaker" if name in ("draft", "sentences", "clips") else name.removeprefix("clips-")
+        case = "ytmaker" if name in ("draft", "sentences", "clips") else name.removeprefix("clips-").removeprefix("exact-")
         samples = [measure(case, inputs_file, work / f"{name}.mp4", **options) for _ in range(runs)]
         result = {"wall_s": statistics.median(s["wall_s"] for s in samples),
                   "cpu_s": statistics.median(s["cpu_s"] for s in samples),
@@ -331,6 +384,13 @@ def main() -> None:
         own = results["ytmaker"]["cpu_s"] - results["interpreter"]["cpu_s"]
         print(f"the render's own CPU (less the process's start, {results['interpreter']['cpu_s']} CPU-s) = {own:.1f}; "
               f"/ same-content floor = {own / floor_cpu:.2f} (target <= 1.25)")
+    if {"exact-reencode", "exact-decode", "ytmaker", "interpreter"} <= results.keys():
+        exact = results["exact-reencode"]["cpu_s"] - results["exact-decode"]["cpu_s"]
+        own = results["ytmaker"]["cpu_s"] - results["interpreter"]["cpu_s"]
+        print(f"x264 on ytmaker's own frames (uncompressed) = {results['exact-reencode']['cpu_s']} - "
+              f"{results['exact-decode']['cpu_s']} (reading them) = {exact:.1f} CPU-s; ytmaker / it = "
+              f"{results['ytmaker']['cpu_s'] / exact:.2f}, the render's own CPU / it = {own / exact:.2f}")
+        (work / "frames.y4m").unlink(missing_ok=True)  # 5.6 GB for the minute
     if "floor" in results and "ytmaker" in results:
         print(f"\nytmaker / floor = {results['ytmaker']['wall_s'] / results['floor']['wall_s']:.2f} wall, "
               f"{results['ytmaker']['cpu_s'] / results['floor']['cpu_s']:.2f} CPU (target <= 1.1)")
