@@ -110,6 +110,19 @@ def test_the_graph_overlays_the_clips_before_the_crossfade_and_maps_no_clip_soun
     assert args.count("-i") == 1 and args[args.index("-map") + 1: args.index("-map") + 4] == ["[vout]", "-map", "[aout]"]
 
 
+def test_when_every_segment_has_a_clip_the_clips_are_the_picture_with_no_stills_under_them(tmp_path):
+    # nothing of the stills would show: no stills stream and no overlay (which copied every frame, then the clip over it)
+    segments = [media.RenderSegment(tmp_path / f"{i}.png", tmp_path / f"{i}.wav", 1.0, clip=tmp_path / f"{i}.mp4", clip_s=2.0)
+                for i in range(2)]
+    spec = media.RenderSpec(segments, tmp_path / "out.mp4", quality="draft")
+    graph = media.build_filtergraph(spec)
+    assert (f"movie=filename={media.list_path(spec, 'clips')}:format_name=concat,"
+            "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=960:540,setsar=1,format=yuv420p,fps=30"
+            "[clipped]") in graph
+    assert "[stills]" not in graph and "[clips]" not in graph and f"{media.list_path(spec)}:" not in graph
+    assert graph.index("[clipped]") < graph.index("[outgoing]")  # the posters still crossfade in over the clips
+
+
 def test_a_render_plays_clips_looped_and_cut_scaled_to_the_frame_and_muted(tmp_path):
     loop = make_clip(tmp_path / "loop.mp4", ["red", "blue"], 0.3, "640x360", 25)  # 0.6 s, shorter than its segment
     tall = make_clip(tmp_path / "tall.mp4", ["lime", "yellow"], 2.0, "180x320", 60)  # portrait, longer than its segment

@@ -116,18 +116,35 @@ def clip_windows(starts: list[int], frames: list[int], is_clip: list[bool]) -> s
     return "+".join(f"between(n,{s},{e - 1})" for s, e in spans)
 
 
+def source_chain(listing: Path, size: tuple[int, int], cover: tuple[int, int], *, early_of_fps: int | None = None) -> str:
+    """The clips stream read from ``listing``, scaled to ``cover`` (the stills' size: larger than the frame when they
+    pan) and its middle cut to ``size``, as the poster's held pan shows it, so the cut from poster to clip does not jump;
+    ``early_of_fps``: half a frame of that rate early."""
+    width, height = size
+    shift = f",setpts=PTS-0.5/({early_of_fps}*TB)" if early_of_fps else ""
+    return (f"{concat_source(listing)}{shift},scale={cover[0]}:{cover[1]}:force_original_aspect_ratio=increase:flags=bicubic,"
+            f"crop={width}:{height},setsar=1,format=yuv420p")
+
+
+def picture_chains(stills: str, listing: Path, frames: list[int], is_clip: list[bool], size: tuple[int, int],
+                   cover: tuple[int, int], fps: int) -> list[str]:
+    """Chains giving the video's pictures as ``[clipped]``: the clips over the ``stills`` chain, or, when every
+    segment has a clip, the clips alone (nothing of the stills would show: no overlay, which copied every frame
+    and then the clip's pixels over it, 3 CPU-s a minute at 1080p; ``fps`` holds or drops the clips' frames instead)."""
+    if all(is_clip):
+        return [source_chain(listing, size, cover) + f",fps={fps}[clipped]"]
+    starts = [sum(frames[:i]) for i in range(len(frames))]
+    return [stills + "[stills]", *overlay_chains("stills", "clipped", listing, size, cover,
+                                                 clip_windows(starts, frames, is_clip), fps)]
+
+
 def overlay_chains(base: str, out: str, listing: Path, size: tuple[int, int], cover: tuple[int, int], enable: str,
                    fps: int) -> list[str]:
     """Chains putting the clips stream read from ``listing`` over ``[base]`` on the ``enable`` frames, as ``[out]``.
 
-    The clips are scaled to ``cover`` (the stills' size: larger than the frame when they pan) and their
-    middle cut to ``size``, as the poster's held pan shows it, so the cut from poster to clip does not jump.
-    They run half an output frame (of ``fps``) early: a clip's first frame then comes strictly before its
+    The clips run half an output frame (of ``fps``) early: a clip's first frame then comes strictly before its
     segment's first frame. At the same time, the overlay did not wait for it after a 60 fps (or some
     24 fps) clip and showed that clip's last frame again, a flash of the last segment's footage.
     """
-    width, height = size
-    return [f"{concat_source(listing)},setpts=PTS-0.5/({fps}*TB),"
-            f"scale={cover[0]}:{cover[1]}:force_original_aspect_ratio=increase:flags=bicubic,"
-            f"crop={width}:{height},setsar=1,format=yuv420p[clips]",
+    return [source_chain(listing, size, cover, early_of_fps=fps) + "[clips]",
             f"[{base}][clips]overlay=format=yuv420:eof_action=pass:enable='{enable}'[{out}]"]

@@ -222,10 +222,9 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
             move_b = f",crop={width}:{height}:x='{pan_b['x']}':y='{pan_b['y']}'"
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
-    if spec.with_clips:  # over the stills, before the crossfade: a clip fades out like a still (ytmaker.media.clips)
-        enable = clips.clip_windows(starts, plan.frames, [s.clip is not None for s in spec.segments])
-        chains += [video + "[stills]", *clips.overlay_chains("stills", "clipped", list_path(spec, "clips"), spec.size,
-                                                             still_size(spec), enable, FPS)]
+    if spec.with_clips:  # before the crossfade: a clip fades out like a still (ytmaker.media.clips)
+        chains += clips.picture_chains(video, list_path(spec, "clips"), plan.frames, [s.clip is not None for s in spec.segments],
+                                       spec.size, still_size(spec), FPS)
         video = "[clipped]null"
     if overlap:
         chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), starts, overlap, FPS,
