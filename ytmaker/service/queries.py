@@ -129,8 +129,8 @@ def _inside(data_dir: Path, path: Path) -> Path | None:
     """``path`` resolved, if it is a file inside the data dir (a recorded path is trusted no further than that)."""
     if not path.is_file():  # one stat; resolving walks every component of the path
         return None
-    path = path.resolve()
-    return path if path.is_relative_to(data_dir) and path.is_file() else None
+    path = path.resolve()  # is_file followed any link already: the resolved path is that file
+    return path if path.is_relative_to(data_dir) else None
 
 
 def encode_cursor(project: Any) -> str:

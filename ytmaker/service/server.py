@@ -64,14 +64,15 @@ def worker_app():  # uvicorn's factory for --workers
 
 
 #: the collector's thresholds for a server: a full pass after 100 middle ones instead of 10. A full pass walks every
-#: object of every held stream (up to ~150 ms with 1,000 streams: bench/live) and stalls their pushes; the young
+#: object of every held stream (up to ~150 ms with 1,000 streams, measured while requests still left cycles for it to
+#: free: bench/live) and stalls their pushes; the young
 #: passes stay small (a larger first threshold made each one 20-45 ms)
 GC_THRESHOLDS = (700, 10, 100)
 
 
 def freeze_heap() -> None:
     """Keep what start-up made (modules, the app, its routes) out of the collector's full passes: one took ~80 ms of
-    the loop while 1,000 streams waited on it (bench/live), and requests' garbage sets them off."""
+    the loop while 1,000 streams waited on it (bench/live)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
