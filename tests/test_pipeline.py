@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from datetime import UTC, datetime
 
 import dramatiq
 import pytest
+from sqlalchemy import select, text
 
 from tests.helpers import SHORT_TEXT, Flaky, Rejecting, attempts, counts, wait_until
 from ytmaker.db.models import Asset, Project, Publication, StageRun, Video
 from ytmaker.embedded import wait_for
 from ytmaker.graph import TABLE, queues
 from ytmaker.media.probe import probe
-from ytmaker.pipelines import start_generation
+from ytmaker.pipelines import flow, start_generation
 from ytmaker.projects import create_project
+from ytmaker.stages import runner
 
 
 def stage_actors(broker) -> dict[str, dramatiq.Actor]:
@@ -265,3 +269,28 @@ def test_a_stage_past_its_time_limit_is_stopped_and_fails_with_the_reason(tmp_pa
     assert time.monotonic() - started < 10
     set_runtime(None)
     rt.close()
+
+
+def _waiting_on_locks(rt) -> int:
+    with rt.db.engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND pid <> pg_backend_pid()")).scalar_one()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has one writer: no row locks to order
+def test_a_stage_opened_during_a_hand_over_waits_for_it_instead_of_deadlocking(rt):
+    # A duplicated message opening a stage that has no run row yet inserted one before taking the project's row; a
+    # hand-over holding that row and inserting the same run deadlocked with it (PostgreSQL failed one of the two).
+    project = create_project(rt, SHORT_TEXT)
+    opened: list = []
+    with rt.db.session() as session:  # the hand-over's transaction (flow._advance), held open
+        db = session.connection()
+        db.execute(select(Project.status).where(Project.id == project.id).with_for_update())
+        thread = threading.Thread(target=lambda: opened.append(runner._open(rt, project.id, "script")))
+        thread.start()
+        wait_until(lambda: _waiting_on_locks(rt), 30, "the stage's transaction to wait on a lock")
+        assert flow.insert_run(rt, db, project.id, "script", datetime.now(UTC))  # raised DeadlockDetected before
+    thread.join(30)
+    assert len(opened) == 1 and opened[0].leased  # it went on after the hand-over, on the row the hand-over made
+    with rt.db.session() as session:
+        assert session.scalars(select(StageRun.status).where(StageRun.project_id == project.id)).all() == ["running"]

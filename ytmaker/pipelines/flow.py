@@ -163,17 +163,15 @@ def _advance(rt: Runtime, project_id: str, finish: Finish, resend_queued: bool) 
 
 
 def insert_run(rt: Runtime, db: Connection, project_id: str, stage: str, now: datetime) -> bool:
-    """Claim inside the caller's transaction: the insert that creates the row wins, a concurrent one does nothing."""
+    """Claim inside the caller's transaction: the insert that creates the row wins, a concurrent one does nothing.
+
+    The caller holds the project's row lock already (``_advance``, the runner's ``_open``): the insert's foreign-key
+    check takes a share lock on that row, so an insert made before the lock waited for a hand-over holding it while
+    the hand-over waited for the insert's uncommitted row, a deadlock PostgreSQL broke by failing one of them."""
     dialect_insert = sqlite.insert if rt.db.is_sqlite else postgresql.insert
     statement = (dialect_insert(StageRun).values(project_id=project_id, stage=stage, status=StageStatus.QUEUED, attempts=0,
                                                  queued_at=now).on_conflict_do_nothing().returning(StageRun.stage))
     return db.execute(statement).scalar() is not None  # (rowcount is -1 here on psycopg)
-
-
-def claim(rt: Runtime, project_id: str, stage: str) -> bool:
-    """Insert the stage's run row; True for the one caller that inserted it."""
-    with rt.db.session() as session:  # another worker that claimed it first sends the message
-        return insert_run(rt, session.connection(), project_id, stage, datetime.now(UTC))
 
 
 def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:

@@ -145,7 +145,8 @@ def _open(rt: Runtime, project_id: str, stage: str) -> _Opened:
     now = datetime.now(UTC)
     stale = now - timedelta(seconds=rt.settings.stage_lease_s)
     with rt.db.session() as session:
-        project = session.get(Project, project_id)
+        # the project's row first, as a hand-over takes it (flow.insert_run): this transaction may insert a run
+        project = session.get(Project, project_id, with_for_update={"key_share": True})
         if project is None:
             raise ProjectNotFound(project_id)
         if ProjectStatus(project.status).terminal:
