@@ -174,6 +174,14 @@ def insert_run(rt: Runtime, db: Connection, project_id: str, stage: str, now: da
     return db.execute(statement).scalar() is not None  # (rowcount is -1 here on psycopg)
 
 
+def claim(rt: Runtime, project_id: str, stage: str) -> bool:
+    """Insert the stage's run row; True for the one caller that inserted it (the project's row locked first)."""
+    with rt.db.session() as session:  # another worker that claimed it first sends the message
+        db = session.connection()
+        db.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+        return insert_run(rt, db, project_id, stage, datetime.now(UTC))
+
+
 def fail_stage(rt: Runtime, project_id: str, stage: str, reason: str) -> None:
     """Record a stage's final failure and fail the project with a reason a person can act on."""
     now = datetime.now(UTC)
