@@ -102,3 +102,9 @@ print(json.dumps([time.perf_counter() - start, tags]))
         seconds, tags = json.loads(out)
         assert seconds < 1.0, f"{name}: {seconds:.2f} s"
         assert len(tags) == 10
+
+
+def test_prepositions_and_the_verb_after_a_subject_or_a_frequency_adverb_end_a_phrase():
+    found = [p.text for p in phrases("Every cup still starts with a cherry picked on a hillside near the equator. "
+                                     "Today people drink two billion cups. They brew tea in another pot.")]
+    assert found == ["cup", "cherry", "hillside", "equator", "cups", "tea", "pot"]

@@ -38,6 +38,7 @@ def test_chinese_is_split_on_full_stops_and_keeps_its_characters():
     draft, _ = write(content)
     assert "".join(s.narration for s in draft.segments) == content
     assert "熊猫" in draft.tags
+    assert draft.description.endswith("由 ytmaker 制作。")  # the credit line in the text's language
 
 
 def test_markdown_and_html_are_narrated_as_plain_prose():

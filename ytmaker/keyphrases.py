@@ -55,12 +55,18 @@ can cannot could will would shall should may might must also even still already 
 almost quite rather really perhaps maybe else however therefore thus instead today yesterday tomorrow ago later soon
 there here whose whatever whichever whoever something anything nothing everything someone anyone everyone nobody
 like unlike via per among amongst across around within without along toward towards behind beyond despite though
-although unless whether since together
+although unless whether since together near nearer nearest beside besides inside outside beneath underneath
+throughout amid amidst versus another either neither several various us
+spread spreads starts
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
 """)
 #: auxiliaries: an -ing word after one of these is a verb ("prices are falling")
 _AUX = _words("is are was were be been being am has have had keep keeps kept start started stop stopped")
+#: subjects and adverbs a verb follows: the next word is the verb ("they drink", "people say", "it still starts")
+_BEFORE_VERB = _words("""
+i we they he she people also still often never always already usually sometimes rarely seldom
+""")
 #: nouns too general to name a topic on their own
 _GENERIC = _words("""
 answer thing things way ways time times year years day days part parts kind kinds lot lots fact facts case cases
@@ -118,7 +124,7 @@ def _latin_phrases(text: str) -> list[Phrase]:
         # An -ing word after a noun, an adjective or an auxiliary is a verb ("data showing", "are falling");
         # elsewhere it may be the noun ("mostly manufacturing").
         verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
-        if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing
+        if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
                 or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:

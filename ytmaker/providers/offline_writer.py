@@ -94,7 +94,7 @@ class OfflineScriptWriter:
         if capped:
             notes.append(f"（长文的前 {len(kept)} 部分。）" if cjk else f"(The first {len(kept)} parts of a longer text.)")
         note = "".join(f"\n\n{n}" for n in notes)
-        description = f"{summary}{note}\n\nMade with ytmaker."
+        description = f"{summary}{note}\n\n{'由 ytmaker 制作。' if cjk else 'Made with ytmaker.'}"
         return ScriptDraft(title=title, description=description, tags=phrases.top(10), segments=segments)
 
 
