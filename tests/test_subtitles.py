@@ -107,6 +107,15 @@ def test_the_english_tail_no_longer_stands_alone():
     assert not any(" ".join(c.lines) == "almost any other source." for c in cues)
 
 
+def test_a_noun_phrase_stays_whole_in_a_cue_and_on_a_line():
+    text = "Espresso machines, instant powder and pour-over kettles each changed how we make it."
+    words = [(m, 0.07 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
+    cues = build_cues([(0.0, 0.07 * len(text), text)], SubtitleStyle(1920, 1080), words=[words])
+    lines = [line for cue in cues for line in cue.lines]
+    assert len(cues) == 2 and " ".join(lines) == text
+    assert not any(line.endswith("pour-over") or line.endswith("instant") for line in lines)
+
+
 def test_srt_follows_the_burned_cues(cued):
     _, _, _, cues, _, _, _, _ = cued
     srt = to_srt(cues)

@@ -101,22 +101,23 @@ def _singular(word: str) -> str:
     return word
 
 
-def _latin_phrases(text: str) -> list[Phrase]:
-    out: list[Phrase] = []
-    run: list[str] = []
+Run = list[tuple[str, int, int]]  # a noun phrase's words as found, before trimming: (word, start, end) in the text
+
+
+def _latin_runs(text: str) -> list[Run]:
+    """The runs of words that may make a noun phrase, in order, with where each word is in ``text``."""
+    runs: list[Run] = []
+    run: Run = []
 
     def close() -> None:
-        while run and run[-1].lower() in _TRIM and len(run) > 1:
-            run.pop()
-        while len(run) > 1 and (run[0].lower() in _ADJ or run[0].lower().endswith("est")):  # "cheap panels" -> "panels"
-            run.pop(0)
-        words = run[-MAX_WORDS:]
-        if words and not (len(words) == 1 and (words[0].lower() in _TRIM or len(words[0]) < 3)):
-            out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
+        if run:
+            runs.append(run.copy())
         run.clear()
 
     previous = "."
-    for token in _TOKEN.findall(_CJK_RUN.sub(" | ", text)):
+    masked = _CJK_RUN.sub(lambda m: "|" * len(m.group()), text)  # same offsets; "|" ends a phrase
+    for match in _TOKEN.finditer(masked):
+        token = match.group()
         if previous in (".", "!", "?", "…") and token[:1].isupper() and not token.isupper():
             token = token.lower()  # "Installation got easier" -> "installation", but "NASA" and mid-sentence "Paris" stay
         lower = token.lower().replace("’", "'")
@@ -128,12 +129,32 @@ def _latin_phrases(text: str) -> list[Phrase]:
                 or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:
-            run.append(token)
+            run.append((token, match.start(), match.end()))
             if lower.endswith("'s"):  # a possessor only qualifies the phrase after it: "world's | total production"
                 run.clear()
         previous = lower
     close()
+    return runs
+
+
+def _latin_phrases(text: str) -> list[Phrase]:
+    out: list[Phrase] = []
+    for run in _latin_runs(text):
+        words = [w for w, _, _ in run]
+        while words[-1].lower() in _TRIM and len(words) > 1:
+            words.pop()
+        while len(words) > 1 and (words[0].lower() in _ADJ or words[0].lower().endswith("est")):  # "cheap panels" -> "panels"
+            words.pop(0)
+        words = words[-MAX_WORDS:]
+        if not (len(words) == 1 and (words[0].lower() in _TRIM or len(words[0]) < 3)):
+            out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
     return out
+
+
+def phrase_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` (not Chinese) has noun phrases of two words or more: a subtitle cut between their words splits a
+    name or a thing ("pour-over | kettles")."""
+    return [] if is_cjk(text) else [(run[0][1], run[-1][2]) for run in _latin_runs(text) if len(run) > 1]
 
 
 def _cjk_phrases(text: str) -> list[Phrase]:
