@@ -56,7 +56,7 @@ almost quite rather really perhaps maybe else however therefore thus instead tod
 there here whose whatever whichever whoever something anything nothing everything someone anyone everyone nobody
 like unlike via per among amongst across around within without along toward towards behind beyond despite though
 although unless whether since together near nearer nearest beside besides inside outside beneath underneath
-throughout amid amidst versus another either neither several various us
+throughout amid amidst versus another either neither several various
 spread spreads starts
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
@@ -126,7 +126,7 @@ def _latin_runs(text: str) -> list[Run]:
         # elsewhere it may be the noun ("mostly manufacturing").
         verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
         if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
-                or (len(base) > 4 and base.endswith(("ly", "ed")))):
+                or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):  # "us", not "US"
             close()
         else:
             run.append((token, match.start(), match.end()))
