@@ -116,6 +116,16 @@ def test_a_noun_phrase_stays_whole_in_a_cue_and_on_a_line():
     assert not any(line.endswith("pour-over") or line.endswith("instant") for line in lines)
 
 
+def test_no_line_ends_on_an_article_or_between_an_adjective_and_its_noun_on_9_16():
+    text = ("Brazil became the largest producer of the crop. Monks in Yemen were brewing the roasted beans "
+            "to stay awake during night prayers.")
+    words = [(m, 0.065 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
+    cues = build_cues([(0.0, 0.065 * len(text), text)], SubtitleStyle(1080, 1920), words=[words])
+    lines = [line for cue in cues for line in cue.lines]
+    assert " ".join(lines) == text
+    assert not [line for line in lines if line.split()[-1] in ("the", "a", "roasted")]
+
+
 def test_srt_follows_the_burned_cues(cued):
     _, _, _, cues, _, _, _, _ = cued
     srt = to_srt(cues)

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ytmaker.text import STOPWORDS, is_cjk, truncate
+from ytmaker.text import DETERMINERS, STOPWORDS, is_cjk, truncate
 
 #: a headline's limits: words (Latin) and characters (CJK)
 MAX_WORDS = 4
@@ -153,8 +153,19 @@ def _latin_phrases(text: str) -> list[Phrase]:
 
 def phrase_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` (not Chinese) has noun phrases of two words or more: a subtitle cut between their words splits a
-    name or a thing ("pour-over | kettles")."""
-    return [] if is_cjk(text) else [(run[0][1], run[-1][2]) for run in _latin_runs(text) if len(run) > 1]
+    name or a thing ("pour-over | kettles", "the roasted | beans")."""
+    if is_cjk(text):
+        return []
+    words = [(m.group().lower(), m.start()) for m in _TOKEN.finditer(text)]
+    start_of = {start: k for k, (_, start) in enumerate(words)}
+    spans = []
+    for run in _latin_runs(text):  # an -ed or -ing word after a determiner and before a noun phrase is its adjective
+        first = start_of.get(run[0][1], 0)
+        if first >= 2 and words[first - 1][0].endswith(("ed", "ing")) and words[first - 2][0] in DETERMINERS:
+            spans.append((words[first - 1][1], run[-1][2]))  # "the roasted beans", "a growing market"
+        elif len(run) > 1:
+            spans.append((run[0][1], run[-1][2]))
+    return spans
 
 
 def _cjk_phrases(text: str) -> list[Phrase]:

@@ -38,6 +38,10 @@ STOPWORDS = frozenset([
     "into", "onto", "upon", "ignore", "previous", "instructions",
 ])
 
+#: words that lead into a noun phrase: nothing should separate them from what follows (a subtitle's line end, a phrase's start)
+DETERMINERS = frozenset(["a", "an", "the", "this", "these", "those", "his", "her", "its", "their", "our", "my", "your",
+                         "every", "each", "no", "some", "any"])
+
 
 def has_cjk(text: str) -> bool:
     """True when the text holds any CJK character: it must be drawn with a font that has them (Latin text around

@@ -11,8 +11,9 @@ what breaks the reading rules, and the cheapest cut of the whole segment wins:
 * a cue lasts ``MIN_CUE_S``–``MAX_CUE_S`` and is read at most ``max_rate``
   characters a second (only the narration's own pace can force more);
 * a cue ends where the text does: a sentence's end, else punctuation, else
-  before a conjunction or preposition, else between words (inside a noun phrase
-  later, inside a Chinese word last); a sentence's last word or two (two characters) never stand alone;
+  before a conjunction or preposition, else between words (after an article or a
+  preposition, or inside a noun phrase, later; inside a Chinese word last); a
+  sentence's last word or two (two characters) never stand alone;
 * the lines of a two-line cue are balanced, cut at the best break of the same kinds.
 
 Widths are summed from each token's measured width (once per token), so the
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ytmaker.keyphrases import phrase_spans
-from ytmaker.text import is_cjk
+from ytmaker.text import DETERMINERS, is_cjk
 
 MAX_LINES = 2
 MIN_CUE_S = 0.8
@@ -54,8 +55,8 @@ _LEADS = frozenset([
     "between", "through", "during", "against", "like"
 ])
 # break costs after a token: sentence end, clause punctuation, before a leading word, between words, inside a word,
-# inside a noun phrase ("pour-over | kettles")
-_BREAK = (0.0, 1.0, 2.5, 6.0, 14.0, 9.0)
+# inside a noun phrase ("pour-over | kettles") or after a word that leads into what follows ("the | beans", "of | Mocha")
+_BREAK = (0.0, 1.0, 2.5, 6.0, 14.0, 11.0)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
         elif ((cjk and starts is None) or (following and _CJK_CHAR.match(text[b - 1]) and _CJK_CHAR.match(following[0]))) \
                 and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
             brk = 4  # no word boundaries known: any two characters may be one word
-        elif k + 1 < len(spans) and any(p <= a and spans[k + 1][1] <= q for p, q in phrases):
+        elif k + 1 < len(spans) and (word.lower() in _LEADS or word.lower() in DETERMINERS
+                                     or any(p <= a and spans[k + 1][1] <= q for p, q in phrases)):
             brk = 5
         else:
             brk = 3
