@@ -73,6 +73,12 @@ def test_a_long_first_sentence_gives_a_keyphrase_title():
     assert len(draft.title) <= 60 and draft.title.lower().startswith("arctic tern")
 
 
+def test_a_long_first_clause_is_cut_where_the_sentence_turns_at_a_conjunction():
+    draft = write("Solar panels got cheap because factories learned to make them at an enormous scale. "
+                  "Every doubling of production cut the price by a fifth.")
+    assert draft.title == "Solar panels got cheap"
+
+
 def test_chinese_without_heading_gets_a_title_of_its_first_clause_not_its_first_sentence():
     draft = write((EXAMPLES / "pandas-zh.txt").read_text(encoding="utf-8"), language="zh")
     assert draft.title == "大熊猫是中国特有的动物"

@@ -109,3 +109,4 @@ def test_prepositions_and_the_verb_after_a_subject_or_a_frequency_adverb_end_a_p
                                      "Today people drink two billion cups. They brew tea in another pot.")]
     assert found == ["cup", "cherry", "hillside", "equator", "cups", "tea", "pot"]
     assert [p.text for p in phrases("The US economy gave us cheap coffee.")] == ["US economy", "coffee"]
+    assert [p.text for p in phrases("Every doubling cut the price.")] == ["doubling", "price"]

@@ -57,7 +57,7 @@ there here whose whatever whichever whoever something anything nothing everythin
 like unlike via per among amongst across around within without along toward towards behind beyond despite though
 although unless whether since together near nearer nearest beside besides inside outside beneath underneath
 throughout amid amidst versus another either neither several various
-spread spreads starts
+spread spreads starts cut cuts shut split hurt
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
 """)

@@ -146,10 +146,19 @@ def _select(seconds: list[float], phrases: Keyphrases, budget: float | None) -> 
     return sorted(kept)
 
 
+#: a clause's head before its first conjunction, at least three words: a title cut where the sentence turns
+_BEFORE_CONJUNCTION = re.compile(r"^(\S+(?:\s+\S+){2,}?)\s+(?:because|although|though|while|whereas|when|since|after|"
+                                 r"before|until|unless|if|so|which|who|that|but|and)\s", re.IGNORECASE)
+
+
 def _short_title(opening: str, phrases: Keyphrases, cjk: bool) -> str:
-    """A title for a text without one: its first clause when that is short, else its top keyphrase."""
+    """A title for a text without one: its first clause when that is short (cut before a conjunction when it is not),
+    else its top keyphrase."""
     clause = t.first_clause(opening)
     limit = TITLE_CJK_CHARS if cjk else TITLE_CHARS
+    if not cjk and len(clause) > limit:  # "Solar panels got cheap | because factories learned to…"
+        head = _BEFORE_CONJUNCTION.match(clause)
+        clause = head.group(1) if head and len(head.group(1)) <= limit else clause
     if 0 < len(clause) <= limit and (cjk or len(clause.split()) >= 2):
         return clause[:1].upper() + clause[1:]
     top = phrases.top(1)
