@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from tests.fakes.gemini import FakeGemini, Reply, error
 from ytmaker import batches
 from ytmaker.batch_file import BatchInvalid, check_rows, read_rows
 from ytmaker.db.models import Project, RowProject
+from ytmaker.progress.memory import MemoryProgressStore
 
 KEY = "gemini-test-key"
 TEXTS = ["Solar panels got cheap because factories learned to make them at scale. Every doubling cut the price.",
@@ -53,6 +55,16 @@ def test_a_batch_of_three_is_made_and_running_it_again_makes_nothing_new(instant
     assert project_count(instant_rt) == 3
     _, recorded = batches.batch_rows(instant_rt, again_id)
     assert [s.status for s in recorded] == ["completed"] * 3
+
+
+def test_batch_status_in_a_new_process_shows_finished_rows_at_100_with_their_titles(instant_rt, tmp_path):
+    source = write_jsonl(tmp_path / "rows.jsonl", [{"text": TEXTS[0]}, {"text": TEXTS[1], "title": "Wind"}])
+    batch_id, planned = batches.plan(instant_rt, source)
+    assert [s.status for s in batches.run_embedded_batch(instant_rt, planned, concurrency=2)] == ["completed"] * 2
+    later = dataclasses.replace(instant_rt, progress=MemoryProgressStore(weights={}))  # another process's empty store
+    _, recorded = batches.batch_rows(later, batch_id)
+    assert [s.progress for s in recorded] == [100.0, 100.0]
+    assert [s.title for s in recorded] == ["Solar panels got cheap", "Wind"]  # the script's title when none was given
 
 
 def test_a_row_is_known_by_its_content_not_its_position(instant_rt, tmp_path):

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.batch_file import Row, check, check_rows
-from ytmaker.db.models import Batch, BatchRow, Project, ProjectStatus, RowProject, StageRun, new_id
+from ytmaker.db.models import Batch, BatchRow, Project, ProjectStatus, RowProject, Script, StageRun, new_id
 from ytmaker.errors import InvalidInput
 from ytmaker.pipelines.control import retry_project
 from ytmaker.pipelines.flow import start_generation
@@ -171,7 +171,9 @@ def finish(rt: Runtime, batch_id: str) -> None:
 
 def row_states(rt: Runtime, planned: list[Planned]) -> list[RowState]:
     by_id = _project_states(rt, {row.project_id for row in planned})
-    return [RowState(row.line, row.project_id, row.action, *by_id[row.project_id], progress=_progress(rt, row.project_id))
+    # a finished project is at 100 % whatever the progress store holds (the embedded one lives in the process that made it)
+    return [RowState(row.line, row.project_id, row.action, *by_id[row.project_id],
+                     progress=100.0 if by_id[row.project_id][0] == ProjectStatus.COMPLETED else _progress(rt, row.project_id))
             for row in planned]
 
 
@@ -196,7 +198,9 @@ def batch_rows(rt: Runtime, batch_id: str) -> tuple[Batch, list[RowState]]:
 
 def _project_states(rt: Runtime, ids: set[str]) -> dict[str, tuple[str, str | None, str | None, str | None]]:
     with rt.db.single() as session:
-        projects = session.execute(select(Project.id, Project.status, Project.title, Project.error)
+        title = func.coalesce(Project.title, Script.title)  # the one given, else the script's (from the text or the LLM)
+        projects = session.execute(select(Project.id, Project.status, title.label("title"), Project.error)
+                                   .outerjoin(Script, Script.project_id == Project.id)
                                    .where(Project.id.in_(ids))).all()
         waits = dict(session.execute(select(StageRun.project_id, StageRun.error)
                                      .where(StageRun.project_id.in_(ids), StageRun.error.like("waiting:%"),
