@@ -80,6 +80,7 @@ def test_make_video_reports_progress_and_returns_the_finished_project(tmp_path):
     assert untitled.structured_content["title"] == "Honeybees talk by dancing"  # the script's, when none was given
     assert untitled.structured_content["format"] == "9:16"
     assert [p["id"] for p in listed.structured_content["result"]] == [untitled.structured_content["id"], project["id"]]
+    assert [p["title"] for p in listed.structured_content["result"]] == ["Honeybees talk by dancing", "Bees"]
     assert got.structured_content["status"] == "completed"
 
 

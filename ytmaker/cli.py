@@ -215,8 +215,8 @@ def list_(limit: int = 20) -> None:
 
     rt = _runtime()
     table = Table("id", "status", "created", "title")
-    for project in list_projects(rt, limit):
-        table.add_row(project.id, project.status, project.created_at.strftime("%Y-%m-%d %H:%M"), (project.title or "")[:50])
+    for project, title in list_projects(rt, limit):
+        table.add_row(project.id, project.status, project.created_at.strftime("%Y-%m-%d %H:%M"), (title or "")[:50])
     out.print(table)
 
 

@@ -101,19 +101,6 @@ async def follow(rt: Runtime, project_id: str, subscription: Any, report: Report
         snapshot = await anyio.to_thread.run_sync(subscription.get, RECHECK_S)
 
 
-def recent_projects(rt: Runtime, limit: int, status: str | None = None) -> list[Project]:
-    """The newest ``limit`` projects, only those in ``status`` if given."""
-    from sqlalchemy import select
-
-    from ytmaker.db.models import Project
-
-    query = select(Project).order_by(Project.created_at.desc()).limit(limit)
-    if status:
-        query = query.where(Project.status == status)
-    with rt.db.single() as session:
-        return list(session.scalars(query))
-
-
 def _refuse(exc: YtmakerError) -> ToolError:
     return ToolError(str(exc))
 
@@ -123,6 +110,7 @@ def build_server(rt: Runtime) -> MCPServer:
     from ytmaker.pipelines import start_generation
     from ytmaker.pipelines.control import cancel_project as cancel
     from ytmaker.projects import ProjectOptions, create_project, load_project
+    from ytmaker.projects import list_projects as recent_projects
     from ytmaker.sources.reading import read_given
 
     server = MCPServer("ytmaker", instructions=INSTRUCTIONS)
@@ -178,8 +166,8 @@ def build_server(rt: Runtime) -> MCPServer:
     async def list_projects(limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
         """Recent projects, newest first (id, title, status, error, created_at); ``status`` keeps only that status."""
         projects = await anyio.to_thread.run_sync(recent_projects, rt, max(1, min(limit, 200)), status)
-        return [{"id": p.id, "title": p.title, "status": p.status, "error": p.error,
-                 "created_at": p.created_at.isoformat()} for p in projects]
+        return [{"id": p.id, "title": title, "status": p.status, "error": p.error,
+                 "created_at": p.created_at.isoformat()} for p, title in projects]
 
     @server.tool()
     async def cancel_project(project_id: str) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ytmaker.db.models import Project, StageRun
+from ytmaker.db.models import Project, Script, StageRun
 from ytmaker.errors import InvalidInput, ProjectNotFound
 
 if TYPE_CHECKING:
@@ -35,9 +35,15 @@ def load_project(rt: Runtime, project_id: str) -> Project:
 get_project = load_project
 
 
-def list_projects(rt: Runtime, limit: int = 50) -> list[Project]:
+def list_projects(rt: Runtime, limit: int = 50, status: str | None = None) -> list[tuple[Project, str | None]]:
+    """The newest ``limit`` projects (only those in ``status`` if given), each with the title to show: the one asked
+    for, else the script's once it is written (from the text, or the LLM's)."""
+    query = (select(Project, func.coalesce(Project.title, Script.title))
+             .outerjoin(Script, Script.project_id == Project.id).order_by(Project.created_at.desc()).limit(limit))
+    if status:
+        query = query.where(Project.status == status)
     with rt.db.single() as session:
-        return list(session.scalars(select(Project).order_by(Project.created_at.desc()).limit(limit)))
+        return [(project, title) for project, title in session.execute(query)]
 
 
 def stage_runs(rt: Runtime, project_id: str) -> list[StageRun]:
