@@ -29,6 +29,9 @@ def test_make_from_stdin_produces_a_video_and_status_lists_it(tmp_path):
     status = run(["status", project_id, "--json"], tmp_path)
     assert status.returncode == 0
     assert '"status": "completed"' in status.stdout.decode()
+    assert f'"video": "{video}"' in status.stdout.decode()
+    shown = run(["status", project_id], tmp_path).stdout.decode()  # a new process: its progress store is empty
+    assert f"{project_id}  completed  100%  Bees" in shown and f"video: {video} (" in shown
     listing = run(["list"], tmp_path)
     assert project_id[:8] in listing.stdout.decode()
 

@@ -129,9 +129,9 @@ def _report_end(rt, project) -> None:
     with rt.db.session() as session:
         video = session.get(Video, project.id)
         publications = session.query(Publication).filter_by(project_id=project.id).all()
-    console.print(f"[green]done[/green] video: {rt.path(video.path)} ({video.duration_ms / 1000:.1f} s)")
+    console.print(f"[green]done[/green] video: {rt.path(video.path)} ({video.duration_ms / 1000:.1f} s)", soft_wrap=True)
     for publication in publications:
-        console.print(f"published to {publication.target}: {publication.url}")
+        console.print(f"published to {publication.target}: {publication.url}", soft_wrap=True)  # paths stay copyable
 
 
 class _progress_bar:
@@ -163,29 +163,30 @@ class _progress_bar:
 
 @app.command()
 def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show a project's status, its stages and its live progress."""
-    from ytmaker.projects import get_project, stage_runs
+    """Show a project's status, its stages, its live progress and its files."""
+    from ytmaker.projects import get_project, project_view
 
     try:
         rt = _runtime()
         project = get_project(rt, project_id)
     except YtmakerError as exc:
         _fail(str(exc))
-    runs = sorted(stage_runs(rt, project.id), key=lambda r: r.queued_at)
-    live = rt.progress.get(project.id)
+    view = project_view(rt, project)
     if as_json:
-        out.print_json(json.dumps({
-            "id": project.id, "status": project.status, "error": project.error, "progress": live,
-            "stages": [{"stage": r.stage, "status": r.status, "attempts": r.attempts, "error": r.error} for r in runs],
-        }))
+        out.print_json(json.dumps(view))
         return
-    out.print(f"[bold]{project.id}[/bold]  {project.status}  {live.get('progress', '?')}%  {project.title or ''}")
+    done = view["progress"].get("progress") or ("100" if project.status == "completed" else "?")  # the store may be another process's
+    out.print(f"[bold]{project.id}[/bold]  {project.status}  {done}%  {view['title'] or ''}")
     if project.error:
         out.print(f"[red]{project.error}[/red]")
     table = Table("stage", "status", "attempts", "error")
-    for run in runs:
-        table.add_row(run.stage, run.status, str(run.attempts), run.error or "")
+    for run in view["stages"]:
+        table.add_row(run["stage"], run["status"], str(run["attempts"]), run["error"] or "")
     out.print(table)
+    if "video" in view["outputs"]:
+        out.print(f"video: {view['outputs']['video']} ({view['outputs']['duration_s']:.1f} s)", soft_wrap=True)
+    for published in view["published"]:
+        out.print(f"{published['target']}: {published['status']} {published['url'] or ''}", soft_wrap=True)
     from ytmaker.presence import advice, missing_workers
 
     if project.status not in ("completed", "failed", "cancelled") and (missing := missing_workers(rt, project.id)):

@@ -41,41 +41,6 @@ INSTRUCTIONS = (
 Report = Callable[[float, str], Awaitable[None]]
 
 
-def project_view(rt: Runtime, project: Project) -> dict[str, Any]:
-    """What an agent needs of a project: its status and why it failed, its stages, live progress and files.
-
-    ``title`` is the one asked for, else the script's once it is written.
-    """
-    from ytmaker.db.models import Publication, Script, Thumbnail, Video
-    from ytmaker.projects import stage_runs
-
-    runs = sorted(stage_runs(rt, project.id), key=lambda run: run.queued_at)
-    with rt.db.single() as session:
-        script = session.get(Script, project.id)
-        video = session.get(Video, project.id)
-        thumbnail = session.get(Thumbnail, project.id)
-        publications = list(session.query(Publication).filter_by(project_id=project.id))
-    outputs: dict[str, Any] = {}
-    if video is not None:
-        path = rt.path(video.path)
-        outputs["video"] = str(path)
-        outputs["duration_s"] = video.duration_ms / 1000
-        for kind in ("srt", "vtt"):
-            subtitles = path.parent / f"subtitles.{kind}"
-            if subtitles.is_file():
-                outputs[f"subtitles_{kind}"] = str(subtitles)
-    if thumbnail is not None:
-        outputs["thumbnail"] = str(rt.path(thumbnail.path))
-    published = [{"target": p.target, "status": p.status, "url": p.url} for p in publications]
-    return {
-        "id": project.id, "title": project.title or (script.title if script else None), "status": project.status, "error": project.error,
-        "failed_stage": project.failed_stage, "language": project.language, "format": project.video_format,
-        "created_at": project.created_at.isoformat(), "progress": rt.progress.get(project.id),
-        "stages": [{"stage": r.stage, "status": r.status, "attempts": r.attempts, "error": r.error} for r in runs],
-        "outputs": outputs, "published": published,
-    }
-
-
 async def follow(rt: Runtime, project_id: str, subscription: Any, report: Report, *, reported: float = -1.0) -> Project:
     """Report each rise of the project's progress above ``reported`` until the project ends; returns its final record.
 
@@ -107,6 +72,7 @@ def _refuse(exc: YtmakerError) -> ToolError:
 
 def build_server(rt: Runtime) -> MCPServer:
     """The MCP server with ytmaker's four tools, on ``rt``."""
+    from ytmaker.db.projects import project_view
     from ytmaker.pipelines import start_generation
     from ytmaker.pipelines.control import cancel_project as cancel
     from ytmaker.projects import ProjectOptions, create_project, load_project

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ytmaker.db.models import Project, ProjectStatus, new_id
-from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, stage_runs
+from ytmaker.db.projects import check_project_id, get_project, list_projects, load_project, project_view, stage_runs
 from ytmaker.errors import InvalidInput
 from ytmaker.language import detect_language
 from ytmaker.media.fonts import check_drawable
@@ -168,4 +168,4 @@ def _caption_choice(options: ProjectOptions) -> dict | None:
 
 
 __all__ = ["ProjectOptions", "check_project_id", "create_project", "decode_text", "get_project", "list_projects",
-           "load_project", "prepare_project", "project_language", "publish_time", "stage_runs"]
+           "load_project", "prepare_project", "project_language", "project_view", "publish_time", "stage_runs"]

@@ -1,13 +1,13 @@
-"""Reading project records: by id (checked), the recent ones, a project's stage runs."""
+"""Reading project records: by id (checked), the recent ones, a project's stage runs, all of it for a person to read."""
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from ytmaker.db.models import Project, Script, StageRun
+from ytmaker.db.models import Project, Publication, Script, StageRun, Thumbnail, Video
 from ytmaker.errors import InvalidInput, ProjectNotFound
 
 if TYPE_CHECKING:
@@ -49,3 +49,36 @@ def list_projects(rt: Runtime, limit: int = 50, status: str | None = None) -> li
 def stage_runs(rt: Runtime, project_id: str) -> list[StageRun]:
     with rt.db.single() as session:
         return list(session.scalars(select(StageRun).where(StageRun.project_id == project_id)))
+
+
+def project_view(rt: Runtime, project: Project) -> dict[str, Any]:
+    """What a person or an agent needs of a project: its status and why it failed, its stages, live progress and files
+    (``ytmaker status``, the MCP tools).
+
+    ``title`` is the one asked for, else the script's once it is written.
+    """
+    runs = sorted(stage_runs(rt, project.id), key=lambda run: run.queued_at)
+    with rt.db.single() as session:
+        script = session.get(Script, project.id)
+        video = session.get(Video, project.id)
+        thumbnail = session.get(Thumbnail, project.id)
+        publications = list(session.query(Publication).filter_by(project_id=project.id))
+    outputs: dict[str, Any] = {}
+    if video is not None:
+        path = rt.path(video.path)
+        outputs["video"] = str(path)
+        outputs["duration_s"] = video.duration_ms / 1000
+        for kind in ("srt", "vtt"):
+            subtitles = path.parent / f"subtitles.{kind}"
+            if subtitles.is_file():
+                outputs[f"subtitles_{kind}"] = str(subtitles)
+    if thumbnail is not None:
+        outputs["thumbnail"] = str(rt.path(thumbnail.path))
+    published = [{"target": p.target, "status": p.status, "url": p.url} for p in publications]
+    return {
+        "id": project.id, "title": project.title or (script.title if script else None), "status": project.status, "error": project.error,
+        "failed_stage": project.failed_stage, "language": project.language, "format": project.video_format,
+        "created_at": project.created_at.isoformat(), "progress": rt.progress.get(project.id),
+        "stages": [{"stage": r.stage, "status": r.status, "attempts": r.attempts, "error": r.error} for r in runs],
+        "outputs": outputs, "published": published,
+    }
