@@ -99,8 +99,8 @@ def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
     assert media.convert_args(spec) == [
         "-f", "concat", "-safe", "0", "-i", str(helpers / "pictures.ffconcat"),
         "-vf", "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
-               "settb=1/30,setpts=N,fps=30",
-        "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
+               "settb=1/30,setpts=round(T)",
+        "-r", "30", "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
         str(helpers / "still%04d.y4m")]
     # The third segment shows the first picture again: it is converted once and listed twice.
     assert media.raw_stills(spec) == [helpers / "still0000.y4m", helpers / "still0001.y4m", helpers / "still0000.y4m"]
@@ -459,6 +459,28 @@ def test_pick_music_is_stable_per_project(tmp_path):
     assert pick_music(None, "p") is None and pick_music(tmp_path / "missing", "p") is None
 
 
+def test_stills_of_other_pixel_modes_and_sizes_each_show_for_their_whole_segment(tmp_path):
+    # A grey and a paletted PNG among colour ones (your own media) made FFmpeg rebuild the stills pass's filters:
+    # a picture was lost there and the video ended where that segment began.
+    colour = _slide(tmp_path / "colour.png", (200, 30, 30))
+    grey = tmp_path / "grey.png"
+    Image.new("L", (640, 360), 128).save(grey)
+    palette = tmp_path / "palette.png"
+    Image.new("RGB", (400, 500), (20, 40, 220)).convert("P").save(palette)
+    images = [colour, grey, palette, colour]
+    segments = [media.RenderSegment(image, _tone(tmp_path / f"{i}.wav", 0.8, 300 + 50 * i), 1.2)
+                for i, image in enumerate(images)]
+    spec = media.RenderSpec(segments, tmp_path / "out.mp4", quality="tiny", frame_size=SMALL, motion=False)
+    media.render(spec)
+    assert abs(probe(spec.output).duration_s - spec.duration_s) < 0.1
+    frames = query_ffmpeg(["-i", str(spec.output), "-map", "0:v", "-f", "null", "-"]).stderr
+    assert int(re.findall(r"frame=\s*(\d+)", frames)[-1]) == sum(spec.timeline.frames)
+    middle = [_frame(spec.output, start + 0.5).getpixel((160, 90)) for start in spec.timeline.starts_s]
+    assert abs(middle[1][0] - 128) < 20 and max(middle[1]) - min(middle[1]) < 10  # grey
+    assert middle[2][2] > 150 and middle[2][0] < 80  # blue
+    assert middle[0][0] > 150 and middle[3][0] > 150  # the colour slide, before and after
+
+
 def test_uniform_stills_redraws_mixed_sizes(tmp_path):
     a = _slide(tmp_path / "a.png", (10, 10, 10))
     b = tmp_path / "b.jpg"
@@ -466,6 +488,9 @@ def test_uniform_stills_redraws_mixed_sizes(tmp_path):
     assert uniform_stills([a, a], (320, 180), tmp_path / "s") == [a, a]
     fixed = uniform_stills([a, b], (320, 180), tmp_path / "s")
     assert [Image.open(p).size for p in fixed] == [(320, 180), (320, 180)]
+    grey = tmp_path / "grey.png"
+    Image.new("L", Image.open(a).size, 128).save(grey)
+    assert [Image.open(p).mode for p in uniform_stills([a, grey], (320, 180), tmp_path / "m")] == ["RGB", "RGB"]
 
 
 def test_write_subtitles_beside_the_video(tmp_path):

@@ -36,12 +36,17 @@ def convert_args(images: list[Path], size: tuple[int, int], directory: Path, fps
     (written at ``list_name(directory)``) one frame each, and the segment muxer
     starts a file at every frame. The files' time base is the video's frame (the concat
     demuxer keeps its first file's), so the list's durations stay exact.
+
+    Picture ``i`` is listed at ``i`` seconds and becomes frame ``i`` by its own time (``round(T)``), not by
+    counting (``N``): a picture of another pixel format or size (a grey PNG after colour ones) makes FFmpeg
+    rebuild the filters, which restarted the count and flushed an ``fps`` filter, so that picture was lost and
+    the video ended where it should have begun. ``-r`` sets the files' rate without a filter.
     """
     width, height = size
     args = ["-f", "concat", "-safe", "0", "-i", str(list_name(directory)),
             "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
-                   f"crop={width}:{height},setsar=1,format=yuv420p,settb=1/{fps},setpts=N,fps={fps}",
-            "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe"]
+                   f"crop={width}:{height},setsar=1,format=yuv420p,settb=1/{fps},setpts=round(T)",
+            "-r", str(fps), "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe"]
     if len(images) > 1:
         args += ["-segment_frames", ",".join(str(i) for i in range(1, len(images)))]
     return args + [str(directory / "still%04d.y4m")]

@@ -144,13 +144,15 @@ def _with_subtitles(spec: media.RenderSpec, narration_s: list[float], directory:
 
 
 def uniform_stills(images: list[Path], size: tuple[int, int], directory: Path) -> list[Path]:
-    """The stills, as they are when they share one format and size, else redrawn as PNGs at ``size``.
+    """The stills, as they are when they share one format, size and pixel mode, else redrawn as RGB PNGs at ``size``.
 
-    They reach FFmpeg as one concat stream, which cannot change codec or size midway.
+    They reach FFmpeg as one concat stream, which cannot change codec midway; a change of size or mode (a grey
+    or paletted PNG among RGB ones: your own media) rebuilds the filters, which the stills pass survives, but
+    redrawn they take one path.
     """
     def kind(path: Path) -> tuple:
         with Image.open(path) as image:
-            return image.format, image.size
+            return image.format, image.size, image.mode
 
     kinds = {kind(path) for path in images}
     if len(kinds) == 1:
