@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ytmaker.errors import MediaError
 from ytmaker.media import clips
 from ytmaker.media import render as media
 from ytmaker.media.ffmpeg import ffmpeg_exe, query_ffmpeg, run_ffmpeg, spill_graphs
@@ -147,6 +148,19 @@ def test_a_render_plays_clips_looped_and_cut_scaled_to_the_frame_and_muted(tmp_p
     assert near(frame(spec.output, start[2] + 1.7), (0, 255, 0))  # cut before its yellow half
     volume = query_ffmpeg(["-i", str(spec.output), "-af", "volumedetect", "-vn", "-f", "null", "-"]).stderr
     assert "max_volume: -91" in volume or "max_volume: -inf" in volume  # the clips' 1 kHz tone is not in the mix
+    assert not media.helper_dir(spec).exists()
+
+
+def test_a_picture_that_stops_early_fails_the_render_instead_of_a_video_with_sound_over_nothing(tmp_path):
+    good = make_clip(tmp_path / "good.mp4", ["red"], 1.0, "320x180", 25)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(good.read_bytes()[:400])  # a clip cut off in its header: the clips stream ends at it
+    segments = [media.RenderSegment(still(tmp_path / f"{i}.png", (0, 0, 255)), quiet(tmp_path / f"{i}.wav", 1.0), 1.4,
+                                    clip=clip, clip_s=1.0) for i, clip in enumerate([good, broken])]
+    spec = media.RenderSpec(segments, tmp_path / "out.mp4", frame_size=SMALL, quality="tiny")
+    with pytest.raises(MediaError, match=f"the render wrote \\d+ of the video's {sum(spec.timeline.frames)} frames") as failed:
+        media.render(spec)
+    assert f"Impossible to open {broken}" in str(failed.value)  # the clip as given, not its link in the helper folder
     assert not media.helper_dir(spec).exists()
 
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from ytmaker.media import render as media  # noqa: E402
 from ytmaker.media.ffmpeg import ffmpeg_exe  # noqa: E402
+from ytmaker.media.stills import concat_list as still_list  # noqa: E402
 
 SLIDES = 10
 NARRATION_S = 5.6  # per slide: 10 x (5.6 + 0.4 pause) = 60 s, plus the tail
@@ -178,7 +179,7 @@ def case_footage(inputs: dict, out: Path) -> None:
 def case_zoompan(inputs: dict, out: Path) -> None:
     """A hand-tuned FFmpeg slideshow: one still stream, one zoompan, narration; no subtitles, fades or music."""
     stills = out.with_suffix(".stills.txt")
-    stills.write_text(media.concat_list([Path(s) for s in inputs["slides"]], [1] * SLIDES))
+    stills.write_text(still_list([Path(s) for s in inputs["slides"]], [1] * SLIDES, media.FPS))
     voice = out.with_suffix(".voice.txt")
     voice.write_text("ffconcat version 1.0\n" + "".join(f"file '{t}'\n" for t in inputs["tones"]))
     frames = round(inputs["durations"][0] * media.FPS)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,3 +149,15 @@ def overlay_chains(base: str, out: str, listing: Path, size: tuple[int, int], co
     """
     return [source_chain(listing, size, cover, early_of_fps=fps) + "[clips]",
             f"[{base}][clips]overlay=format=yuv420:eof_action=pass:enable='{enable}'[{out}]"]
+
+
+def shortfall(written: str, expected: int, log: str, parts: list[Path]) -> str:
+    """Why a render wrote ``written`` of its ``expected`` frames, from FFmpeg's ``log``: the file it could not open,
+    a clip's link in the helper folder (``link_clips``, in order of first use) named as the clip given."""
+    distinct = list(dict.fromkeys(parts))
+    why = next((line.split("] ", 1)[-1] for line in log.splitlines() if "Impossible to open" in line), "")
+    found = re.search(r"clip(\d{4})\.\w+'", why)
+    if found and int(found.group(1)) < len(distinct):
+        why = f"Impossible to open {distinct[int(found.group(1))]}"
+    return (f"the render wrote {written} of the video's {expected} frames: a picture or clip could not be read"
+            + (f" ({why})" if why else ""))

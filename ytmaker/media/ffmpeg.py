@@ -73,8 +73,10 @@ def run_ffmpeg(
     timeout_s: float | None = None,
     on_progress: Callable[[float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    on_fields: Callable[[dict[str, str]], None] | None = None,
 ) -> str:
-    """Run ``ffmpeg <args>``; ``on_progress`` gets the output time in seconds as it advances.
+    """Run ``ffmpeg <args>``; ``on_progress`` gets the output time in seconds as it advances, ``on_fields`` each
+    ``-progress`` report whole (``frame``: the video frames written so far).
 
     Returns FFmpeg's log (stderr, its last ``LOG_TAIL`` bytes), where analysis filters print their results.
     """
@@ -83,7 +85,7 @@ def run_ffmpeg(
         command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *spill_graphs(args, spill)]
         process = _start(command, subprocess.PIPE, stderr)
         try:
-            _follow(process, deadline, on_progress, should_cancel)
+            _follow(process, deadline, on_progress, should_cancel, on_fields)
         finally:
             if process.poll() is None:
                 _kill_group(process)
@@ -170,7 +172,7 @@ def _failure(command: list[str], returncode: int, log: str) -> MediaError:
     return MediaError(f"FFmpeg failed (exit {returncode}): {last}", command=command, stderr=tail)
 
 
-def _follow(process, deadline, on_progress, should_cancel) -> None:
+def _follow(process, deadline, on_progress, should_cancel, on_fields=None) -> None:
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     buffer = b""
@@ -190,10 +192,12 @@ def _follow(process, deadline, on_progress, should_cancel) -> None:
                 return
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
-            if on_progress:
+            if on_progress or on_fields:
                 fields = parse_progress([line.decode("ascii", "replace") for line in lines])
+                if on_fields and fields:
+                    on_fields(fields)
                 micros = fields.get("out_time_us") or fields.get("out_time_ms")
-                if micros and micros.lstrip("-").isdigit() and int(micros) >= 0:
+                if on_progress and micros and micros.lstrip("-").isdigit() and int(micros) >= 0:
                     on_progress(int(micros) / 1e6)
     finally:
         selector.close()

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ytmaker.errors import MediaError
 from ytmaker.media import captions as burn
 from ytmaker.media import clips, highlight, stills
 from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_and_measure
@@ -168,11 +169,6 @@ def timeline(durations_s: list[float]) -> Timeline:
     return Timeline(starts_s=starts, frames=frames, samples=samples, fade_frames=fade)
 
 
-def concat_list(images: list[Path], frames: list[int]) -> str:
-    """The stills' ``ffconcat`` list (ytmaker.media.stills.concat_list) at the video's frame rate."""
-    return stills.concat_list(images, frames, FPS)
-
-
 def helper_dir(spec: RenderSpec) -> Path:
     """The render's helper files (lists, raw stills, soundtrack, subtitle pictures) live in a hidden folder beside the output."""
     return spec.output.with_name(f".{spec.output.name}.render")
@@ -294,12 +290,12 @@ def write_list(spec: RenderSpec) -> list[Path]:
     pictures.write_text(stills.pictures_list(stills.distinct([s.image for s in spec.segments])), encoding="utf-8")
     path = list_path(spec)
     names = [Path(p.name) for p in raw_stills(spec)]
-    path.write_text(concat_list(names, plan.frames), encoding="utf-8")
+    path.write_text(stills.concat_list(names, plan.frames, FPS), encoding="utf-8")
     written = [pictures, path]
     if crossfade_frames(plan):  # the incoming stream: each still from its crossfade on (crossfade_chains)
         incoming = list_path(spec, "incoming")
-        incoming.write_text(concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames,
-                                                                   crossfade_frames(plan))), encoding="utf-8")
+        incoming.write_text(stills.concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames, crossfade_frames(plan)),
+                                               FPS), encoding="utf-8")
         written.append(incoming)
     if spec.with_clips:
         links = clips.link_clips([clip for s in spec.segments for clip, _ in s.clip_parts], directory)
@@ -329,6 +325,7 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
     soundtrack mixed and measured (audio only), then the render.
     """
     deadline = time.monotonic() + timeout_s if timeout_s else None
+    written: dict[str, str] = {}  # FFmpeg's last progress report
 
     def remaining() -> float | None:
         return max(0.001, deadline - time.monotonic()) if deadline else None
@@ -342,6 +339,11 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
         run_ffmpeg(convert_args(spec), timeout_s=remaining(), should_cancel=should_cancel)
         gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
                                timeout_s=remaining(), should_cancel=should_cancel)
-        run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel)
+        log = run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel,
+                         on_fields=written.update)
     finally:
         shutil.rmtree(helper_dir(spec), ignore_errors=True)
+    frames, expected = written.get("frame", ""), sum(spec.timeline.frames)
+    if frames.isdigit() and int(frames) < expected - 1:  # a source ended early: the sound went on over no picture
+        raise MediaError(clips.shortfall(frames, expected, log, [c for s in spec.segments for c, _ in s.clip_parts]),
+                         stderr=log[-4000:])
