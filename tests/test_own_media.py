@@ -12,7 +12,7 @@ from ytmaker.cli import app
 from ytmaker.config import Settings
 from ytmaker.doctor import check_stages
 from ytmaker.errors import InvalidInput
-from ytmaker.providers.own_media import assign, scan, take_in
+from ytmaker.providers.own_media import assign, ignored, scan, take_in
 
 
 def test_files_go_by_number_then_by_name_then_in_turn():
@@ -38,6 +38,9 @@ def test_a_folder_without_media_is_refused_and_files_are_linked_into_the_project
     (tmp_path / "a.mp4").write_bytes(b"y")
     files = scan(tmp_path)
     assert [f.name for f in files] == ["a.mp4", "B.JPG"]
+    (tmp_path / "loop.gif").write_bytes(b"GIF89a")
+    (tmp_path / ".DS_Store").write_bytes(b"")
+    assert ignored(tmp_path) == ["loop.gif", "notes.txt"]  # said, so a person knows why they are not in the video
     taken = take_in(files, tmp_path / "project" / "media")
     assert [t.read_bytes() for t in taken] == [b"y", b"x"]
 

@@ -65,11 +65,13 @@ def make(
     from ytmaker.embedded import run_embedded, wait_for
     from ytmaker.pipelines import start_generation
     from ytmaker.projects import ProjectOptions, create_project
-    from ytmaker.providers.own_media import scan, take_in
+    from ytmaker.providers.own_media import IMAGE_SUFFIXES, ignored, scan, take_in
     from ytmaker.sources.reading import read_input
 
     try:
         own = scan(media) if media is not None else []  # refused before a project exists
+        if media is not None and (left := ignored(media)):
+            _warn(f"--media: not used, not an image ({', '.join(sorted(IMAGE_SUFFIXES))}) or a clip: {', '.join(left)}")
         rt = _runtime()
         source = read_input(file, rt.settings)  # a URL is fetched, a document read, before a project exists
         options = ProjectOptions(title=title, language=language, video_format=video_format, voice=voice, publish_target=publish,

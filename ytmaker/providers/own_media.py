@@ -46,6 +46,12 @@ def scan(folder: Path) -> list[Path]:
     return files
 
 
+def ignored(folder: Path) -> list[str]:
+    """The files in ``folder`` that ``scan`` leaves out (another kind: a GIF, a text file), to say so; hidden ones aside."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in IMAGE_SUFFIXES | CLIP_SUFFIXES)
+
+
 def upload_names(names: list[str]) -> list[str]:
     """Uploaded files' names made safe to store (the base name, word characters, dots and dashes), each a kind
     ``scan`` takes; InvalidInput otherwise. Nothing of a name but these characters reaches a path."""
