@@ -45,6 +45,23 @@ def test_a_folder_without_media_is_refused_and_files_are_linked_into_the_project
     assert [t.read_bytes() for t in taken] == [b"y", b"x"]
 
 
+def test_pictures_of_any_pixel_mode_become_rgb_slides_of_the_video_size(tmp_path):
+    from PIL import Image
+
+    from ytmaker.providers.base import ImageRequest
+    from ytmaker.providers.own_media import OwnMedia
+
+    Image.new("L", (800, 1000), 90).save(tmp_path / "grey.png")
+    Image.new("RGBA", (500, 500), (0, 200, 0, 128)).save(tmp_path / "logo.png")
+    Image.new("RGB", (300, 200), (10, 20, 200)).convert("P").save(tmp_path / "palette.png")
+    media = OwnMedia(scan(tmp_path), tmp_path / ".taken")
+    for i in range(3):
+        out = tmp_path / f"{i}.png"
+        media.footage(ImageRequest(i, "", "", "", 320, 180, "16:9"), out)
+        with Image.open(out) as slide:
+            assert (slide.mode, slide.size) == ("RGB", (320, 180))
+
+
 def test_make_refuses_a_missing_media_folder_before_creating_a_project(tmp_path, monkeypatch):
     monkeypatch.setenv("YTMAKER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "300")

@@ -159,10 +159,11 @@ class OwnMedia:
 
 
 def poster(source: Path, out: Path, size: tuple[int, int]) -> None:
-    """The first frame of ``source`` (a clip or a picture) scaled to cover ``size`` and cut to it, as PNG."""
+    """The first frame of ``source`` (a clip or a picture) scaled to cover ``size`` and cut to it, as an RGB PNG
+    (a grey, paletted or transparent picture too: the stills of a video are read as one stream of one kind)."""
     width, height = size
     # Lossless at the fastest setting: eight clips' posters at once were most of the Pexels fan-out's margin over its
     # ideal (0.15 CPU-s each at the default, 0.10 like this, for a PNG 40 % larger: bench/orchestration)
     run_ffmpeg(["-i", str(source), "-frames:v", "1", "-vf",
-                f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1",
+                f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1,format=rgb24",
                 "-c:v", "png", "-compression_level", "1", "-pred", "none", "-f", "image2", str(out)], timeout_s=120)
