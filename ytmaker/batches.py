@@ -30,6 +30,7 @@ from ytmaker.db.models import Batch, BatchRow, Project, ProjectStatus, RowProjec
 from ytmaker.errors import InvalidInput
 from ytmaker.pipelines.control import retry_project
 from ytmaker.pipelines.flow import start_generation
+from ytmaker.progress.base import settled
 from ytmaker.runtime import Runtime
 
 FINISHED = {ProjectStatus.COMPLETED.value}
@@ -171,15 +172,17 @@ def finish(rt: Runtime, batch_id: str) -> None:
 
 def row_states(rt: Runtime, planned: list[Planned]) -> list[RowState]:
     by_id = _project_states(rt, {row.project_id for row in planned})
-    # a finished project is at 100 % whatever the progress store holds (the embedded one lives in the process that made it)
-    return [RowState(row.line, row.project_id, row.action, *by_id[row.project_id],
-                     progress=100.0 if by_id[row.project_id][0] == ProjectStatus.COMPLETED else _progress(rt, row.project_id))
-            for row in planned]
+    states = []
+    for row in planned:
+        status, title, error, waiting = by_id[row.project_id]
+        states.append(RowState(row.line, row.project_id, row.action, status, title, error, waiting,
+                               progress=_progress(rt, row.project_id, status, error)))
+    return states
 
 
-def _progress(rt: Runtime, project_id: str) -> float:
+def _progress(rt: Runtime, project_id: str, status: str, error: str | None) -> float:
     try:
-        return float(rt.progress.get(project_id).get("progress", 0) or 0)
+        return float(settled(rt.progress.get(project_id), status, error).get("progress", 0) or 0)
     except (ValueError, TypeError):
         return 0.0
 

@@ -166,6 +166,7 @@ class _progress_bar:
 @app.command()
 def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a project's status, its stages, its live progress and its files."""
+    from ytmaker.progress.base import settled
     from ytmaker.projects import get_project, project_view
 
     try:
@@ -177,7 +178,7 @@ def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = F
     if as_json:
         out.print_json(json.dumps(view))
         return
-    done = view["progress"].get("progress") or ("100" if project.status == "completed" else "?")  # the store may be another process's
+    done = settled(view["progress"], project.status, project.error).get("progress", "?")
     out.print(f"[bold]{project.id}[/bold]  {project.status}  {done}%  {view['title'] or ''}")
     if project.error:
         out.print(f"[red]{project.error}[/red]")

@@ -106,6 +106,18 @@ def leaves_terminal(*, status: str | None, force: bool) -> bool:
     return force or status in TERMINAL_STATUSES
 
 
+def settled(fields: Mapping[str, str], status: str, error: str | None) -> dict[str, str]:
+    """A progress hash with the database's word on whether the project is over: the hash may be lost, expired or
+    behind, or another process's (the embedded store lives in the process that ran the project)."""
+    out = dict(fields)
+    if status in TERMINAL_STATUSES and out.get("status") != status:
+        out.update(status=status, **({"error": error} if error else {}))
+        if status == "completed":
+            out["progress"] = "100"
+    out.setdefault("status", status)
+    return out
+
+
 def percent(stage_progress: float) -> str:
     """A stage's figure as stored: a whole number."""
     return str(round(stage_progress))

@@ -38,8 +38,7 @@ def scan(folder: Path) -> list[Path]:
     """The images and clips in ``folder`` (not its subfolders), by name; refused when there are none."""
     if not folder.is_dir():
         raise InvalidInput(f"--media {folder}: no such folder")
-    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | CLIP_SUFFIXES),
-                   key=lambda p: p.name.lower())
+    files = sorted((p for p in folder.iterdir() if p.is_file() and _taken(p)), key=lambda p: p.name.lower())
     if not files:
         raise InvalidInput(f"--media {folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) or clips "
                            f"({', '.join(sorted(CLIP_SUFFIXES))}) in it")
@@ -48,8 +47,11 @@ def scan(folder: Path) -> list[Path]:
 
 def ignored(folder: Path) -> list[str]:
     """The files in ``folder`` that ``scan`` leaves out (another kind: a GIF, a text file), to say so; hidden ones aside."""
-    return sorted(p.name for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in IMAGE_SUFFIXES | CLIP_SUFFIXES)
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not _taken(p))
+
+
+def _taken(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES | CLIP_SUFFIXES
 
 
 def upload_names(names: list[str]) -> list[str]:
@@ -58,7 +60,7 @@ def upload_names(names: list[str]) -> list[str]:
     safe = []
     for name in names:
         base = re.sub(r"[^\w.-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
-        if Path(base).suffix.lower() not in IMAGE_SUFFIXES | CLIP_SUFFIXES:
+        if not _taken(Path(base)):
             raise InvalidInput(f"media file {name!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))}) or a clip "
                                f"({', '.join(sorted(CLIP_SUFFIXES))})")
         if base in safe:

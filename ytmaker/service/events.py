@@ -41,6 +41,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from ytmaker.db.models import Project
 from ytmaker.errors import ProjectNotFound
+from ytmaker.progress.base import settled
 from ytmaker.runtime import Runtime
 from ytmaker.service import queries
 from ytmaker.service.auth import COOKIE, Rt, Who, identify, same_origin
@@ -98,13 +99,7 @@ class EventStream(Response):
 
 def current(rt: Runtime, project_id: str, status: str, error: str | None) -> Snapshot:
     """The project's state now: its progress hash, with the database's word on whether it is over."""
-    fields = rt.progress.get(project_id)
-    if status in TERMINAL_PROJECT_STATUSES and fields.get("status") != status:  # hash lost, expired or behind
-        fields = {**fields, "status": status, **({"error": error} if error else {})}
-        if status == "completed":
-            fields["progress"] = "100"
-    fields.setdefault("status", status)
-    return Snapshot.of(project_id, fields)
+    return Snapshot.of(project_id, settled(rt.progress.get(project_id), status, error))
 
 
 def _last_id(value: str | None) -> int | None:
