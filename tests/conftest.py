@@ -120,9 +120,14 @@ def database_url(request, tmp_path):
 
 
 def fast_settings(tmp_path, **overrides) -> Settings:
-    """Settings for tests: a temporary data dir, millisecond backoffs, draft renders."""
+    """Settings for tests: a temporary data dir, millisecond backoffs, draft renders, no Prometheus counters.
+
+    A worker broker built in the test process would boot Dramatiq's Prometheus middleware there and write its
+    counters into the machine-wide ``ytmaker-prometheus-<port>`` folder it was first imported with: another
+    test's, whose workers were then read with this process's counts added (tests/test_metrics.py)."""
     values = dict(
         data_dir=tmp_path / "data",
+        metrics=False,
         render_quality="draft",
         script_backoff_ms=10, assets_backoff_ms=10, render_backoff_ms=10, thumbnail_backoff_ms=10, upload_backoff_ms=10,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from tests.conftest import REDIS_URL
 from ytmaker.config import Settings
+from ytmaker.metrics import metrics_dir
 
 pytestmark = pytest.mark.redis
 
@@ -40,8 +42,11 @@ def test_metrics_are_on_in_distributed_mode_and_off_embedded():
     assert not Settings(_env_file=None, redis_url=REDIS_URL, metrics=False).metrics_enabled
 
 
-def test_an_instance_that_does_not_serve_forks_no_exposition_server(tmp_path):
+def test_an_instance_that_does_not_serve_forks_no_exposition_server(tmp_path, monkeypatch):
     from ytmaker.metrics import prometheus_middleware, serve_metrics
+
+    for name in ("dramatiq_prom_host", "dramatiq_prom_port", "dramatiq_prom_db"):  # it sets these: restored after
+        monkeypatch.setenv(name, os.environ.get(name, ""))
 
     settings = Settings(_env_file=None, redis_url=REDIS_URL, metrics_port=_free_port())
     assert prometheus_middleware(settings).forks == [serve_metrics]
@@ -51,6 +56,7 @@ def test_an_instance_that_does_not_serve_forks_no_exposition_server(tmp_path):
 def test_one_instance_serves_the_counters_of_every_instance_on_its_port(redis_rt, redis_broker, tmp_path):
     # given: as the Procfile runs them, a render instance that serves the port and a scripts instance that only counts
     rt, port = redis_rt, _free_port()
+    shutil.rmtree(metrics_dir(Settings(_env_file=None, metrics_port=port)), ignore_errors=True)  # an earlier run's, same port
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTMAKER_")}
     env.update(YTMAKER_REDIS_URL=REDIS_URL, YTMAKER_DATABASE_URL=rt.settings.resolved_database_url,
                YTMAKER_DATA_DIR=str(rt.data_dir), YTMAKER_METRICS_PORT=str(port), YTMAKER_METRICS_HOST="127.0.0.1")
