@@ -57,7 +57,8 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0, 1.5])
     args = media.build_args(spec, gain_db=3.5)
     # One input: the soundtrack the audio pass mixed (not one per narration); the stills are read by a source filter.
-    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav"), "-filter_complex"]
+    assert args[:2] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav")]
+    assert args[args.index("-filter_complex_threads") + 1] == "1"  # no pool to wake for a band's slices
     assert "-shortest" not in args and "-loop" not in args
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
@@ -167,7 +168,7 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     cues = build_cues([(0.0, 2.0, "Hello there."), (2.4, 1.0, "A second, longer line of text.")], style)
     spec = _spec(tmp_path, [2.4, 1.4], captions=media.Captions(tuple(cues), font_path()))
     args = media.build_args(spec)
-    assert args[:3] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav"), "-filter_complex"]
+    assert args[:2] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav")]
     band = captions.band_for(spec.captions, style)
     # As wide as the longest line (centred), two lines tall, its bottom at the safe margin.
     assert band.width < 960 - 2 * style.margin_x and band.x == 2 * ((960 - band.width) // 4)

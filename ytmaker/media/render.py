@@ -61,10 +61,9 @@ SIZES = {
     ("16:9", "tiny"): (64, 36),
     ("9:16", "tiny"): (36, 64),
 }
-#: x264 preset and CRF per quality. Moving pictures cost x264 twice what stills did; ``final`` uses
-#: ultrafast (about 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute
-#: video's render at the CPU time the still slideshow took with veryfast. ``draft`` (540p) renders a
-#: minute in about 4.5 CPU-s (bench/render/README.md); 360p would save a quarter of that.
+#: x264 preset and CRF per quality. Moving pictures cost x264 twice what stills did; ``final`` uses ultrafast (about
+#: 9 Mbit/s at 1080p30, YouTube's recommended upload rate) to keep a one-minute video's render at the CPU time the
+#: still slideshow took with veryfast. ``draft`` (540p) renders a minute in about 4.5 CPU-s (bench/render/README.md).
 PRESETS = {"final": ("ultrafast", 22), "draft": ("ultrafast", 28), "tiny": ("ultrafast", 35)}
 #: x264 options beyond the preset, for every quality. ultrafast turns the 8x8 transform off, which
 #: leaves the stream Constrained Baseline whatever ``-profile:v`` says; YouTube recommends High, and
@@ -73,6 +72,8 @@ X264_EXTRA: list[str] = ["-x264-params", "8x8dct=1"]
 #: AAC's "fast" coder: half the CPU of the default twoloop (0.4 against 0.8 CPU-s a minute); its
 #: author found it to sound better than twoloop at high bitrates (FFmpeg c92cc2d5, fcb681ac)
 AAC_EXTRA: list[str] = ["-aac_coder", "fast"]
+#: one filter thread: its slices (a caption band, a word) are too small to share; a pool cost 0.25 CPU-s a minute waking
+GRAPH_THREADS: list[str] = ["-filter_complex_threads", "1"]
 FPS = 30
 TAIL_S = 0.8
 #: half of the crossfade between segments, which takes the pause (``crossfade_frames``)
@@ -262,7 +263,7 @@ def build_args(spec: RenderSpec, gain_db: float = 0.0) -> list[str]:
     preset, crf = PRESETS[spec.quality]
     graph = build_filtergraph(spec, 0, avatar_input, mask_input, gain_db)
     return args + [
-        "-filter_complex", graph,
+        *GRAPH_THREADS, "-filter_complex", graph,
         "-map", "[vout]", "-map", "[aout]",
         "-t", f"{spec.duration_s:.3f}",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), *X264_EXTRA, "-profile:v", "high", "-pix_fmt", "yuv420p",
