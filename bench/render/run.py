@@ -35,6 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.render.threads import ThreadSampler, attribute  # noqa: E402
 from ytmaker.media import render as media  # noqa: E402
 from ytmaker.media.ffmpeg import ffmpeg_exe  # noqa: E402
 from ytmaker.media.stills import concat_list as still_list  # noqa: E402
@@ -215,8 +216,11 @@ CASES = {"ytmaker": case_ytmaker, "interpreter": case_interpreter, "floor": case
 
 # --- measuring --------------------------------------------------------------------------------
 
-def measure(case: str, inputs_file: Path, out: Path, **options) -> dict:
-    """Run one case in a child process; wall time, peak RSS of its process tree, the load around it."""
+def measure(case: str, inputs_file: Path, out: Path, threads: bool = False, **options) -> dict:
+    """Run one case in a child process; wall time, peak RSS of its process tree, the load around it.
+
+    ``threads``: also each thread's CPU time, polled every 10 ms, split by part (bench/render/threads.py).
+    """
     command = [sys.executable, __file__, "--child", case, "--inputs", str(inputs_file), "--out", str(out),
                "--options", json.dumps(options)]
     load_before = os.getloadavg()[0]
@@ -226,24 +230,28 @@ def measure(case: str, inputs_file: Path, out: Path, **options) -> dict:
     root = psutil.Process(process.pid)
     peak = peak_ffmpeg = 0
     loads = [load_before]
+    sampler = ThreadSampler()
     while process.poll() is None:
         loads.append(os.getloadavg()[0])
         try:
             tree = [root, *root.children(recursive=True)]
+            if threads:
+                sampler.poll(tree)
             sizes = [(p.name(), p.memory_info().rss) for p in tree if p.is_running()]
             peak = max(peak, sum(rss for _, rss in sizes))
             peak_ffmpeg = max(peak_ffmpeg, sum(rss for name, rss in sizes if "ffmpeg" in name))
         except psutil.Error:
             pass
-        time.sleep(0.05)
+        time.sleep(0.01 if threads else 0.05)
     wall = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tree's CPU time: all of it is reaped by now
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     if process.returncode != 0:
         raise SystemExit(f"{case} failed (exit {process.returncode})")
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(peak / 2**20),
-            "peak_ffmpeg_mb": round(peak_ffmpeg / 2**20), "load": round(load_before, 2),
-            "load_max": round(max(loads), 2), "size_mb": round(out.stat().st_size / 2**20, 1)}
+    result = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(peak / 2**20),
+              "peak_ffmpeg_mb": round(peak_ffmpeg / 2**20), "load": round(load_before, 2),
+              "load_max": round(max(loads), 2), "size_mb": round(out.stat().st_size / 2**20, 1)}
+    return result | ({"parts": attribute(sampler.seen, cpu)} if threads else {})
 
 
 def paired(inputs_file: Path, work: Path, rounds: int) -> None:
@@ -272,6 +280,26 @@ def paired(inputs_file: Path, work: Path, rounds: int) -> None:
           f"{statistics.median(same_ratios):.2f} ({min(same_ratios):.2f}-{max(same_ratios):.2f}); against x264 on "
           f"ytmaker's own frames {statistics.median(exact_ratios):.2f} ({min(exact_ratios):.2f}-{max(exact_ratios):.2f}); "
           "target <= 1.25")
+
+
+def attributed(inputs_file: Path, work: Path, runs: int) -> None:
+    """ytmaker's render against x264 inside the same run (bench/render/threads.py): the issue's ratio without the drift
+    between runs. Each run's own CPU is its tree's less the interpreter's start (measured just before it)."""
+    print("\n| run | x264 | filter graph | AAC | rest of the render | stills and audio passes | Python | unseen "
+          "| own CPU-s | own / x264 | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for i in range(runs):
+        start = measure("interpreter", inputs_file, work / "interpreter.mp4")["cpu_s"]
+        result = measure("ytmaker", inputs_file, work / "ytmaker.mp4", threads=True)
+        parts = result["parts"]
+        own = result["cpu_s"] - start
+        ratios.append(own / parts["x264"])
+        print(f"| {i + 1} | {parts['x264']:.2f} | {parts['filters']:.2f} | {parts['aac']:.2f} | {parts['render other']:.2f} "
+              f"| {parts['passes']:.2f} | {parts['python'] - start:.2f} | {parts['unseen']:.2f} | {own:.2f} "
+              f"| {ratios[-1]:.3f} | {result['wall_s']} |", flush=True)
+    print(f"\nmedian over {runs} runs: the render's own CPU / its x264's {statistics.median(ratios):.3f} "
+          f"({min(ratios):.3f}-{max(ratios):.3f}); target <= 1.25")
 
 
 def clips_bound(results: dict) -> None:
@@ -306,6 +334,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="working directory (default: a temporary one)")
     parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
                         help="ytmaker against both same-content floors in ROUNDS interleaved rounds (see paired())")
+    parser.add_argument("--attribute", type=int, default=0, metavar="RUNS",
+                        help="ytmaker's render against its own x264 threads, by thread, in RUNS runs (see attributed())")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -327,6 +357,9 @@ def main() -> None:
 
     if args.paired:
         paired(inputs_file, work, args.paired)
+        return
+    if args.attribute:
+        attributed(inputs_file, work, args.attribute)
         return
     same = str(work / "ytmaker.mp4")  # the tighter floor re-encodes the frames the ytmaker case made
     plan = [("floor", {}), ("ytmaker", {}), ("reencode", {"source": same}), ("decode", {"source": same}), ("interpreter", {}),
