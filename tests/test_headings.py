@@ -93,6 +93,14 @@ def test_chinese_heading_is_the_title_and_a_long_first_clause_gives_a_keyphrase(
     assert write(long, language="zh").title == "大熊猫"
 
 
+def test_a_long_chinese_first_clause_that_says_what_a_thing_is_gives_that_thing_as_title():
+    draft = write("丝绸之路是古代连接中国与地中海世界的贸易网络。张骞出使西域，中国的丝绸运往罗马。"
+                  "中国的瓷器也运往西方，中国的茶叶更是远销各地。", language="zh")
+    assert draft.title == "丝绸之路"  # not 中国, the most frequent word
+    assert "中国" in draft.tags and "丝绸之路" in draft.tags  # 丝绸之路 is a set phrase (l), now a noun
+    assert not any(tag.startswith("运往") for tag in draft.tags)  # a verb jieba tags as a noun is not a tag
+
+
 def test_a_length_keeps_the_opening_and_the_most_central_parts_in_text_order():
     # Paragraphs of 21-25 words: each is a segment of its own (about 8-10 s of speech).
     topic = ("Solar panels turn sunlight into electricity on {}. Cheap solar panels and cheap electricity storage now power "

@@ -110,3 +110,9 @@ def test_prepositions_and_the_verb_after_a_subject_or_a_frequency_adverb_end_a_p
     assert found == ["cup", "cherry", "hillside", "equator", "cups", "tea", "pot"]
     assert [p.text for p in phrases("The US economy gave us cheap coffee.")] == ["US economy", "coffee"]
     assert [p.text for p in phrases("Every doubling cut the price.")] == ["doubling", "price"]
+
+
+def test_the_word_after_to_is_a_verb_unless_a_plural_or_a_name_and_a_capital_adjective_belongs_to_its_name():
+    found = [p.text for p in phrases("Cyclists were the first to demand smooth roads. The Good Roads Movement helped them "
+                                     "to emancipate women. They rode to Copenhagen and to cities by the sea.")]
+    assert found == ["cyclists", "smooth roads", "Good Roads Movement", "women", "Copenhagen", "cities", "sea"]

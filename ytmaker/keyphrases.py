@@ -86,6 +86,8 @@ _CJK_NOUN = frozenset({"n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j"})
 _CJK_COUNT = re.compile(r"^[一二三四五六七八九十几两百千万]+[个只位种些条次年天克斤]?")
 _CJK_MODIFIER = frozenset({"b", "vn", "an"}) | _CJK_NOUN
 _CJK_GENERIC = frozenset({"时候", "地方", "人们", "东西", "方面", "问题", "情况", "时间", "事情", "大家"})
+#: verbs with a direction that jieba tags as nouns ("运往" vn, "传向" n): a word ending in 往, and these
+_CJK_VERBS = frozenset({"传向", "驶向", "奔向", "涌向", "迈向", "飞向", "冲向", "通向", "伸向", "传入", "运到", "送到"})
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,10 @@ def _latin_runs(text: str) -> list[Run]:
         # An -ing word after a noun, an adjective or an auxiliary is a verb ("data showing", "are falling");
         # elsewhere it may be the noun ("mostly manufacturing").
         verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
+        # after "to", a lower-case word that is not a plural is its infinitive ("to demand", but "to cities", "to Paris")
+        infinitive = previous == "to" and token.islower() and not base.endswith("s")
         if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
-                or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):  # "us", not "US"
+                or infinitive or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):  # "us", not "US"
             close()
         else:
             run.append((token, match.start(), match.end()))
@@ -143,7 +147,8 @@ def _latin_phrases(text: str) -> list[Phrase]:
         words = [w for w, _, _ in run]
         while words[-1].lower() in _TRIM and len(words) > 1:
             words.pop()
-        while len(words) > 1 and (words[0].lower() in _ADJ or words[0].lower().endswith("est")):  # "cheap panels" -> "panels"
+        # "cheap panels" -> "panels"; a capital mid-sentence is part of a name ("Good Roads Movement", "Great Wall")
+        while len(words) > 1 and not words[0][0].isupper() and (words[0].lower() in _ADJ or words[0].lower().endswith("est")):
             words.pop(0)
         words = words[-MAX_WORDS:]
         if not (len(words) == 1 and (words[0].lower() in _TRIM or len(words[0]) < 3)):
@@ -168,9 +173,46 @@ def phrase_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _cjk_phrases(text: str) -> list[Phrase]:
+def word_starts(text: str) -> set[int]:
+    """Where the words of a Chinese text start (rjieba's), and its end: a line, cue or lit phrase is never cut inside
+    one (公|斤 is one word, 公斤). The speech engine's word boundaries give the timing, but espeak-ng's Chinese words
+    are not always a reader's (这|条 for 这条)."""
     import rjieba  # a compiled jieba; imported here so English-only work never loads the dictionary
 
+    starts, at = {0}, 0
+    for word in rjieba.cut(text):
+        at += len(word)
+        starts.add(at)
+    return starts
+
+
+def _cjk_tagged(text: str) -> list[tuple[str, str]]:
+    """rjieba's words and tags, with the tags it gets wrong for our purpose mended."""
+    import rjieba  # a compiled jieba; imported here so English-only work never loads the dictionary
+
+    tagged = []
+    for word, tag in rjieba.tag(text):
+        if tag == "l" and "之" in word[1:-1]:  # a set phrase X之Y names a thing: 丝绸之路, 鱼米之乡
+            tag = "n"
+        if word in _CJK_VERBS or (len(word) == 2 and word.endswith("往")):
+            tag = "v"
+        tagged.append((word, tag))
+    return tagged
+
+
+def cjk_topic(sentence: str) -> str | None:
+    """The noun phrase a Chinese sentence opens with when 是 follows it: "丝绸之路是古代…的贸易网络" is about 丝绸之路."""
+    head: list[tuple[str, str]] = []  # the words before 是, while they may make a noun phrase
+    for word, tag in _cjk_tagged(sentence):
+        if word == "是":
+            return "".join(w for w, _ in head) if head and head[-1][1] in _CJK_NOUN else None
+        if tag not in _CJK_MODIFIER:
+            return None
+        head.append((word, tag))
+    return None
+
+
+def _cjk_phrases(text: str) -> list[Phrase]:
     out: list[Phrase] = []
     run: list[tuple[str, str]] = []
 
@@ -184,7 +226,7 @@ def _cjk_phrases(text: str) -> list[Phrase]:
             out.append(Phrase("".join(words), tuple(words)))
         run.clear()
 
-    for word, tag in rjieba.tag(text):
+    for word, tag in _cjk_tagged(text):
         if tag in _CJK_MODIFIER and word.strip() and not _CJK_COUNT.match(word):
             run.append((word, tag))
         else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ytmaker import text as t
 from ytmaker.errors import InvalidInput
-from ytmaker.keyphrases import MAX_CJK_CHARS, Keyphrases
+from ytmaker.keyphrases import MAX_CJK_CHARS, Keyphrases, cjk_topic
 from ytmaker.media.pacing import PAUSE_S
 from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.script import ScriptDraft, Segment
@@ -152,13 +152,15 @@ _BEFORE_CONJUNCTION = re.compile(r"^(\S+(?:\s+\S+){2,}?)\s+(?:because|although|t
 
 
 def _short_title(opening: str, phrases: Keyphrases, cjk: bool) -> str:
-    """A title for a text without one: its first clause when that is short (cut before a conjunction when it is not),
-    else its top keyphrase."""
+    """A title for a text without one: its first clause when that is short (cut before a conjunction when it is not;
+    in Chinese, the topic before 是), else its top keyphrase."""
     clause = t.first_clause(opening)
     limit = TITLE_CJK_CHARS if cjk else TITLE_CHARS
     if not cjk and len(clause) > limit:  # "Solar panels got cheap | because factories learned to…"
         head = _BEFORE_CONJUNCTION.match(clause)
         clause = head.group(1) if head and len(head.group(1)) <= limit else clause
+    elif cjk and len(clause) > limit:  # "丝绸之路 | 是古代连接中国与地中海世界的贸易网络"
+        clause = cjk_topic(clause) or clause
     if 0 < len(clause) <= limit and (cjk or len(clause.split()) >= 2):
         return clause[:1].upper() + clause[1:]
     top = phrases.top(1)
