@@ -7,6 +7,7 @@ import wave
 
 import pytest
 
+from ytmaker.keyphrases import word_starts
 from ytmaker.media.cues import MAX_CUE_S, MIN_CUE_S
 from ytmaker.media.subtitles import SubtitleStyle, build_cues, subtitle_font, to_srt
 from ytmaker.providers.espeak import EspeakSpeech
@@ -130,3 +131,18 @@ def test_srt_follows_the_burned_cues(cued):
     _, _, _, cues, _, _, _, _ = cued
     srt = to_srt(cues)
     assert srt.count(" --> ") == len(cues) and all("\n".join(c.lines) in srt for c in cues)
+
+
+def test_chinese_lines_break_between_a_readers_words_and_a_fragment_joins_its_sentence(tmp_path):
+    text = ("沿着这条路，中国的丝绸、茶叶和瓷器被运往波斯和罗马，而葡萄、核桃和玻璃则从西方传入中原。"
+            "今天，“一带一路”倡议让这条古老的道路重新受到关注。")
+    words = EspeakSpeech().synthesize(text, language="zh", voice="", out=tmp_path / "n.wav")
+    with wave.open(str(tmp_path / "n.wav")) as audio:
+        duration = audio.getnframes() / audio.getframerate()
+    cues = build_cues([(0.0, duration, text)], SubtitleStyle(1080, 1920), words=[words], font_file=subtitle_font(cjk=True))
+    lines = [line for cue in cues for line in cue.lines]
+    assert "".join(lines) == text
+    ends = list(itertools.accumulate(len(line) for line in lines))[:-1]
+    assert set(ends) <= word_starts(text), [line for line, end in zip(lines, ends) if end not in word_starts(text)]  # not 这|条
+    said = ["".join(cue.lines) for cue in cues]
+    assert not [s for s, c in zip(said, cues) if c.end_s - c.start_s < 1.5 and s not in sentences(text)]  # not 而葡萄、

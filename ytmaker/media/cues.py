@@ -27,12 +27,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ytmaker.keyphrases import phrase_spans
+from ytmaker.keyphrases import phrase_spans, word_starts
 from ytmaker.text import DETERMINERS, is_cjk
 
 MAX_LINES = 2
 MIN_CUE_S = 0.8
 MAX_CUE_S = 7.0
+#: a cue shorter than this that is not a whole sentence costs more the shorter it is
+SHORT_CUE_S = 1.5
 #: reading speed: characters a second (spaces and punctuation count), Chinese characters a second
 MAX_RATE, MAX_RATE_CJK = 20.0, 9.0
 #: characters per line: Latin, Chinese in 16:9, Chinese in 9:16
@@ -110,19 +112,23 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
         if begin is not None:
             spans.append((begin, len(text)))
     phrases = phrase_spans(text)
+    words = word_starts(text) if cjk else set()  # a reader's words: the engine's are not always (这|条 for 这条)
     tokens = []
     for k, (a, b) in enumerate(spans):
         word = text[a:b]
         following = text[spans[k + 1][0]:spans[k + 1][1]] if k + 1 < len(spans) else ""
         if _SENTENCE_END.search(word) or "\n" in text[b:spans[k + 1][0] if k + 1 < len(spans) else b]:
             brk = 0
+        elif word.endswith("、"):  # inside a list ("丝绸、茶叶和瓷器"): a comma's break, but later
+            brk = 2
         elif _CLAUSE_END.search(word):
             brk = 1
         elif not cjk and following.lower().strip("\"'(") in _LEADS:
             brk = 2
-        elif ((cjk and starts is None) or (following and _CJK_CHAR.match(text[b - 1]) and _CJK_CHAR.match(following[0]))) \
-                and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
-            brk = 4  # no word boundaries known: any two characters may be one word
+        elif cjk and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
+            brk = 3 if b in words else 4  # between two of a reader's words, else inside one
+        elif following and _CJK_CHAR.match(text[b - 1]) and _CJK_CHAR.match(following[0]):
+            brk = 4  # a Chinese name inside an English text: any two characters may be one word
         elif k + 1 < len(spans) and (word.lower() in _LEADS or word.lower() in DETERMINERS
                                      or any(p <= a and spans[k + 1][1] <= q for p, q in phrases)):
             brk = 5
@@ -234,6 +240,9 @@ def cut(tokens: list[Token], widths: list[float], space: float, end_s: float, li
         rate = reading_chars(text, limits.cjk) / max(seconds, 0.01)
         if rate > limits.max_rate:
             total += 20 * (rate / limits.max_rate - 1)
+        whole = sentence_start(first) and (last == n or tokens[last - 1].brk == 0)
+        if seconds < SHORT_CUE_S and not whole:  # a fragment flashed by ("而葡萄、" for 0.8 s): joined where it can be
+            total += 6 * (SHORT_CUE_S - seconds)
         small = reading_chars(text, limits.cjk) <= 2 if limits.cjk else last - first <= 2
         if small and not sentence_start(first) and (last == n or tokens[last - 1].brk == 0):
             total += 40  # an orphan: a sentence's last word or two on their own

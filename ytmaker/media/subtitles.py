@@ -24,6 +24,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ytmaker.keyphrases import word_starts
 from ytmaker.media import cues as cutter
 from ytmaker.media.cues import MAX_LINES
 from ytmaker.media.fonts import font_or_default, font_path
@@ -201,7 +202,7 @@ def _units(tokens: list[cutter.Token], piece: cutter.Piece, cjk: bool) -> list[t
             units += [(line, k, a, a + (len(tokens[k].text.rstrip("".join(cutter.PUNCT))) or b - a)) for k, a, b in places]
             continue
         text = "".join((tokens[k].glue if k > first else "") + tokens[k].text for k in range(first, last))
-        words = _word_starts(text)
+        words = word_starts(text)
         run: list[tuple[int, int, int]] = []
         for n, place in enumerate(places):
             run.append(place)
@@ -209,19 +210,6 @@ def _units(tokens: list[cutter.Token], piece: cutter.Piece, cjk: bool) -> list[t
                 units += [(line, part[0][0], part[0][1], part[-1][2]) for part in _even(run, words)]
                 run = []
     return units
-
-
-def _word_starts(text: str) -> set[int]:
-    """Where the words of a Chinese line start (rjieba's): a phrase is never cut inside one (公|斤 is one word, 公斤).
-
-    The speech engine's word boundaries give the timing, but espeak-ng's Chinese words are not always a reader's."""
-    import rjieba  # a compiled jieba; imported here so English captions never load its dictionary
-
-    starts, at = {0}, 0
-    for word in rjieba.cut(text):
-        at += len(word)
-        starts.add(at)
-    return starts
 
 
 def _even(run: list[tuple[int, int, int]], words: set[int] | None = None) -> list[list[tuple[int, int, int]]]:
