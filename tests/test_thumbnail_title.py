@@ -21,7 +21,9 @@ from ytmaker.media.thumbnail import (
     make_thumbnail,
     title_layout,
 )
-from ytmaker.stages.thumbnail import rank_segments
+from ytmaker.providers.base import ImageRequest
+from ytmaker.providers.slides import SlideImages
+from ytmaker.stages.thumbnail import rank_segments, slide_background
 
 TITLES = ["Why solar power got cheap", "How the humble shipping container quietly rebuilt the entire world economy",
           "大熊猫为什么只吃竹子", "大熊猫是中国特有的动物，主要生活在四川、陕西和甘肃的山区"]
@@ -154,6 +156,19 @@ def test_a_segments_headline_counts_and_ties_keep_every_candidate():
     assert rank_segments("Why batteries are next", segments) == [0, 2]  # 0 by its headline, 2 by its narration
     assert rank_segments("Knitting for beginners", SEGMENTS) == [0, 1, 2]  # nothing shared: all, the most detailed wins
     assert rank_segments("大熊猫吃竹子", [{"narration": "熊猫宝宝很小。"}, {"narration": "大熊猫几乎只吃竹子。"}]) == [1]
+
+
+def test_under_offline_slides_the_thumbnail_takes_the_slides_background_without_its_words(tmp_path):
+    segment = {"narration": "Solar power got cheap.", "image_description": "An illustration of solar panels."}
+    slide = tmp_path / "slide.png"
+    SlideImages().generate(ImageRequest(2, segment["image_description"], "Solar panels", "Why solar power got cheap",
+                                        1280, 720, "16:9"), slide)
+    background = slide_background("Why solar power got cheap", 2, segment, "16:9", tmp_path)
+    with Image.open(slide) as drawn, Image.open(background) as bare:
+        assert drawn.getpixel((5, 5)) == bare.getpixel((5, 5))  # the same gradient: the same slide's palette
+        band = (160, 250, 1120, 420)  # where the slide sets its headline, in white
+        assert max(ImageStat.Stat(drawn.crop(band).convert("L")).extrema[0]) > 240
+        assert max(ImageStat.Stat(bare.crop(band).convert("L")).extrema[0]) < 120
 
 
 def test_the_thumbnail_is_made_from_the_still_it_is_given(tmp_path):

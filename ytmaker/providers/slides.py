@@ -51,7 +51,9 @@ def _gradient(width: int, height: int, top, bottom) -> Image.Image:
 class SlideImages:
     """A gradient slide with the video's topic and the segment's headline (its key words), varied per segment."""
 
-    def generate(self, request: ImageRequest, out: Path) -> str | None:
+    @staticmethod
+    def background(request: ImageRequest) -> tuple[Image.Image, tuple[int, int, int]]:
+        """The slide without its words (the thumbnail sets the title over it), and its accent colour."""
         width, height = request.width, request.height
         seed = int(hashlib.sha256(f"{request.index}:{request.description}".encode()).hexdigest(), 16)
         top, bottom, accent = PALETTES[(request.index + seed % 2) % len(PALETTES)]
@@ -64,6 +66,12 @@ class SlideImages:
             cy = (seed >> (i * 5)) % height
             shade = tuple(min(255, c + 18) for c in top)
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=shade, width=max(2, r // 20))
+        return image, accent
+
+    def generate(self, request: ImageRequest, out: Path) -> str | None:
+        width, height = request.width, request.height
+        image, accent = self.background(request)
+        draw = ImageDraw.Draw(image)
         cjk = is_cjk(request.caption + request.topic)  # the layout's; the font's: any CJK character at all
         face = has_cjk(request.caption + request.topic)
         if request.title_card:

@@ -4,12 +4,14 @@ The picture is a segment's, chosen by how much of the title's keyphrases the
 segment's narration and headline share (``rank_segments``); among segments
 that tie, the most detailed still wins (ytmaker.media.thumbnail). Without the
 stills, frames are taken from the middle of those segments in the video.
+Under offline slides, the matching slide's background is taken without its words.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ytmaker.db.models import StageStatus, Thumbnail, Video
@@ -18,7 +20,10 @@ from ytmaker.keyphrases import phrases
 from ytmaker.media import instant
 from ytmaker.media.render import segment_durations
 from ytmaker.media.thumbnail import SIZE, VERTICAL_SIZE, make_thumbnail
+from ytmaker.providers.base import ImageRequest
+from ytmaker.providers.slides import SlideImages
 from ytmaker.runtime import Runtime
+from ytmaker.stages import own_media
 from ytmaker.stages.files import existing_assets, sha256, temp_path
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
@@ -46,6 +51,17 @@ def rank_segments(title: str, segments: Sequence[dict[str, Any]]) -> list[int]:
     return [i for i, score in enumerate(scores) if score == best]
 
 
+def slide_background(title: str, index: int, segment: dict[str, Any], video_format: str, folder: Path) -> Path:
+    """An offline slide is words on a gradient: under the title its words showed through, blurred (the title card's
+    being the title itself, twice). The thumbnail takes the matching slide's gradient and shapes without them."""
+    width, height = VERTICAL_SIZE if video_format == "9:16" else SIZE
+    request = ImageRequest(index=index, description=segment["image_description"], caption="", topic=title,
+                           width=width, height=height, aspect_ratio=video_format)
+    path = temp_path(folder / "thumbnail-background.png")  # its own name: a second delivery draws its own
+    SlideImages.background(request)[0].save(path, format="PNG")
+    return path
+
+
 def _thumbnail(ctx: StageContext) -> StageStatus:
     rt, project = ctx.rt, ctx.project
     with rt.db.single() as session:  # reads
@@ -59,22 +75,31 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
     matching = rank_segments(script.title, script.segments)
     images = existing_assets(rt, project.id, "image")
     stills = [rt.path(images[i].path) for i in matching if i in images] or [rt.path(images[i].path) for i in sorted(images)]
+    background = None
+    if stills and rt.settings.image_provider == "offline" and own_media.for_project(rt, project, script) is None:
+        best = matching[0]
+        background = slide_background(script.title, best, script.segments[best], project.video_format, ctx.workdir())
+        stills = [background]
     times = None if stills else _middles(rt, project.id, len(script.segments), matching)
     outputs = [("thumbnail.jpg", SIZE)]
     if project.video_format == "9:16":
         outputs.append(("thumbnail_9x16.jpg", VERTICAL_SIZE))
-    for name, size in reversed(outputs):  # the recorded one last: its presence means all are done
-        final = ctx.workdir() / name
-        tmp = temp_path(final)
-        try:
-            if rt.settings.renderer == "instant":  # benchmarks: no drawing (ytmaker.media.instant)
-                instant.thumbnail(stills, tmp)
-            else:
-                make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills,
-                               size=size, times=times)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+    try:
+        for name, size in reversed(outputs):  # the recorded one last: its presence means all are done
+            final = ctx.workdir() / name
+            tmp = temp_path(final)
+            try:
+                if rt.settings.renderer == "instant":  # benchmarks: no drawing (ytmaker.media.instant)
+                    instant.thumbnail(stills, tmp)
+                else:
+                    make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills,
+                                   size=size, times=times)
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
+    finally:
+        if background:
+            background.unlink(missing_ok=True)
     with rt.db.session() as session:
         session.merge(Thumbnail(project_id=project.id, path=rt.relative(final), checksum=sha256(final)))
     return StageStatus.SUCCEEDED
