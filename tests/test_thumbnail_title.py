@@ -171,6 +171,16 @@ def test_under_offline_slides_the_thumbnail_takes_the_slides_background_without_
         assert max(ImageStat.Stat(bare.crop(band).convert("L")).extrema[0]) < 120
 
 
+@pytest.mark.parametrize("size", [SIZE, VERTICAL_SIZE])
+def test_a_title_over_a_plain_background_is_centred_and_over_a_picture_set_low(size):
+    low, centred = title_layout("How the bicycle reshaped the city", size), title_layout("How the bicycle reshaped the city",
+                                                                                       size, centred=True)
+    assert low.lines == centred.lines and low.font.size == centred.font.size
+    top, bottom = centred.box[1], centred.box[3]
+    assert abs((top + bottom) / 2 - size[1] / 2) < 0.05 * size[1]
+    assert low.box[3] > size[1] * 0.7
+
+
 def test_the_thumbnail_is_made_from_the_still_it_is_given(tmp_path):
     # Given the matching segment's plain red still (the stage passes only the matching ones),
     red = tmp_path / "red.png"

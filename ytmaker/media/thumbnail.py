@@ -141,8 +141,9 @@ def _cap_height(font: ImageFont.FreeTypeFont, cjk: bool) -> int:
     return round(box[3] - box[1])
 
 
-def title_layout(title: str, size: tuple[int, int] = SIZE) -> TitleLayout:
+def title_layout(title: str, size: tuple[int, int] = SIZE, centred: bool = False) -> TitleLayout:
     """The largest font at which ``title`` fits in ``MAX_LINES`` lines; else the smallest, cut with an ellipsis.
+    Set low over a picture (its subject shows above), or ``centred`` over a plain background.
 
     No font is smaller than the one whose capitals are ``MIN_CAP_PX`` (CJK: ``MIN_CJK_PX``) high at ``SMALL_SIZE``'s scale;
     a word wider than a line at that size is broken between characters.
@@ -175,7 +176,8 @@ def title_layout(title: str, size: tuple[int, int] = SIZE) -> TitleLayout:
     lines = _ellipsize([piece for line in lines for piece in _break_wide(line, measure, usable)], measure, usable)
     line_height = round(font.size * (1.18 if cjk else 1.08))
     bottom = round(height * 0.075) if width > height else height // 4  # 9:16: above the Shorts player's controls
-    return TitleLayout(size, lines, font, height - bottom - len(lines) * line_height, line_height)
+    top = (height - len(lines) * line_height) // 2 if centred else height - bottom - len(lines) * line_height
+    return TitleLayout(size, lines, font, top, line_height)
 
 
 def _fits(line: str, measure: Callable[[str], float], width: float) -> bool:
@@ -301,9 +303,9 @@ def backdrop(frame: Image.Image, layout: TitleLayout) -> Image.Image:
         dim *= 0.8
 
 
-def compose(frame: Image.Image, title: str, size: tuple[int, int] = SIZE) -> Image.Image:
+def compose(frame: Image.Image, title: str, size: tuple[int, int] = SIZE, centred: bool = False) -> Image.Image:
     """Fill ``size`` with the frame and set the title over it, large (see the module's docstring)."""
-    layout = title_layout(title, size)
+    layout = title_layout(title, size, centred)
     image = backdrop(frame, layout)
     draw_title(ImageDraw.Draw(image), layout)
     return image
@@ -321,7 +323,8 @@ def draw_title(draw: ImageDraw.ImageDraw, layout: TitleLayout) -> None:
 
 
 def make_thumbnail(video: Path, duration_s: float, title: str, out: Path, *, stills: list[Path] | None = None,
-                   size: tuple[int, int] = SIZE, times: list[float] | None = None) -> None:
-    """Write a ``size`` JPEG of ``title`` over the most detailed of ``stills`` (else of the video's frames at ``times``)."""
+                   size: tuple[int, int] = SIZE, times: list[float] | None = None, centred: bool = False) -> None:
+    """Write a ``size`` JPEG of ``title`` over the most detailed of ``stills`` (else of the video's frames at ``times``);
+    ``centred``: the title in the middle, for a still that is a plain background."""
     picture = best_still(stills) if stills else best_frame(video, duration_s, times=times)
-    save_jpeg_under(compose(picture, title, size), out, MAX_BYTES)
+    save_jpeg_under(compose(picture, title, size, centred), out, MAX_BYTES)

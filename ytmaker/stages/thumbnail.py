@@ -93,7 +93,7 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
                     instant.thumbnail(stills, tmp)
                 else:
                     make_thumbnail(rt.path(video.path), video.duration_ms / 1000, script.title, tmp, stills=stills,
-                                   size=size, times=times)
+                                   size=size, times=times, centred=background is not None)
                 os.replace(tmp, final)
             finally:
                 tmp.unlink(missing_ok=True)
