@@ -116,3 +116,11 @@ def test_the_word_after_to_is_a_verb_unless_a_plural_or_a_name_and_a_capital_adj
     found = [p.text for p in phrases("Cyclists were the first to demand smooth roads. The Good Roads Movement helped them "
                                      "to emancipate women. They rode to Copenhagen and to cities by the sea.")]
     assert found == ["cyclists", "smooth roads", "Good Roads Movement", "women", "Copenhagen", "cities", "sea"]
+
+
+def test_an_abbreviation_is_no_phrase_and_its_full_stop_starts_no_sentence_but_a_line_ends_a_phrase():
+    found = [p.text for p in phrases("Analysts at J.P. Morgan expect prices to ease. Dr. Ana Souza of the U.S. Dept. of "
+                                     "Agriculture agreed.")]
+    assert found == ["analysts", "Morgan", "prices", "Ana Souza", "Agriculture"]
+    assert [p.text for p in phrases("# Coffee prices\n\nCoffee futures rose.\n- Shipping lanes closed.")] == [
+        "coffee prices", "coffee futures", "shipping lanes"]

@@ -30,6 +30,24 @@ def test_english_sentences_are_grouped_into_segments_and_reported():
     assert "owls" in draft.tags and "that" not in draft.tags
 
 
+COFFEE = ("Coffee futures in New York hit $4.30 per lb. in Feb. 2025, up 70% from a year earlier. Dr. Ana Souza of the "
+          "U.S. Dept. of Agriculture blamed the weather. Vietnam, the No. 1 robusta grower, lost 20% of its harvest, e.g. "
+          "in Dak Lak. Analysts at J.P. Morgan expect prices to ease.")
+
+
+def test_an_abbreviations_full_stop_ends_no_sentence_and_the_description_keeps_its_first_sentence_whole():
+    assert text.sentences(COFFEE) == [
+        "Coffee futures in New York hit $4.30 per lb. in Feb. 2025, up 70% from a year earlier.",
+        "Dr. Ana Souza of the U.S. Dept. of Agriculture blamed the weather.",
+        "Vietnam, the No. 1 robusta grower, lost 20% of its harvest, e.g. in Dak Lak.",
+        "Analysts at J.P. Morgan expect prices to ease.",
+    ]
+    draft, _ = write(COFFEE)
+    assert draft.description.startswith("Coffee futures in New York hit $4.30 per lb. in Feb. 2025, up 70% from a year earlier.")
+    assert "Morgan" in " ".join(draft.tags) or "morgan" not in " ".join(draft.tags).lower()  # never "morgan expect prices"
+    assert not any(tag.lower() in ("dept", "feb", "lb") or "expect" in tag for tag in draft.tags)
+
+
 def test_chinese_is_split_on_full_stops_and_keeps_its_characters():
     content = "熊猫生活在中国的山区。它们主要吃竹子！每天要吃很多竹子，才能得到足够的能量？熊猫宝宝出生时非常小。"
     assert text.sentences(content) == [

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ytmaker.text import DETERMINERS, STOPWORDS, is_cjk, truncate
+from ytmaker.text import DETERMINERS, STOPWORDS, is_cjk, sentence_ends, truncate
 
 #: a headline's limits: words (Latin) and characters (CJK)
 MAX_WORDS = 4
@@ -57,7 +57,8 @@ there here whose whatever whichever whoever something anything nothing everythin
 like unlike via per among amongst across around within without along toward towards behind beyond despite though
 although unless whether since together near nearer nearest beside besides inside outside beneath underneath
 throughout amid amidst versus another either neither several various
-spread spreads starts cut cuts shut split hurt
+spread spreads starts cut cuts shut split hurt expect expects believe believes predict predicts argue argues suggest
+suggests warn warns earlier
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
 """)
@@ -116,12 +117,22 @@ def _latin_runs(text: str) -> list[Run]:
             runs.append(run.copy())
         run.clear()
 
-    previous = "."
+    previous, opening = ".", True
+    ends = sentence_ends(text)  # "J.P. Morgan": no sentence starts at "Morgan"
     masked = _CJK_RUN.sub(lambda m: "|" * len(m.group()), text)  # same offsets; "|" ends a phrase
+    last = 0
     for match in _TOKEN.finditer(masked):
         token = match.group()
-        if previous in (".", "!", "?", "…") and token[:1].isupper() and not token.isupper():
+        if "\n" in masked[last:match.start()]:  # a line ends a phrase, and a heading or list item its sentence
+            close()
+            opening = True
+        last = match.end()
+        if opening and token[:1].isupper() and not token.isupper():
             token = token.lower()  # "Installation got easier" -> "installation", but "NASA" and mid-sentence "Paris" stay
+        if token in ".!?…":
+            opening = match.end() in ends or match.end() + 1 in ends
+        elif token[0].isalnum():  # a list's dash or a heading's # leaves the sentence's start to the word after it
+            opening = False
         lower = token.lower().replace("’", "'")
         base = lower.removesuffix("'s")
         # An -ing word after a noun, an adjective or an auxiliary is a verb ("data showing", "are falling");
@@ -129,8 +140,10 @@ def _latin_runs(text: str) -> list[Run]:
         verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
         # after "to", a lower-case word that is not a plural is its infinitive ("to demand", but "to cities", "to Paris")
         infinitive = previous == "to" and token.islower() and not base.endswith("s")
+        # a word its full stop does not end a sentence after is an abbreviation: "Dept.", "Feb.", "lb."
+        abbreviation = masked[match.end():match.end() + 1] == "." and not {match.end() + 1, match.end() + 2} & ends
         if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
-                or infinitive or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):  # "us", not "US"
+                or infinitive or abbreviation or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:
             run.append((token, match.start(), match.end()))

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sentencex import get_sentence_boundaries, segment
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A sentence ends at . ! ? (followed by space) or at CJK full stops, which need no space.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|(?<=[。！？；])")
@@ -123,13 +125,23 @@ def speech_seconds(text: str) -> float:
     return len(_CJK.findall(text)) / CJK_CHARS_PER_S + len(_WORD.findall(_CJK.sub(" ", text))) / WORDS_PER_S
 
 
-def sentences(text: str) -> list[str]:
-    """Split prose into sentences; paragraph breaks always end a sentence."""
+def sentences(text: str, language: str = "en") -> list[str]:
+    """Split prose into sentences; paragraph breaks always end a sentence.
+
+    Chinese ends at its full stops; other text where sentencex (Wikimedia's segmenter, made for speech and
+    translation) says, by ``language``'s abbreviations: "Dr.", "Feb.", "J.P." and "e.g." end no sentence.
+    """
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n|\n(?=\s*[-*•\d])", text):
         paragraph = " ".join(paragraph.split())
-        out += [s.strip() for s in _SENTENCE_END.split(paragraph) if s and s.strip()]
+        pieces = _SENTENCE_END.split(paragraph) if is_cjk(paragraph) else segment(language, paragraph)
+        out += [s.strip() for s in pieces if s and s.strip()]
     return out
+
+
+def sentence_ends(text: str, language: str = "en") -> set[int]:
+    """Where the sentences of ``text`` (not Chinese) end: the offset after each one's last mark or quote."""
+    return {b["start_index"] + len(b["text"].rstrip()) for b in get_sentence_boundaries(language, text)}
 
 
 def units(text: str) -> int:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ytmaker.keyphrases import phrase_spans, word_starts
-from ytmaker.text import DETERMINERS, is_cjk
+from ytmaker.text import DETERMINERS, is_cjk, sentence_ends
 
 MAX_LINES = 2
 MIN_CUE_S = 0.8
@@ -113,11 +113,13 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
             spans.append((begin, len(text)))
     phrases = phrase_spans(text)
     words = word_starts(text) if cjk else set()  # a reader's words: the engine's are not always (这|条 for 这条)
+    ends = set() if cjk else sentence_ends(text)  # not after "Feb." or "J.P."
     tokens = []
     for k, (a, b) in enumerate(spans):
         word = text[a:b]
         following = text[spans[k + 1][0]:spans[k + 1][1]] if k + 1 < len(spans) else ""
-        if _SENTENCE_END.search(word) or "\n" in text[b:spans[k + 1][0] if k + 1 < len(spans) else b]:
+        if (_SENTENCE_END.search(word) and (cjk or b in ends or k + 1 == len(spans))) \
+                or "\n" in text[b:spans[k + 1][0] if k + 1 < len(spans) else b]:
             brk = 0
         elif word.endswith("、"):  # inside a list ("丝绸、茶叶和瓷器"): a comma's break, but later
             brk = 2
