@@ -157,3 +157,14 @@ def test_no_cue_ends_at_an_abbreviations_full_stop():
     assert " ".join(said) == text
     # "per lb. | in Feb." may be cut before its preposition, like any phrase; not as if "lb." ended a sentence
     assert not [s for s in said if s.endswith(("Feb.", "No.", "J.P."))], said
+
+
+def test_a_name_and_such_as_stay_on_one_line_on_9_16():
+    text = ("The Good Roads Movement in the United States was founded by bicycle clubs in 1880. "
+            "Today cities such as Copenhagen and Amsterdam move more people by bike than by car.")
+    words = [(m, 0.066 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
+    cues = build_cues([(0.0, 0.066 * len(text), text)], SubtitleStyle(1080, 1920), words=[words])
+    lines = [line for cue in cues for line in cue.lines]
+    assert " ".join(lines) == text
+    assert any("Good Roads Movement" in line for line in lines)
+    assert not [line for line in lines if line.endswith(" such")]

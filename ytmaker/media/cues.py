@@ -57,8 +57,9 @@ _LEADS = frozenset([
     "between", "through", "during", "against", "like"
 ])
 # break costs after a token: sentence end, clause punctuation, before a leading word, between words, inside a word,
-# inside a noun phrase ("pour-over | kettles") or after a word that leads into what follows ("the | beans", "of | Mocha")
-_BREAK = (0.0, 1.0, 2.5, 6.0, 14.0, 11.0)
+# inside a noun phrase ("pour-over | kettles") or after a word that leads into what follows ("the | beans", "of | Mocha"),
+# inside a name ("Good | Roads Movement")
+_BREAK = (0.0, 1.0, 2.5, 6.0, 14.0, 11.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,16 @@ def tokenize(text: str, times: Callable[[int], float], starts: set[int] | None =
             brk = 2
         elif _CLAUSE_END.search(word):
             brk = 1
-        elif not cjk and following.lower().strip("\"'(") in _LEADS:
-            brk = 2
+        elif not cjk and following.lower().strip("\"'(") in _LEADS and not (word.lower() == "such" and following == "as"):
+            brk = 2  # ("such | as" is one phrase: such leads into what follows, below)
         elif cjk and following and text[b - 1] not in PUNCT and following[0] not in PUNCT:
             brk = 3 if b in words else 4  # between two of a reader's words, else inside one
         elif following and _CJK_CHAR.match(text[b - 1]) and _CJK_CHAR.match(following[0]):
             brk = 4  # a Chinese name inside an English text: any two characters may be one word
-        elif k + 1 < len(spans) and (word.lower() in _LEADS or word.lower() in DETERMINERS
+        elif k + 1 < len(spans) and word.lower() not in DETERMINERS and word[:1].isupper() and following[:1].isupper() \
+                and any(p <= a and spans[k + 1][1] <= q for p, q in phrases):
+            brk = 6  # inside a name: "Good | Roads Movement"
+        elif k + 1 < len(spans) and (word.lower() in _LEADS or word.lower() in DETERMINERS or word.lower() == "such"
                                      or any(p <= a and spans[k + 1][1] <= q for p, q in phrases)):
             brk = 5
         else:
