@@ -146,6 +146,8 @@ def test_chinese_lines_break_between_a_readers_words_and_a_fragment_joins_its_se
     assert set(ends) <= word_starts(text), [line for line, end in zip(lines, ends) if end not in word_starts(text)]  # not 这|条
     said = ["".join(cue.lines) for cue in cues]
     assert not [s for s, c in zip(said, cues) if c.end_s - c.start_s < 1.5 and s not in sentences(text)]  # not 而葡萄、
+    uneven = [c.lines for c in cues if len(c.lines) == 2 and min(map(len, c.lines)) < 0.4 * max(map(len, c.lines))]
+    assert not uneven  # not "而葡萄、 / 核桃和玻璃则从西方传入中原。"
 
 
 def test_no_cue_ends_at_an_abbreviations_full_stop():

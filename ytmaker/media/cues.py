@@ -219,6 +219,8 @@ def cut(tokens: list[Token], widths: list[float], space: float, end_s: float, li
                 continue
             top, bottom = span(first, k)[0], span(k, last)[0]
             cost = 3 * abs(top - bottom) / limits.max_width + 0.75 * _BREAK[tokens[k - 1].brk] + (0.3 if top > bottom else 0)
+            if limits.cjk and min(top, bottom) < 0.4 * max(top, bottom):  # "而葡萄、 / 核桃和玻璃则从西方传入中原。":
+                cost += 2.0  # Chinese breaks between any two words, so a far better balanced cut is always near
             if best is None or cost < best[0]:
                 best = (cost, ((first, k), (k, last)))
         if best is None and last - first == 1:
