@@ -22,7 +22,8 @@ from tests.fakes.gemini import VALID_SCRIPT, FakeGemini
 from tests.helpers import SHORT_TEXT, counts
 from ytmaker import stages
 from ytmaker.db.models import Asset, Project, Publication, Script, StageRun, Video
-from ytmaker.errors import InvalidInput, PermanentError
+from ytmaker.db.projects import resolve_project_id
+from ytmaker.errors import InvalidInput, PermanentError, ProjectNotFound
 from ytmaker.media.probe import probe
 from ytmaker.pipelines import control, flow
 from ytmaker.projects import ProjectOptions, create_project, get_project
@@ -108,6 +109,21 @@ def test_an_id_that_is_not_a_uuid_is_refused_by_every_entry_point(rt, stub_broke
                  lambda: stages.stage_function("script")(rt, bad_id)):
         with pytest.raises(InvalidInput, match="not a project id"):
             call()
+
+
+def test_the_cli_takes_the_start_of_an_id_when_it_names_one_project_and_says_why_not_otherwise(rt, outside):
+    ids = ["0b51a000-0000-4000-8000-000000000001", "0b51a000-0000-4000-8000-000000000002", "1c62b000-0000-4000-8000-000000000003"]
+    with rt.db.session() as session:
+        session.add_all(Project(id=i, content="Bees dance.") for i in ids)
+    assert resolve_project_id(rt, "1c62b000") == ids[2] and resolve_project_id(rt, " 1C62 ") == ids[2]
+    assert resolve_project_id(rt, ids[0].upper()) == ids[0]  # a whole id needs no lookup
+    with pytest.raises(InvalidInput, match="more than one project id starts with '0b51a000'"):
+        resolve_project_id(rt, "0b51a000")
+    with pytest.raises(ProjectNotFound):
+        resolve_project_id(rt, "ffff")
+    for bad in ("0b5", "0b51%", "../0b51", "0b51a000_", ""):  # too short, or not the start of an id: never a LIKE pattern
+        with pytest.raises(InvalidInput, match="not a project id"):
+            resolve_project_id(rt, bad)
 
 
 # -- texts that are unusual but fine: a valid video ------------------------------------------------

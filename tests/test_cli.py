@@ -33,7 +33,8 @@ def test_make_from_stdin_produces_a_video_and_status_lists_it(tmp_path):
     shown = run(["status", project_id], tmp_path).stdout.decode()  # a new process: its progress store is empty
     assert f"{project_id}  completed  100%  Bees" in shown and f"video: {video} (" in shown
     listing = run(["list"], tmp_path)
-    assert project_id[:8] in listing.stdout.decode()
+    assert project_id in listing.stdout.decode()  # whole, to copy, even at 80 columns
+    assert f"{project_id}  completed" in run(["status", project_id[:8]], tmp_path).stdout.decode()  # as batches show it
 
 
 def test_a_failure_exits_non_zero_with_the_reason(tmp_path):

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from ytmaker import cli_batch, cli_mcp, cli_service
+from ytmaker.cli_common import ProjectId, console, out
+from ytmaker.cli_common import fail as _fail
+from ytmaker.cli_common import runtime as _runtime
 from ytmaker.errors import YtmakerError
 
 app = typer.Typer(help="Turn a text into a narrated video and publish it.", no_args_is_help=True, add_completion=False)
@@ -22,22 +24,6 @@ dlq_app = typer.Typer(help="Messages that exhausted their retries (distributed m
 app.add_typer(dlq_app, name="dlq")
 auth_app = typer.Typer(help="Authorise publishing services.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
-console = Console(stderr=True)
-out = Console()
-
-
-def _runtime():
-    from ytmaker.db.migrate import upgrade
-    from ytmaker.embedded import process_runtime
-
-    rt = process_runtime()
-    upgrade(rt.db)
-    return rt
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -164,7 +150,7 @@ class _progress_bar:
 
 
 @app.command()
-def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a project's status, its stages, its live progress and its files."""
     from ytmaker.progress.base import settled
     from ytmaker.projects import get_project, project_view
@@ -199,7 +185,7 @@ def status(project_id: str, as_json: Annotated[bool, typer.Option("--json")] = F
 
 
 @app.command()
-def watch(project_id: str) -> None:
+def watch(project_id: ProjectId) -> None:
     """Follow a project's progress until it ends."""
     from ytmaker.embedded import wait_for
 
@@ -218,14 +204,14 @@ def list_(limit: int = 20) -> None:
     from ytmaker.projects import list_projects
 
     rt = _runtime()
-    table = Table("id", "status", "created", "title")
+    table = Table(Column("id", no_wrap=True, min_width=36), "status", Column("created", no_wrap=True), "title")  # ids whole
     for project, title in list_projects(rt, limit):
         table.add_row(project.id, project.status, project.created_at.strftime("%Y-%m-%d %H:%M"), (title or "")[:50])
     out.print(table)
 
 
 @app.command()
-def retry(project_id: str) -> None:
+def retry(project_id: ProjectId) -> None:
     """Resume a failed or cancelled project at the stage that did not finish."""
     from ytmaker.embedded import run_embedded_retry
     from ytmaker.pipelines.control import retry_project
@@ -244,7 +230,7 @@ def retry(project_id: str) -> None:
 
 
 @app.command()
-def cancel(project_id: str) -> None:
+def cancel(project_id: ProjectId) -> None:
     """Cancel a project: queued stages won't run, running ones stop."""
     from ytmaker.pipelines.control import cancel_project
 

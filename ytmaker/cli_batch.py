@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from ytmaker.cli_common import console, out
+from ytmaker.cli_common import fail as _fail
+from ytmaker.cli_common import runtime as _runtime
 from ytmaker.errors import YtmakerError
 
-console = Console(stderr=True)
-out = Console()
 schedule_app = typer.Typer(help="Schedules in YTMAKER_SCHEDULES_FILE (run by `periodiq ytmaker.scheduler`).",
                            no_args_is_help=True)
 
@@ -25,18 +25,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(schedule_app, name="schedule")
 
 
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
-def _runtime():
-    from ytmaker.db.migrate import upgrade
-    from ytmaker.embedded import process_runtime
-
-    rt = process_runtime()
-    upgrade(rt.db)
-    return rt
 
 
 def batch(source: Annotated[str, typer.Argument(help="The batch file or folder (JSON Lines, CSV, or .txt/.md files); "

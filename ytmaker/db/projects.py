@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,25 @@ def check_project_id(project_id: str) -> str:
         return str(uuid.UUID(str(project_id)))
     except ValueError:
         raise InvalidInput(f"{str(project_id)[:80]!r} is not a project id (expected a UUID)") from None
+
+
+def resolve_project_id(rt: Runtime, text: str) -> str:
+    """The project ``text`` names: a whole id, or the start of one (``ytmaker list`` and batches show eight characters)
+    that names a single project. ProjectNotFound when none starts so; InvalidInput for several, or for no id at all."""
+    text = str(text).strip().lower()
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        pass
+    if not re.fullmatch(r"[0-9a-f][0-9a-f-]{3,34}", text):
+        raise InvalidInput(f"{text[:80]!r} is not a project id (a UUID, or at least its first four characters)")
+    with rt.db.single() as session:
+        found = list(session.scalars(select(Project.id).where(Project.id.startswith(text)).limit(2)))
+    if len(found) > 1:
+        raise InvalidInput(f"more than one project id starts with {text!r}: give more of it")
+    if not found:
+        raise ProjectNotFound(text)
+    return found[0]
 
 
 def load_project(rt: Runtime, project_id: str) -> Project:
