@@ -85,7 +85,10 @@ class OfflineScriptWriter:
                                     image_description=_describe(headline, focus, groups[i].sentences[0])))
         report(80, f"{len(segments)} segments written")
 
-        summary = t.truncate(_joined(groups[0].sentences[:2]), 400)
+        # the opening prose: a section's heading, said as its first sentence, is no summary ("Roads before cars.")
+        prose = [s for g in groups for k, s in enumerate(g.sentences)
+                 if not (k == 0 and g.headline and s == _as_sentence(g.headline, t.is_cjk(g.headline)))]
+        summary = t.truncate(_joined((prose or groups[0].sentences)[:2]), 400)
         notes = []
         if shortened:
             total = title_s + sum(seconds[i] for i in kept)

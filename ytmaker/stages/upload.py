@@ -17,6 +17,7 @@ from ytmaker.errors import PermanentError, QuotaExceeded
 from ytmaker.providers.base import PublishRequest
 from ytmaker.quota import reserve_upload, spend_all, wait_for_reset
 from ytmaker.runtime import Runtime
+from ytmaker.stages.chapters import chapters, segment_starts
 from ytmaker.stages.files import existing_assets
 from ytmaker.stages.footage import segment_clip, with_credits
 from ytmaker.stages.runner import StageContext, run_stage
@@ -62,7 +63,8 @@ def _upload(ctx: StageContext) -> StageStatus:
         result = publisher.publish(PublishRequest(
             project_id=project.id,
             title=script.title,
-            description=with_credits(script.description, _source(project.source_url) + credits(rt, project.id)),
+            description=with_credits(_with_chapters(rt, project.id, script.title, script.description, script.segments),
+                                     _source(project.source_url) + credits(rt, project.id)),
             tags=list(script.tags),
             language=project.language,
             video=rt.path(video.path),
@@ -81,6 +83,17 @@ def _upload(ctx: StageContext) -> StageStatus:
     _save(rt, publication.id, status="published", remote_id=result.remote_id, url=result.url, published_at=datetime.now(UTC))
     ctx.report(100, f"published: {result.url}")
     return StageStatus.SUCCEEDED
+
+
+def _with_chapters(rt: Runtime, project_id: str, title: str, description: str, segments: list[dict]) -> str:
+    """The description with the video's chapters after it, when its headings make chapters YouTube shows."""
+    timed = segment_starts(rt, project_id, len(segments))
+    marks = chapters(title, segments, *timed) if timed else []
+    if not marks:
+        return description
+    parts = description.rstrip().split("\n\n")
+    at = len(parts) - 1 if len(parts) > 1 and "ytmaker" in parts[-1] else len(parts)  # before "Made with ytmaker."
+    return "\n\n".join([*parts[:at], "\n".join(marks), *parts[at:]])
 
 
 def _source(url: str | None) -> list[str]:
