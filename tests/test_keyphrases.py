@@ -124,3 +124,13 @@ def test_an_abbreviation_is_no_phrase_and_its_full_stop_starts_no_sentence_but_a
     assert found == ["analysts", "Morgan", "prices", "Ana Souza", "Agriculture"]
     assert [p.text for p in phrases("# Coffee prices\n\nCoffee futures rose.\n- Shipping lanes closed.")] == [
         "coffee prices", "coffee futures", "shipping lanes"]
+
+
+def test_after_the_opening_a_phrase_most_segments_speak_of_heads_none_of_them():
+    segments = ["丝绸之路是古代连接中国与地中海世界的贸易网络。张骞出使西域，打通了这条道路。",
+                "沿着这条路，中国的丝绸、茶叶和瓷器被运往波斯和罗马，而葡萄、核桃和玻璃则从西方传入中原。",
+                "佛教经由丝绸之路传入中国，造纸术和指南针也从这里传向世界。",
+                "今天，一带一路倡议让这条古老的道路重新受到关注。"]
+    found = Keyphrases(segments)
+    assert found.headline(1) != "中国" and found.headline(1) in {"丝绸", "茶叶", "瓷器", "波斯", "罗马"}
+    assert found.headline(2) != "中国"

@@ -260,6 +260,7 @@ class Keyphrases:
         self.segments = [phrases(s) for s in segments]
         self.words = Counter(w for found in self.segments for p in found for w in p.key)
         self.spread = Counter(w for found in self.segments for w in {w for p in found for w in p.key})
+        self.phrase_spread = Counter(k for found in self.segments for k in {p.key for p in found})
         self.surface = _surfaces(p for found in self.segments for p in found)
 
     def weight(self, word: str) -> float:
@@ -300,6 +301,8 @@ class Keyphrases:
             return specific * shape + sum(len(w) for w in key) / 1000
 
         ranked = sorted(local, key=score, reverse=True)
+        if index > 0 and count >= 4:  # after the opening, what most segments speak of (中国) names none of them
+            ranked = [k for k in ranked if self.phrase_spread[k] <= count / 2] or ranked
         fresh = [k for k in ranked if not any(self.surface[k].lower() in a for a in avoided)]
         best = (fresh or ranked)[0]
         return _capitalised(self.surface[best])
