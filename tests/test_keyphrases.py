@@ -134,3 +134,9 @@ def test_after_the_opening_a_phrase_most_segments_speak_of_heads_none_of_them():
     found = Keyphrases(segments)
     assert found.headline(1) != "中国" and found.headline(1) in {"丝绸", "茶叶", "瓷器", "波斯", "罗马"}
     assert found.headline(2) != "中国"
+
+
+def test_a_clause_after_a_noun_starts_with_its_verb_and_an_irregular_past_is_a_verb():
+    found = [p.text for p in phrases("Planners use species that survive drought. When Dutch elm disease struck, "
+                                     "cities lost elms. Is that tree old?")]
+    assert found == ["planners", "species", "drought", "Dutch elm disease", "cities", "elms", "tree"]

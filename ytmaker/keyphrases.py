@@ -58,7 +58,8 @@ like unlike via per among amongst across around within without along toward towa
 although unless whether since together near nearer nearest beside besides inside outside beneath underneath
 throughout amid amidst versus another either neither several various
 spread spreads starts cut cuts shut split hurt expect expects believe believes predict predicts argue argues suggest
-suggests warn warns earlier
+suggests warn warns earlier struck wrote spoke chose drove rode broke froze stole wore tore shook forgot drew flew threw
+blew sang rang drank swam sank stuck hung fought sought sent lent fled laid heard
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
 """)
@@ -117,7 +118,7 @@ def _latin_runs(text: str) -> list[Run]:
             runs.append(run.copy())
         run.clear()
 
-    previous, opening = ".", True
+    previous, opening, noun_before = ".", True, False
     ends = sentence_ends(text)  # "J.P. Morgan": no sentence starts at "Morgan"
     masked = _CJK_RUN.sub(lambda m: "|" * len(m.group()), text)  # same offsets; "|" ends a phrase
     last = 0
@@ -140,15 +141,18 @@ def _latin_runs(text: str) -> list[Run]:
         verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
         # after "to", a lower-case word that is not a plural is its infinitive ("to demand", but "to cities", "to Paris")
         infinitive = previous == "to" and token.islower() and not base.endswith("s")
+        # after a noun, "that", "which" and "who" open a clause: its first word is the verb ("species that survive")
+        relative = previous in ("that", "which", "who") and noun_before and token.islower()
         # a word its full stop does not end a sentence after is an abbreviation: "Dept.", "Feb.", "lb."
         abbreviation = masked[match.end():match.end() + 1] == "." and not {match.end() + 1, match.end() + 2} & ends
         if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
-                or infinitive or abbreviation or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):
+                or infinitive or relative or abbreviation or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:
             run.append((token, match.start(), match.end()))
             if lower.endswith("'s"):  # a possessor only qualifies the phrase after it: "world's | total production"
                 run.clear()
+        noun_before = bool(run) if lower not in ("that", "which", "who") else noun_before
         previous = lower
     close()
     return runs
