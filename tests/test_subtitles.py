@@ -47,6 +47,12 @@ def cued(request, narrations):
     return text, words, duration, cues, per_line, rate, language == "zh", request.param
 
 
+def _evenly_timed(text: str, pace_s: float, size: tuple[int, int]) -> list:
+    """``text``'s cues with its words timed ``pace_s`` a character apart, as a speech engine would time them."""
+    words = [(m, pace_s * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
+    return build_cues([(0.0, pace_s * len(text), text)], SubtitleStyle(*size), words=[words])
+
+
 def _said(cue, cjk: bool) -> str:
     return ("" if cjk else " ").join(cue.lines)
 
@@ -103,15 +109,13 @@ def test_two_lines_are_balanced():
 def test_the_english_tail_no_longer_stands_alone():
     text = ("Twenty years ago, electricity from solar panels cost more than almost any other source. "
             "Today it is often the cheapest power a country can build.")
-    words = [(m, 0.066 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
-    cues = build_cues([(0.0, 0.066 * len(text), text)], SubtitleStyle(1920, 1080), words=[words])
+    cues = _evenly_timed(text, 0.066, (1920, 1080))
     assert not any(" ".join(c.lines) == "almost any other source." for c in cues)
 
 
 def test_a_noun_phrase_stays_whole_in_a_cue_and_on_a_line():
     text = "Espresso machines, instant powder and pour-over kettles each changed how we make it."
-    words = [(m, 0.07 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
-    cues = build_cues([(0.0, 0.07 * len(text), text)], SubtitleStyle(1920, 1080), words=[words])
+    cues = _evenly_timed(text, 0.07, (1920, 1080))
     lines = [line for cue in cues for line in cue.lines]
     assert len(cues) == 2 and " ".join(lines) == text
     assert not any(line.endswith("pour-over") or line.endswith("instant") for line in lines)
@@ -120,8 +124,7 @@ def test_a_noun_phrase_stays_whole_in_a_cue_and_on_a_line():
 def test_no_line_ends_on_an_article_or_between_an_adjective_and_its_noun_on_9_16():
     text = ("Brazil became the largest producer of the crop. Monks in Yemen were brewing the roasted beans "
             "to stay awake during night prayers.")
-    words = [(m, 0.065 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
-    cues = build_cues([(0.0, 0.065 * len(text), text)], SubtitleStyle(1080, 1920), words=[words])
+    cues = _evenly_timed(text, 0.065, (1080, 1920))
     lines = [line for cue in cues for line in cue.lines]
     assert " ".join(lines) == text
     assert not [line for line in lines if line.split()[-1] in ("the", "a", "roasted")]
@@ -153,8 +156,7 @@ def test_chinese_lines_break_between_a_readers_words_and_a_fragment_joins_its_se
 def test_no_cue_ends_at_an_abbreviations_full_stop():
     text = ("Coffee futures in New York hit $4.30 per lb. in Feb. 2025, up 70% from a year earlier. "
             "Vietnam, the No. 1 robusta grower, lost a fifth of its crop. Analysts at J.P. Morgan expect prices to ease.")
-    words = [(m, 0.066 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
-    cues = build_cues([(0.0, 0.066 * len(text), text)], SubtitleStyle(1920, 1080), words=[words])
+    cues = _evenly_timed(text, 0.066, (1920, 1080))
     said = [" ".join(c.lines) for c in cues]
     assert " ".join(said) == text
     # "per lb. | in Feb." may be cut before its preposition, like any phrase; not as if "lb." ended a sentence
@@ -164,8 +166,7 @@ def test_no_cue_ends_at_an_abbreviations_full_stop():
 def test_a_name_and_such_as_stay_on_one_line_on_9_16():
     text = ("The Good Roads Movement in the United States was founded by bicycle clubs in 1880. "
             "Today cities such as Copenhagen and Amsterdam move more people by bike than by car.")
-    words = [(m, 0.066 * m) for m in [0] + [i + 1 for i, c in enumerate(text) if c == " "]]
-    cues = build_cues([(0.0, 0.066 * len(text), text)], SubtitleStyle(1080, 1920), words=[words])
+    cues = _evenly_timed(text, 0.066, (1080, 1920))
     lines = [line for cue in cues for line in cue.lines]
     assert " ".join(lines) == text
     assert any("Good Roads Movement" in line for line in lines)

@@ -25,63 +25,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ytmaker import english_words as en
 from ytmaker.text import DETERMINERS, STOPWORDS, is_cjk, sentence_ends, truncate
 
 #: a headline's limits: words (Latin) and characters (CJK)
 MAX_WORDS = 4
 MAX_CJK_CHARS = 10
 
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*|[^\w\s]", re.UNICODE)
 #: Chinese (or Japanese, Korean) inside a Latin text: a phrase boundary, never a word of an English phrase
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
-#: verbs, auxiliaries and other words that never sit inside a noun phrase
-_NOT_NOUN = _words("""
-is are was were be been being am has have had having do does did done get gets got gotten getting make makes made
-go goes went gone come comes came take takes took taken give gives gave given see sees saw seen say says said know
-knows knew known think thinks thought find finds found use uses want wants need needs look looks seem seems seemed
-become becomes became grow grows grew grown fall falls fell fallen turn turns hit hits build builds built keep keeps
-kept learn learns learnt show shows shown mean means meant help helps allow allows try tries tell tells told put puts
-run runs ran set sets let lets begin begins began begun bring brings brought hold holds held lose loses lost pay pays
-paid meet meets met include includes continue continues lead leads led leave leaves left feel feels felt live lives
-change changes mount mounts cost costs rise rises rose risen sit sits sat stand stands stood eat eats ate eaten
-sleep sleeps slept spend spends spent catch catches caught teach teaches taught buy buys bought sell sells sold
-can cannot could will would shall should may might must also even still already yet often never always ever again
-almost quite rather really perhaps maybe else however therefore thus instead today yesterday tomorrow ago later soon
-there here whose whatever whichever whoever something anything nothing everything someone anyone everyone nobody
-like unlike via per among amongst across around within without along toward towards behind beyond despite though
-although unless whether since together near nearer nearest beside besides inside outside beneath underneath
-throughout amid amidst versus another either neither several various
-spread spreads starts cut cuts shut split hurt expect expects believe believes predict predicts argue argues suggest
-suggests warn warns earlier struck wrote spoke chose drove rode broke froze stole wore tore shook forgot drew flew threw
-blew sang rang drank swam sank stuck hung fought sought sent lent fled laid heard
-zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
-millions billion billions first second third fourth fifth half dozen
-""")
-#: auxiliaries: an -ing word after one of these is a verb ("prices are falling")
-_AUX = _words("is are was were be been being am has have had keep keeps kept start started stop stopped")
-#: subjects and adverbs a verb follows: the next word is the verb ("they drink", "people say", "it still starts")
-_BEFORE_VERB = _words("""
-i we they he she people also still often never always already usually sometimes rarely seldom
-""")
-#: nouns too general to name a topic on their own
-_GENERIC = _words("""
-answer thing things way ways time times year years day days part parts kind kinds lot lots fact facts case cases
-people person story stories place places point points end question questions example examples number numbers
-""")
-#: adjectives trimmed off a phrase's ends ("panels faster", "cheap storage")
-_ADJ = _words("""
-big bigger biggest small smaller smallest large larger largest new newer old older good better best bad worse worst
-great greater high higher low lower cheap cheaper cheapest fast faster slow slower easy easier hard harder thin
-thinner long longer short shorter reliable comfortable possible important different available enough next last
-""")
-#: what a phrase is trimmed of at its ends, and may not be alone
-_TRIM = _ADJ | _GENERIC
 #: jieba tags: nouns (a phrase ends on one), and what may stand before them in a phrase
 _CJK_NOUN = frozenset({"n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j"})
 #: a word that starts with a count ("一个", "十几") is a quantity, not a noun, whatever its tag
@@ -138,14 +91,14 @@ def _latin_runs(text: str) -> list[Run]:
         base = lower.removesuffix("'s")
         # An -ing word after a noun, an adjective or an auxiliary is a verb ("data showing", "are falling");
         # elsewhere it may be the noun ("mostly manufacturing").
-        verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in _AUX or previous in _ADJ)
+        verb_ing = len(base) > 5 and base.endswith("ing") and bool(run or previous in en.AUX or previous in en.ADJ)
         # after "to", a lower-case word that is not a plural is its infinitive ("to demand", but "to cities", "to Paris")
         infinitive = previous == "to" and token.islower() and not base.endswith("s")
         # after a noun, "that", "which" and "who" open a clause: its first word is the verb ("species that survive")
         relative = previous in ("that", "which", "who") and noun_before and token.islower()
         # a word its full stop does not end a sentence after is an abbreviation: "Dept.", "Feb.", "lb."
         abbreviation = masked[match.end():match.end() + 1] == "." and not {match.end() + 1, match.end() + 2} & ends
-        if (not token[0].isalpha() or base in STOPWORDS or base in _NOT_NOUN or verb_ing or previous in _BEFORE_VERB
+        if (not token[0].isalpha() or base in STOPWORDS or base in en.NOT_NOUN or verb_ing or previous in en.BEFORE_VERB
                 or infinitive or relative or abbreviation or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:
@@ -162,13 +115,13 @@ def _latin_phrases(text: str) -> list[Phrase]:
     out: list[Phrase] = []
     for run in _latin_runs(text):
         words = [w for w, _, _ in run]
-        while words[-1].lower() in _TRIM and len(words) > 1:
+        while words[-1].lower() in en.TRIM and len(words) > 1:
             words.pop()
         # "cheap panels" -> "panels"; a capital mid-sentence is part of a name ("Good Roads Movement", "Great Wall")
-        while len(words) > 1 and not words[0][0].isupper() and (words[0].lower() in _ADJ or words[0].lower().endswith("est")):
+        while len(words) > 1 and not words[0][0].isupper() and (words[0].lower() in en.ADJ or words[0].lower().endswith("est")):
             words.pop(0)
         words = words[-MAX_WORDS:]
-        if not (len(words) == 1 and (words[0].lower() in _TRIM or len(words[0]) < 3)):
+        if not (len(words) == 1 and (words[0].lower() in en.TRIM or len(words[0]) < 3)):
             out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
     return out
 
@@ -318,7 +271,7 @@ class Keyphrases:
         return sum(self.weight(w) for w in words) / math.sqrt(1 + len(found))
 
     def _score(self, key: tuple[str, ...], occurrences: int) -> float:
-        generic = 0.3 if len(key) == 1 and key[0] in _GENERIC else 1.0
+        generic = 0.3 if len(key) == 1 and key[0] in en.GENERIC else 1.0
         shape = 1 + 0.3 * (min(len(key), 3) - 1)
         return sum(self.weight(w) * _long(w) for w in key) / len(key) * shape * (1 + math.log(occurrences)) * generic
 
