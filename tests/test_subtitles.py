@@ -53,6 +53,13 @@ def _evenly_timed(text: str, pace_s: float, size: tuple[int, int]) -> list:
     return build_cues([(0.0, pace_s * len(text), text)], SubtitleStyle(*size), words=[words])
 
 
+
+def _evenly_timed_lines(text: str, pace_s: float, size: tuple[int, int]) -> list[str]:
+    """The lines of ``_evenly_timed``'s cues, which hold the whole text in order."""
+    lines = [line for cue in _evenly_timed(text, pace_s, size) for line in cue.lines]
+    assert " ".join(lines) == text
+    return lines
+
 def _said(cue, cjk: bool) -> str:
     return ("" if cjk else " ").join(cue.lines)
 
@@ -124,9 +131,7 @@ def test_a_noun_phrase_stays_whole_in_a_cue_and_on_a_line():
 def test_no_line_ends_on_an_article_or_between_an_adjective_and_its_noun_on_9_16():
     text = ("Brazil became the largest producer of the crop. Monks in Yemen were brewing the roasted beans "
             "to stay awake during night prayers.")
-    cues = _evenly_timed(text, 0.065, (1080, 1920))
-    lines = [line for cue in cues for line in cue.lines]
-    assert " ".join(lines) == text
+    lines = _evenly_timed_lines(text, 0.065, (1080, 1920))
     assert not [line for line in lines if line.split()[-1] in ("the", "a", "roasted")]
 
 
@@ -166,8 +171,6 @@ def test_no_cue_ends_at_an_abbreviations_full_stop():
 def test_a_name_and_such_as_stay_on_one_line_on_9_16():
     text = ("The Good Roads Movement in the United States was founded by bicycle clubs in 1880. "
             "Today cities such as Copenhagen and Amsterdam move more people by bike than by car.")
-    cues = _evenly_timed(text, 0.066, (1080, 1920))
-    lines = [line for cue in cues for line in cue.lines]
-    assert " ".join(lines) == text
+    lines = _evenly_timed_lines(text, 0.066, (1080, 1920))
     assert any("Good Roads Movement" in line for line in lines)
     assert not [line for line in lines if line.endswith(" such")]
