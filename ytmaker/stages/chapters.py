@@ -59,7 +59,6 @@ def _said_first(narration: str, heading: str) -> bool:
     return narration.startswith(heading) and (heading[-1] in _ENDS or narration[len(heading):len(heading) + 1] in ("", *_ENDS))
 
 
-
 def _clock(seconds: float, total_s: float) -> str:
     whole = int(seconds)
     minutes, secs = divmod(whole, 60)

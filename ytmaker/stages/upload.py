@@ -86,7 +86,8 @@ def _upload(ctx: StageContext) -> StageStatus:
 
 
 def _with_chapters(rt: Runtime, project_id: str, title: str, description: str, segments: list[dict]) -> str:
-    """The description with the video's chapters after it, when its headings make chapters YouTube shows."""
+    """The description with the video's chapters before its closing line ("Made with ytmaker."), when its headings
+    make chapters YouTube shows."""
     timed = segment_starts(rt, project_id, len(segments))
     marks = chapters(title, segments, *timed) if timed else []
     if not marks:
