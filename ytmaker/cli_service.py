@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ytmaker.cli_common import console, out
+from ytmaker.cli_common import fail as _fail
 from ytmaker.errors import YtmakerError
 
-console = Console(stderr=True)
-out = Console()
 token_app = typer.Typer(help="API tokens of the HTTP service (`ytmaker serve`).", no_args_is_help=True)
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
 
 
 def _database():

@@ -28,8 +28,8 @@ def resolve_project_id(rt: Runtime, text: str) -> str:
     that names a single project. ProjectNotFound when none starts so; InvalidInput for several, or for no id at all."""
     text = str(text).strip().lower()
     try:
-        return str(uuid.UUID(text))
-    except ValueError:
+        return check_project_id(text)
+    except InvalidInput:
         pass
     if not re.fullmatch(r"[0-9a-f][0-9a-f-]{3,34}", text):
         raise InvalidInput(f"{text[:80]!r} is not a project id (a UUID, or at least its first four characters)")

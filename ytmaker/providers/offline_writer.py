@@ -86,8 +86,7 @@ class OfflineScriptWriter:
         report(80, f"{len(segments)} segments written")
 
         # the opening prose: a section's heading, said as its first sentence, is no summary ("Roads before cars.")
-        prose = [s for g in groups for k, s in enumerate(g.sentences)
-                 if not (k == 0 and g.headline and s == _as_sentence(g.headline, t.is_cjk(g.headline)))]
+        prose = [s for g in groups for s in (g.sentences[1:] if g.headline else g.sentences)]
         summary = t.truncate(_joined((prose or groups[0].sentences)[:2]), 400)
         notes = []
         if shortened:

@@ -12,22 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ytmaker.media.render import segment_durations, timeline
-from ytmaker.runtime import Runtime
-from ytmaker.stages.files import existing_assets
-
 MIN_CHAPTERS = 3
 MIN_CHAPTER_S = 10.0
 _ENDS = ".。!！?？"  # what ends a heading said as a sentence
-
-
-def segment_starts(rt: Runtime, project_id: str, count: int) -> tuple[list[float], float] | None:
-    """When each segment starts in the video and how long the video is, from the narrations; None if one is missing."""
-    audio = existing_assets(rt, project_id, "audio")
-    if any(i not in audio or not audio[i].duration_ms for i in range(count)):
-        return None
-    plan = timeline(segment_durations([(audio[i].duration_ms or 0) / 1000 for i in range(count)]))
-    return plan.starts_s, plan.duration_s
 
 
 def chapters(title: str, segments: list[dict[str, Any]], starts_s: list[float], total_s: float) -> list[str]:

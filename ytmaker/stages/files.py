@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ytmaker.db.models import Asset
+from ytmaker.media.render import Timeline, segment_durations, timeline
 from ytmaker.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,15 @@ def existing_assets(rt: Runtime, project_id: str, kind: str) -> dict[int, Asset]
             with rt.db.single() as session:
                 session.execute(delete(Asset).where(Asset.id == asset.id))
     return present
+
+
+def video_timeline(rt: Runtime, project_id: str, count: int) -> Timeline | None:
+    """The rendered video's segments in time, as the render laid them out from the narrations (each with its pause,
+    rounded to frames on the whole timeline); None while a narration is missing."""
+    audio = existing_assets(rt, project_id, "audio")
+    if any(i not in audio or not audio[i].duration_ms for i in range(count)):
+        return None
+    return timeline(segment_durations([(audio[i].duration_ms or 0) / 1000 for i in range(count)]))
 
 
 def record_asset(rt: Runtime, project_id: str, kind: str, index: int, path: Path, **extra: Any) -> None:

@@ -18,13 +18,13 @@ from ytmaker.db.models import StageStatus, Thumbnail, Video
 from ytmaker.errors import PermanentError
 from ytmaker.keyphrases import phrases
 from ytmaker.media import instant
-from ytmaker.media.render import segment_durations
+from ytmaker.media.render import FPS
 from ytmaker.media.thumbnail import SIZE, VERTICAL_SIZE, make_thumbnail
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import SlideImages
 from ytmaker.runtime import Runtime
 from ytmaker.stages import own_media
-from ytmaker.stages.files import existing_assets, sha256, temp_path
+from ytmaker.stages.files import existing_assets, sha256, temp_path, video_timeline
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
 
@@ -107,9 +107,7 @@ def _thumbnail(ctx: StageContext) -> StageStatus:
 
 def _middles(rt: Runtime, project_id: str, count: int, segments: list[int]) -> list[float] | None:
     """When the segments' narrations were recorded: the middle of each of ``segments`` in the video, in seconds."""
-    audio = existing_assets(rt, project_id, "audio")
-    if any(i not in audio or not audio[i].duration_ms for i in range(count)):
+    plan = video_timeline(rt, project_id, count)
+    if plan is None:
         return None
-    durations = segment_durations([(audio[i].duration_ms or 0) / 1000 for i in range(count)])
-    starts = [sum(durations[:i]) for i in range(count)]
-    return [starts[i] + durations[i] / 2 for i in segments[:4]]  # a frame each is decoded: a few at most
+    return [plan.starts_s[i] + plan.frames[i] / FPS / 2 for i in segments[:4]]  # a frame each is decoded: a few at most

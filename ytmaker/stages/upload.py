@@ -17,8 +17,8 @@ from ytmaker.errors import PermanentError, QuotaExceeded
 from ytmaker.providers.base import PublishRequest
 from ytmaker.quota import reserve_upload, spend_all, wait_for_reset
 from ytmaker.runtime import Runtime
-from ytmaker.stages.chapters import chapters, segment_starts
-from ytmaker.stages.files import existing_assets
+from ytmaker.stages.chapters import chapters
+from ytmaker.stages.files import existing_assets, video_timeline
 from ytmaker.stages.footage import segment_clip, with_credits
 from ytmaker.stages.runner import StageContext, run_stage
 from ytmaker.stages.script import load_script
@@ -88,8 +88,8 @@ def _upload(ctx: StageContext) -> StageStatus:
 def _with_chapters(rt: Runtime, project_id: str, title: str, description: str, segments: list[dict]) -> str:
     """The description with the video's chapters before its closing line ("Made with ytmaker."), when its headings
     make chapters YouTube shows."""
-    timed = segment_starts(rt, project_id, len(segments))
-    marks = chapters(title, segments, *timed) if timed else []
+    plan = video_timeline(rt, project_id, len(segments))
+    marks = chapters(title, segments, plan.starts_s, plan.duration_s) if plan else []
     if not marks:
         return description
     parts = description.rstrip().split("\n\n")
