@@ -20,10 +20,11 @@ from ytmaker.media import render as media
 from ytmaker.media.avatar import AvatarLayout, avatar_list
 from ytmaker.media.avatar import box as avatar_box
 from ytmaker.media.ffmpeg import ffmpeg_exe, query_ffmpeg, run_ffmpeg
+from ytmaker.media.filters import crossfade_commands
 from ytmaker.media.fonts import font_path
 from ytmaker.media.motion import pan_exprs, pan_moves
 from ytmaker.media.probe import probe
-from ytmaker.media.subtitles import Cue, SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
+from ytmaker.media.subtitles import CaptionStyle, Cue, SubtitleStyle, build_cues, to_srt, to_vtt, write_subtitles
 from ytmaker.providers.base import ImageRequest
 from ytmaker.providers.slides import SlideImages, headline
 from ytmaker.stages.render import _with_subtitles, pick_music, uniform_stills
@@ -71,19 +72,23 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
         ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1))))'"
         "[outgoing]")
     # The incoming stream: each next still from 12 frames before its segment, on the same move, only those frames
-    # kept (the others are dropped before they get an alpha plane), fading in by alpha; the overlay is enabled only there.
-    assert chains[1:4] == [
+    # kept; a blend enabled only there mixes them in, its weight set frame by frame by the commands sendcmd reads.
+    assert chains[1:5] == [
         f"movie=filename={tmp_path}/.out.mp4.render/incoming.ffconcat:format_name=concat,fps=30,crop=960:540"
         ":x='(iw-ow)*if(lt(n,138),0.5,(0.9-0.8*clip((n-138)/56,0,1)))'"
         ":y='(ih-oh)*if(lt(n,138),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1)))'"
-        ",select='if(lt(n,138),between(n,48,59),between(n,138,149))',format=yuva420p"
-        ",fade=t=in:st=1.600000:d=0.400000:alpha=1:enable='between(t,1.583333,1.983333)'"
-        ",fade=t=in:st=4.600000:d=0.400000:alpha=1:enable='between(t,4.583333,4.983333)'[incoming]",
-        "[outgoing][incoming]overlay=format=yuv420:enable='if(lt(n,138),between(n,48,59),between(n,138,149))'[faded]",
+        ",select='if(lt(n,138),between(n,48,59),between(n,138,149))'[incoming]",
+        f"[outgoing]sendcmd=f={tmp_path}/.out.mp4.render/crossfade.cmd[outgoing_timed]",
+        "[outgoing_timed][incoming]blend@crossfade=all_mode=normal:all_opacity=1"
+        ":enable='if(lt(n,138),between(n,48,59),between(n,138,149))'[faded]",
         "[faded]null[vout]"]
     assert media.incoming_frames([0, 60, 150], [60, 90, 45], 12) == [138, 57]
+    commands = crossfade_commands([0, 60, 150], 12, 30).splitlines()
+    assert len(commands) == 24 and commands[0] == "1.583333 blend@crossfade all_opacity 0.923077;"
+    assert commands[11] == "1.950000 blend@crossfade all_opacity 0.076923;"  # frame 59, the last before the cut
+    assert commands[12] == "4.583333 blend@crossfade all_opacity 0.923077;"
     # No loudnorm: the measured gain, then a limiter holding the peaks under -1.5 dBFS.
-    assert chains[4:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
+    assert chains[5:] == ["[0:a]volume=3.50dB,alimiter=limit=0.8414:level=false:latency=true[aout]"]
     assert args[args.index("-map"):] == [
         "-map", "[vout]", "-map", "[aout]", "-t", "6.500",
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-x264-params", "8x8dct=1", "-profile:v", "high",
@@ -99,7 +104,7 @@ def test_stills_pass_stores_each_picture_once_raw_at_the_pan_size(tmp_path):
     helpers = tmp_path / ".out.mp4.render"
     assert media.convert_args(spec) == [
         "-f", "concat", "-safe", "0", "-i", str(helpers / "pictures.ffconcat"),
-        "-vf", "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic,crop=1056:594,setsar=1,format=yuv420p,"
+        "-vf", "scale=1056:594:force_original_aspect_ratio=increase:flags=bicubic:out_range=tv,crop=1056:594,setsar=1,format=yuv420p,"
                "settb=1/30,setpts=round(T)",
         "-r", "30", "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe", "-segment_frames", "1",
         str(helpers / "still%04d.y4m")]
@@ -175,8 +180,8 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     assert band.y + band.height <= 540 - style.margin_bottom and band.y + band.height > 540 - style.margin_bottom - 2
     assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    assert chains[3] == "[faded]null[pictures]"  # after the crossfades
-    assert chains[4:6] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
+    assert chains[4] == "[faded]null[pictures]"  # after the crossfades
+    assert chains[5:7] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
                            "format=yuva420p[captions]",
                            f"[pictures][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
 
@@ -562,6 +567,48 @@ def test_segments_crossfade_over_the_pause_into_the_picture_that_carries_on(mixe
         assert sum(middle) > 0.8 * min(sum(outgoing), sum(incoming))
 
 
+def _luma_by_frame(video: Path) -> list[float]:
+    """Each frame's mean luma, as FFmpeg's signalstats measures it."""
+    log = _analyse(video, "-i", str(video), "-an", "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG")
+    return [float(v) for v in re.findall(r"lavfi\.signalstats\.YAVG=(\S+)", log)]
+
+
+def test_each_crossfade_frame_steps_the_incoming_picture_up_by_an_equal_weight(tmp_path):
+    # Flat black, white, black stills: a frame's luma is the blend's weight, frame by frame, at both cuts.
+    stills = [tmp_path / f"{i}.png" for i in range(3)]
+    for path, grey in zip(stills, [0, 255, 0]):
+        Image.new("RGB", SMALL, (grey,) * 3).save(path)
+    tone = _tone(tmp_path / "t.wav", 0.5, 440)
+    spec = media.RenderSpec([media.RenderSegment(s, tone, 1.0) for s in stills], tmp_path / "fade.mp4", quality="draft",
+                            frame_size=SMALL)
+    media.render(spec, timeout_s=120)
+    luma = _luma_by_frame(spec.output)
+    overlap, (black, white) = media.crossfade_frames(spec.timeline), (16, 235)  # limited-range video levels
+    assert overlap == 12 and len(luma) == 90
+    for cut, (before, after) in zip(spec.timeline.frame_starts[1:], [(black, white), (white, black)]):
+        expected = [before + (after - before) * (k + 1) / (overlap + 1) for k in range(overlap)]
+        assert luma[cut - overlap - 1] == pytest.approx(before, abs=1.5)  # the outgoing picture alone until then
+        assert luma[cut - overlap:cut] == pytest.approx(expected, abs=2.5)  # 17 levels a step: one frame off fails
+        assert luma[cut] == pytest.approx(after, abs=1.5)
+
+
+def test_no_whole_frame_is_converted_on_its_way_to_the_encoder(tmp_path, monkeypatch):
+    # A conversion FFmpeg inserts between filters copies the frame (the stills once came untagged, and a
+    # range conversion from "unknown" to "tv" copied every frame before x264: 0.3 CPU-s a minute at 1080p).
+    stills = [_slide(tmp_path / f"{i}.png", c) for i, c in enumerate([(200, 40, 40), (40, 160, 40)])]
+    tones = [_tone(tmp_path / f"{i}.wav", 1.0, 300) for i in range(2)]
+    spec = media.RenderSpec([media.RenderSegment(s, t, 1.5, f"Segment {i} says words.") for i, (s, t) in
+                             enumerate(zip(stills, tones))], tmp_path / "v.mp4", quality="draft", frame_size=SMALL)
+    spec = _with_subtitles(spec, [1.0, 1.0], tmp_path, look=CaptionStyle(mode="words"))
+    monkeypatch.setenv("FFREPORT", f"file={tmp_path}/report-%p.log:level=48")
+    media.render(spec, timeout_s=120)
+    report = next(text for path in tmp_path.glob("report-*.log") if "libx264" in (text := path.read_text(errors="replace")))
+    assert "Parsed_overlay" in report and "blend@crossfade" in report  # the report of the render with both
+    conversions = re.findall(r"\] w:(\d+) h:(\d+) fmt:(\S+) .*-> w:\d+ h:\d+ fmt:(\S+)", report)
+    assert conversions  # the caption pictures' own, once per picture
+    assert not [c for c in conversions if (int(c[0]), int(c[1])) == SMALL], conversions
+
+
 def test_music_ducks_under_the_narration(mixed):
     for start in mixed.timeline.starts_s:
         voice = _rms_db(mixed.output, start + 0.5, start + 1.8, VOICE_BAND)
@@ -597,13 +644,13 @@ def test_avatar_clips_join_the_graph_as_one_stream_with_a_mask(tmp_path):
     assert args[2:8] == ["-f", "concat", "-safe", "0", "-i", str(media.list_path(spec, "avatars"))]
     assert args[8:14] == ["-loop", "1", "-framerate", "30", "-i", str(media.list_path(spec, "mask"))]
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    assert chains[0].endswith("[outgoing]") and chains[3] == "[faded]null[base]"  # the avatar goes over the crossfades
-    assert chains[4:8] == [
+    assert chains[0].endswith("[outgoing]") and chains[4] == "[faded]null[base]"  # the avatar goes over the crossfades
+    assert chains[5:9] == [
         "[1:v]fps=30,scale=162:162:force_original_aspect_ratio=increase,crop=162:162,setsar=1,format=yuva420p[avatar_rgb]",
         "[2:v]format=gray,scale=162:162[avatar_mask]",
         "[avatar_rgb][avatar_mask]alphamerge[avatar]",
         "[base][avatar]overlay=x=22:y=H-h-22:eof_action=pass:format=yuv420[framed]"]
-    assert chains[8] == "[framed]null[vout]"
+    assert chains[9] == "[framed]null[vout]"
     assert avatar_list([tmp_path / "0.mp4"], [61], 30) == (
         f"ffconcat version 1.0\nfile '{tmp_path / '0.mp4'}'\noutpoint 2.033333\nduration 2.033333\n")
 
@@ -613,7 +660,7 @@ def test_no_avatar_unless_every_segment_has_its_clip(tmp_path):
     spec = dataclasses.replace(spec, segments=[dataclasses.replace(spec.segments[0], avatar=tmp_path / "0.mp4"),
                                                spec.segments[1]])
     args = " ".join(media.build_args(spec))
-    assert not spec.with_avatars and "[avatar" not in args and args.count("overlay") == 1  # the crossfade's only
+    assert not spec.with_avatars and "[avatar" not in args and args.count("overlay") == 0  # the crossfade is a blend
 
 
 @pytest.mark.parametrize("circle", [False, True])

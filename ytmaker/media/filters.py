@@ -4,7 +4,7 @@ Pure functions of frame numbers and file names, used by
 ytmaker.media.render.build_filtergraph (and tested through it).
 
 Segments crossfade over the pause that ends each one: a second source reads
-each next still a little early and is overlaid with a rising alpha only over
+each next still a little early and is blended in, with a rising weight, only over
 those frames (``crossfade_chains``).
 """
 
@@ -53,22 +53,35 @@ def window(boundaries: list[int], overlap: int) -> str:
     return tree(0, len(boundaries) - 1)
 
 
-def crossfade_chains(incoming_list: Path, starts: list[int], overlap: int, fps: int, *, outgoing: str, out: str,
-                     move_b: str) -> list[str]:
-    """The next segment's picture fading in over the pause that ends the current one.
+#: the crossfade's ``blend`` instance, which ``sendcmd`` addresses
+CROSSFADE = "blend@crossfade"
+
+
+def crossfade_commands(starts: list[int], overlap: int, fps: int) -> str:
+    """``sendcmd``'s script: on crossfade frame ``k`` (of ``overlap``) before each boundary the outgoing picture
+    weighs ``(overlap - k) / (overlap + 1)``, so the incoming one rises by equal steps, never all or nothing there.
+
+    Each command is timed half a frame before its frame, which reaches ``sendcmd`` (and the blend) after it.
+    """
+    return "".join(f"{(b - overlap + k - 0.5) / fps:.6f} {CROSSFADE} all_opacity {(overlap - k) / (overlap + 1):.6f};\n"
+                   for b in starts[1:] for k in range(overlap))
+
+
+def crossfade_chains(incoming_list: Path, commands: Path, starts: list[int], overlap: int, fps: int, *, outgoing: str,
+                     out: str, move_b: str) -> list[str]:
+    """The next segment's picture blended in over the pause that ends the current one.
 
     A second ``movie`` source reads the stills one segment ahead from ``incoming_list`` (each
-    ``overlap`` frames early), panned by the same moves (``move_b``), so the picture that fades in
-    is the one that then carries on. ``select`` keeps only the crossfades' frames of it (the others
-    are references to a still until then: dropping them costs nothing, where giving each an alpha
-    plane cost 0.5 CPU-s a minute at 1080p); their alpha ramps up by a ``fade`` enabled only over
-    each crossfade, and the ``overlay`` is enabled only there: the rest of the time it passes the
-    outgoing stream through (the incoming stream, before its next frame, counts as absent).
-    ``xfade`` was not used: it takes one stream per segment and FFmpeg then queued the segments'
-    frames (1.3 GB for a minute of 1080p).
+    ``overlap`` frames early), panned by the same moves (``move_b``), so the picture that comes in
+    is the one that then carries on. ``select`` keeps only the crossfades' frames of it, and a
+    ``blend`` enabled only there mixes them in, its weight set frame by frame from ``commands``
+    (``crossfade_commands``). Disabled, ``blend`` passes the outgoing frame on untouched, where an
+    ``overlay`` copies every frame first; and it needs no alpha plane, where the alpha ``fade`` it
+    replaced cost a byte loop over each crossfade frame and a conversion to yuva420p (0.35-0.6 CPU-s
+    a minute at 1080p, bench/render/README.md). ``xfade`` was not used: it takes one stream per
+    segment and FFmpeg then queued the segments' frames (1.3 GB for a minute of 1080p).
     """
-    fades = "".join(f",fade=t=in:st={(b - overlap) / fps:.6f}:d={overlap / fps:.6f}:alpha=1"
-                    f":enable='between(t,{(b - overlap - 0.5) / fps:.6f},{(b - 0.5) / fps:.6f})'" for b in starts[1:])
     crossfading = window(starts[1:], overlap)
-    return [f"{concat_source(incoming_list)},fps={fps}{move_b},select='{crossfading}',format=yuva420p{fades}[incoming]",
-            f"[{outgoing}][incoming]overlay=format=yuv420:enable='{crossfading}'[{out}]"]
+    return [f"{concat_source(incoming_list)},fps={fps}{move_b},select='{crossfading}'[incoming]",
+            f"[{outgoing}]sendcmd=f={filter_path(commands)}[{outgoing}_timed]",
+            f"[{outgoing}_timed][incoming]{CROSSFADE}=all_mode=normal:all_opacity=1:enable='{crossfading}'[{out}]"]

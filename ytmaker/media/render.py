@@ -18,7 +18,7 @@ in the video's length (measured: bench/render/README.md):
   picture over it (ytmaker.media.highlight); the soundtrack's loudness is measured by an
   audio-only pass and set by a fixed gain (ytmaker.media.audio);
 * segments crossfade over the pause that ends each one: a second source reads
-  each next still a little early and is overlaid with a rising alpha only
+  each next still a little early and is blended in, by rising steps, only
   over those frames (ytmaker.media.filters, with the sources' expressions). ``xfade`` was tried and dropped: it
   converts every frame to yuv444p, and chained over a long video it buffered
   (1.3 GB at forty segments);
@@ -45,7 +45,7 @@ from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_an
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
-from ytmaker.media.filters import concat_source, crossfade_chains, incoming_frames, incoming_starts
+from ytmaker.media.filters import concat_source, crossfade_chains, crossfade_commands, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
 from ytmaker.media.pacing import PAUSE_S
 
@@ -176,8 +176,8 @@ def helper_dir(spec: RenderSpec) -> Path:
 
 
 def list_path(spec: RenderSpec, kind: str = "stills") -> Path:
-    """Where the render writes a helper file: the ``stills`` and ``avatars`` lists, the ``mask``."""
-    return helper_dir(spec) / (f"{kind}.png" if kind == "mask" else f"{kind}.ffconcat")
+    """Where the render writes a helper file: the ``stills`` and ``avatars`` lists, the ``mask``, the ``crossfade``'s commands."""
+    return helper_dir(spec) / (kind + {"mask": ".png", "crossfade": ".cmd"}.get(kind, ".ffconcat"))
 
 
 def mix_path(spec: RenderSpec) -> Path:
@@ -224,8 +224,8 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
                                        spec.size, still_size(spec), FPS)
         video = "[clipped]null"
     if overlap:
-        chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), starts, overlap, FPS,
-                                                           outgoing="outgoing", out="faded", move_b=move_b)]
+        chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), list_path(spec, "crossfade"), starts, overlap,
+                                                           FPS, outgoing="outgoing", out="faded", move_b=move_b)]
         video = "[faded]null"
     if avatar_input is not None:
         chains += [video + "[base]", *overlay_chains("base", "framed", avatar_input, mask_input, spec.avatar_layout,
@@ -293,11 +293,11 @@ def write_list(spec: RenderSpec) -> list[Path]:
     names = [Path(p.name) for p in raw_stills(spec)]
     path.write_text(stills.concat_list(names, plan.frames, FPS), encoding="utf-8")
     written = [pictures, path]
-    if crossfade_frames(plan):  # the incoming stream: each still from its crossfade on (crossfade_chains)
-        incoming = list_path(spec, "incoming")
-        incoming.write_text(stills.concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames, crossfade_frames(plan)),
-                                               FPS), encoding="utf-8")
-        written.append(incoming)
+    if overlap := crossfade_frames(plan):  # the incoming stream, each still from its crossfade on, and its weights
+        incoming, commands = list_path(spec, "incoming"), list_path(spec, "crossfade")
+        incoming.write_text(stills.concat_list(names[1:], incoming_frames(plan.frame_starts, plan.frames, overlap), FPS), encoding="utf-8")
+        commands.write_text(crossfade_commands(plan.frame_starts, overlap, FPS), encoding="utf-8")
+        written += [incoming, commands]
     if spec.with_clips:
         links = clips.link_clips([clip for s in spec.segments for clip, _ in s.clip_parts], directory)
         entries = [[(Path(links[clip].name), length) for clip, length in s.clip_parts] for s in spec.segments]

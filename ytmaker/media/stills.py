@@ -44,7 +44,7 @@ def convert_args(images: list[Path], size: tuple[int, int], directory: Path, fps
     """
     width, height = size
     args = ["-f", "concat", "-safe", "0", "-i", str(list_name(directory)),
-            "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
+            "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic:out_range=tv,"
                    f"crop={width}:{height},setsar=1,format=yuv420p,settb=1/{fps},setpts=round(T)",
             "-r", str(fps), "-c:v", "rawvideo", "-f", "segment", "-segment_format", "yuv4mpegpipe"]
     if len(images) > 1:
