@@ -42,15 +42,25 @@ def incoming_frames(starts: list[int], frames: list[int], overlap: int) -> list[
     return [b - a for a, b in pairwise(early)]
 
 
-def window(boundaries: list[int], overlap: int) -> str:
-    """An expression true on the ``overlap`` frames before each boundary (a balanced tree, like the pans)."""
+def choose(var: str, thresholds: list[str], leaves: list[str]) -> str:
+    """An expression worth ``leaves[i]`` once ``var`` reaches ``thresholds[i]`` (``thresholds[0]`` is not read).
+
+    av_expr has no arrays, so the leaf is found by a balanced tree of ``if(lt(var,threshold),…)``: its depth
+    grows with the log of the count (a flat sum of one term per segment was refused by FFmpeg's parser beyond
+    about 80 segments).
+    """
     def tree(low: int, high: int) -> str:
         if low == high:
-            return f"between(n,{boundaries[low] - overlap},{boundaries[low] - 1})"
+            return leaves[low]
         middle = (low + high + 1) // 2
-        return f"if(lt(n,{boundaries[middle] - overlap}),{tree(low, middle - 1)},{tree(middle, high)})"
+        return f"if(lt({var},{thresholds[middle]}),{tree(low, middle - 1)},{tree(middle, high)})"
 
-    return tree(0, len(boundaries) - 1)
+    return tree(0, len(leaves) - 1)
+
+
+def window(boundaries: list[int], overlap: int) -> str:
+    """An expression true on the ``overlap`` frames before each boundary."""
+    return choose("n", [str(b - overlap) for b in boundaries], [f"between(n,{b - overlap},{b - 1})" for b in boundaries])
 
 
 #: the crossfade's ``blend`` instance, which ``sendcmd`` addresses

@@ -26,6 +26,7 @@ from pathlib import Path
 from PIL import Image
 
 from ytmaker.media.captions import Band, Captions, band_for, band_list, cue_frames, draw_cues, metrics, rgba, save_picture
+from ytmaker.media.filters import choose
 from ytmaker.media.fonts import font_or_default
 from ytmaker.media.subtitles import Cue, SubtitleStyle
 from ytmaker.text import is_cjk
@@ -134,13 +135,8 @@ def steps(starts: list[int], values: list[int], fps: int) -> str:
     By time, half a frame before each start, not by ``n``: ``overlay`` counts ``n`` from the frames its main input
     has handed over, one ahead of the frame it blends, so a word's position moved a frame before its picture did
     (the previous word's picture drawn over the next word for one frame)."""
-    def tree(low: int, high: int) -> str:
-        if low == high:
-            return str(values[low])
-        middle = (low + high + 1) // 2
-        return f"if(lt(t,{(starts[middle] - 0.5) / fps:.6f}),{tree(low, middle - 1)},{tree(middle, high)})"
-
-    return tree(0, len(values) - 1) if values else "0"
+    thresholds = [f"{(start - 0.5) / fps:.6f}" for start in starts]
+    return choose("t", thresholds, [str(v) for v in values]) if values else "0"
 
 
 def overlay_chains(base: str, out: str, source: str, captions: Captions, style: SubtitleStyle, fps: int) -> list[str]:

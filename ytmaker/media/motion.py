@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ytmaker.media.filters import choose
+
 #: how much larger than the frame each still is scaled, to leave room for the pan
 SCALE = 1.1
 
@@ -64,10 +66,7 @@ def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, fi
     """``x`` and ``y`` for ``crop``: from frame ``boundaries[i]`` on, the picture runs ``move_for(first + i)``,
     begun at frame ``origins[i]`` and lasting ``spans[i]`` frames (``pan_moves``); segments in ``held``
     stay centred (a clip's poster: the clip, which moves by itself, is cut from the same middle).
-
-    av_expr has no arrays, so the segment is found by a balanced tree of ``if(lt(n,start),…)``:
-    its depth grows with the log of the segment count (a flat sum of one term per segment was
-    refused by FFmpeg's parser beyond about 80 segments).
+    The segment is found by a balanced tree of ``if(lt(n,start),…)`` (``filters.choose``).
     """
     def position(i: int, attr: str) -> str:
         if first + i in held:
@@ -75,11 +74,7 @@ def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, fi
         a, b = getattr(move_for(first + i), attr)
         return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*clip((n-{origins[i]})/{spans[i]},0,1))"
 
-    def tree(low: int, high: int, attr: str) -> str:
-        if low == high:
-            return position(low, attr)
-        middle = (low + high + 1) // 2
-        return f"if(lt(n,{boundaries[middle]}),{tree(low, middle - 1, attr)},{tree(middle, high, attr)})"
+    def tree(attr: str) -> str:
+        return choose("n", [str(b) for b in boundaries], [position(i, attr) for i in range(len(boundaries))])
 
-    last = len(boundaries) - 1
-    return {"x": f"(iw-ow)*{tree(0, last, 'x')}", "y": f"(ih-oh)*{tree(0, last, 'y')}"}
+    return {"x": f"(iw-ow)*{tree('x')}", "y": f"(ih-oh)*{tree('y')}"}
