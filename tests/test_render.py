@@ -121,15 +121,16 @@ def test_audio_pass_mixes_measures_and_writes_the_soundtrack(tmp_path):
     args = audio.mix_args(narrations, [96000, 144000], tmp_path / "m.mp3", tmp_path / "mix.wav")
     assert args[:8] == ["-i", str(narrations[0]), "-i", str(narrations[1]), "-stream_loop", "-1", "-i", str(tmp_path / "m.mp3")]
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    # Each narration padded and cut to its segment's samples, so the sound stays in step with the pictures.
-    assert chains[0] == ("[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
+    # Each narration padded and cut to its segment's samples, so the sound stays in step with the pictures; mono
+    # until the mix.
+    assert chains[0] == ("[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=mono,"
                          "apad=whole_len=96000,atrim=end_sample=96000,asetpts=PTS-STARTPTS[a0]")
     assert chains[1].startswith("[1:a]") and "apad=whole_len=144000,atrim=end_sample=144000" in chains[1]
     assert chains[-1] == "[mix]ebur128=framelog=quiet:peak=sample[measured]"
     assert args[args.index("-map"):] == ["-map", "[measured]", "-c:a", "pcm_f32le", "-f", "wav", str(tmp_path / "mix.wav")]
     without_music = audio.mix_args(narrations, [96000, 144000], None, tmp_path / "mix.wav")
     assert "-stream_loop" not in without_music
-    assert "[a0][a1]concat=n=2:v=0:a=1[mix]" in without_music[without_music.index("-filter_complex") + 1]
+    assert "[a0][a1]concat=n=2:v=0:a=1,aformat=channel_layouts=stereo[mix]" in without_music[without_music.index("-filter_complex") + 1]
 
 
 def test_gain_brings_the_measured_loudness_to_minus_14():
@@ -161,11 +162,36 @@ def test_music_is_looped_faded_ducked_then_normalised(tmp_path):
     graph = args[args.index("-filter_complex") + 1] + ";\n" + render_args[render_args.index("-filter_complex") + 1]
     assert "[2:a]aresample=48000" in graph and "atrim=end_sample=240000" in graph
     assert "afade=t=in:d=1.500" in graph and "afade=t=out:st=2.500:d=2.500" in graph
-    positions = [graph.index(s) for s in ("[a0][a1]concat=n=2:v=0:a=1[narration]", "[narration]asplit=2[voice][key]",
-                                          "[music][key]sidechaincompress=",
-                                          "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
+    positions = [graph.index(s) for s in ("[a0][a1]concat=n=2:v=0:a=1,aformat=channel_layouts=stereo[narration]",
+                                          ",asetnsamples=n=480:p=0,volume='if(isnan(t),1,",
+                                          "[narration][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
                                           "[mix]ebur128=", "[0:a]volume=-2.00dB,alimiter=")]
     assert positions == sorted(positions)
+
+
+def _gains(expression: str, seconds: float) -> dict[float, float]:
+    """``volume``'s expression as FFmpeg applies it to a constant 1.0, by the start time of each 10 ms step."""
+    log = _analyse(Path("-"), "-f", "lavfi", "-i", f"aevalsrc=1:s=48000:d={seconds}",
+                   "-af", f"asetnsamples=n=480:p=0,volume='{expression}':eval=frame,astats=metadata=1:reset=1,"
+                          "ametadata=print:key=lavfi.astats.Overall.Max_level")
+    times = [round(float(t), 2) for t in re.findall(r"pts_time:(\S+)", log)]
+    return dict(zip(times, [float(v) for v in re.findall(r"Max_level=(\S+)", log)]))
+
+
+def test_music_ducks_by_the_narrations_times_with_ramps(tmp_path):
+    # Two 3 s segments whose narrations speak 2.0 s and 2.5 s: ducked to a tenth while they speak, full in the pause.
+    gain = _gains(audio.duck_gain([0.0, 3.0], [2.0, 5.5]), 7.0)
+    assert gain[0.5] == gain[1.9] == gain[3.2] == gain[5.4] == pytest.approx(audio.DUCK)
+    assert gain[2.15] == pytest.approx((1 + audio.DUCK) / 2)  # half way up (DUCK_UP_S 0.3)
+    assert gain[2.31] == gain[2.7] == gain[6.0] == 1.0  # the pause, at full level, and after the last narration
+    assert gain[2.93] == pytest.approx(audio.DUCK + (1 - audio.DUCK) * 0.07 / audio.DUCK_DOWN_S)  # on its way down
+    # A pause too short for both ramps: the music rises only as far as the next narration lets it, with no jump.
+    short = _gains(audio.duck_gain([0.0, 2.2], [2.0, 4.0]), 3.0)
+    levels = [short[round(1.9 + k / 100, 2)] for k in range(40)]
+    assert max(levels) < 0.6 and all(abs(b - a) < 0.07 for a, b in itertools.pairwise(levels))
+    # Without narration times the whole segment is ducked.
+    chains = audio.mix_chains([96000, 144000], 0, 2)
+    assert "(t-2.000)/0.3" in chains[3] and "(t-5.000)/0.3" in chains[3]
 
 
 def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
@@ -532,7 +558,8 @@ def mixed(tmp_path_factory):
     slides = [_slide(folder / f"{i}.png", c) for i, c in enumerate([(200, 40, 40), (40, 160, 40), (40, 40, 200)])]
     tones = [_tone(folder / f"{i}.wav", 2.0, 300 + 100 * i) for i in range(3)]
     music = _tone(folder / "music.wav", 1.5, 3000)
-    spec = media.RenderSpec([media.RenderSegment(s, t, 3.5, f"Segment {i}.") for i, (s, t) in enumerate(zip(slides, tones))],
+    spec = media.RenderSpec([media.RenderSegment(s, t, 3.5, f"Segment {i}.", narration_s=2.0)
+                             for i, (s, t) in enumerate(zip(slides, tones))],
                             folder / "mixed.mp4", quality="draft", frame_size=SMALL, music=music)
     spec = _with_subtitles(spec, [2.0] * 3, folder)
     media.render(spec, timeout_s=120)
@@ -614,7 +641,7 @@ def test_music_ducks_under_the_narration(mixed):
         voice = _rms_db(mixed.output, start + 0.5, start + 1.8, VOICE_BAND)
         music_under_voice = _rms_db(mixed.output, start + 0.5, start + 1.8, MUSIC_BAND)
         assert voice > music_under_voice + 15  # the narration stands well clear of the music
-    # The middle segment is clear of the music's fade in and out: there the sidechain alone sets the level.
+    # The middle segment is clear of the music's fade in and out: there the ducking alone sets the level.
     start = mixed.timeline.starts_s[1]
     music_under_voice = _rms_db(mixed.output, start + 0.5, start + 1.8, MUSIC_BAND)
     music_in_pause = _rms_db(mixed.output, start + 2.8, start + 3.4, MUSIC_BAND)

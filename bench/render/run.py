@@ -112,7 +112,7 @@ def case_ytmaker(inputs: dict, out: Path, quality: str = "final", repeat: int = 
     n = SLIDES * repeat
     segments = [media.RenderSegment(Path(inputs["slides"][i % SLIDES]), Path(inputs["tones"][i % SLIDES]),
                                     inputs["durations"][i % SLIDES] if i < n - 1 else inputs["durations"][-1], TEXT,
-                                    clip=Path(inputs["clips"][i % SLIDES]) if clips else None, clip_s=CLIP_S)
+                                    narration_s=NARRATION_S, clip=Path(inputs["clips"][i % SLIDES]) if clips else None, clip_s=CLIP_S)
                 for i in range(n)]
     spec = media.RenderSpec(segments, out, quality=quality, music=Path(inputs["music"]))
     words = [(m.start(), round(NARRATION_S * m.start() / len(TEXT), 3)) for m in re.finditer(r"\S+", TEXT)]

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ytmaker.errors import MediaError
 from ytmaker.media.ffmpeg import run_ffmpeg
+from ytmaker.media.filters import choose
 
 SAMPLE_RATE = 48000
 #: YouTube's reference loudness, and the ceiling the limiter holds the peaks under
@@ -38,36 +39,64 @@ MAX_GAIN_DB = 20.0
 #: how close to the target the check passes bring a limited mix, and how many they may take
 TOLERANCE_LU = 0.3
 MAX_CHECKS = 3
-#: the music's level under the narration, and its fades
+#: the music's level, and its fades
 MUSIC_GAIN = 0.3
 MUSIC_FADE_IN_S = 1.5
 MUSIC_FADE_OUT_S = 2.5
+#: the music under a segment's narration: this share of its level (-20 dB), lowered over DUCK_DOWN_S before the
+#: narration starts and raised over DUCK_UP_S after it ends, in steps of DUCK_STEP_SAMPLES (10 ms)
+DUCK = 0.1
+DUCK_DOWN_S = 0.15
+DUCK_UP_S = 0.3
+DUCK_STEP_SAMPLES = 480
 
 _INTEGRATED = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf) LUFS")
 _PEAK = re.compile(r"Sample peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
 
 
-def mix_chains(samples: list[int], first_audio: int, music_input: int | None) -> list[str]:
-    """Filter chains making ``[mix]``: narration ``i`` (input ``first_audio + i``) padded to ``samples[i]``, then the ducked music."""
+def duck_gain(starts_s: list[float], ends_s: list[float]) -> str:
+    """``volume``'s expression of ``t``: ``DUCK`` while narration ``i`` speaks (``starts_s[i]`` to ``ends_s[i]``), 1 away
+    from it, straight ramps between; near a boundary the lower of the two narrations' gains (``filters.choose``).
+    ``t`` is NAN when FFmpeg first evaluates it, before any frame."""
+    def around(i: int) -> str:  # the gain narration i allows: DUCK on it, rising on both sides
+        return (f"({DUCK:g}+{1 - DUCK:g}*max(0,max(({starts_s[i]:.3f}-t)/{DUCK_DOWN_S:g},"
+                f"(t-{ends_s[i]:.3f})/{DUCK_UP_S:g})))")
+
+    leaves = [f"min(1,{around(0)})"] + [f"min(1,min({around(i)},{around(i - 1)}))" for i in range(1, len(starts_s))]
+    thresholds = [f"{start - DUCK_DOWN_S:.3f}" for start in starts_s]
+    return f"if(isnan(t),1,{choose('t', thresholds, leaves)})"
+
+
+def mix_chains(samples: list[int], first_audio: int, music_input: int | None, spoken_s: list[float | None] | None = None) -> list[str]:
+    """Filter chains making ``[mix]``: narration ``i`` (input ``first_audio + i``) padded to ``samples[i]``, then the music
+    ducked under each narration's first ``spoken_s[i]`` seconds (None, or no list: the whole segment).
+
+    The narrations stay mono until the mix, and the music is ducked by the narrations' known times, not by a
+    compressor listening to them: ``sidechaincompress`` took two fifths of this pass's instructions (a logarithm
+    and an exponential per sample), and its gain pumped with the pauses between sentences.
+    """
     n = len(samples)
-    chains = [f"[{first_audio + i}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+    chains = [f"[{first_audio + i}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=mono,"
               f"apad=whole_len={count},atrim=end_sample={count},asetpts=PTS-STARTPTS[a{i}]"
               for i, count in enumerate(samples)]
-    narration = "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1"
+    narration = "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1,aformat=channel_layouts=stereo"
     if music_input is None:
         return chains + [narration + "[mix]"]
     total = sum(samples)
     duration_s = total / SAMPLE_RATE
     fade_in = min(MUSIC_FADE_IN_S, duration_s / 2)
     fade_out = min(MUSIC_FADE_OUT_S, duration_s / 2)
+    starts_s = [sum(samples[:i]) / SAMPLE_RATE for i in range(n)]
+    lengths_s = [count / SAMPLE_RATE for count in samples]
+    spoken = spoken_s or [None] * n
+    ends_s = [start + min(length, said if said is not None else length) for start, length, said in zip(starts_s, lengths_s, spoken)]
     return chains + [
         narration + "[narration]",
         f"[{music_input}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
         f"atrim=end_sample={total},asetpts=PTS-STARTPTS,volume={MUSIC_GAIN},"
-        f"afade=t=in:d={fade_in:.3f},afade=t=out:st={duration_s - fade_out:.3f}:d={fade_out:.3f}[music]",
-        "[narration]asplit=2[voice][key]",
-        "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]",
-        "[voice][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
+        f"afade=t=in:d={fade_in:.3f},afade=t=out:st={duration_s - fade_out:.3f}:d={fade_out:.3f},"
+        f"asetnsamples=n={DUCK_STEP_SAMPLES}:p=0,volume='{duck_gain(starts_s, ends_s)}':eval=frame[ducked]",
+        "[narration][ducked]amix=inputs=2:duration=first:normalize=0[mix]",
     ]
 
 
@@ -92,10 +121,11 @@ def audio_inputs(narrations: list[Path], music: Path | None) -> list[str]:
     return args
 
 
-def mix_args(narrations: list[Path], samples: list[int], music: Path | None, out: Path) -> list[str]:
+def mix_args(narrations: list[Path], samples: list[int], music: Path | None, out: Path,
+             spoken_s: list[float | None] | None = None) -> list[str]:
     """The audio-only pass: the mix, measured by ``ebur128`` as it passes, written to ``out`` (float WAV)."""
     music_input = len(narrations) if music else None
-    graph = ";\n".join(mix_chains(samples, 0, music_input) + ["[mix]ebur128=framelog=quiet:peak=sample[measured]"])
+    graph = ";\n".join(mix_chains(samples, 0, music_input, spoken_s) + ["[mix]ebur128=framelog=quiet:peak=sample[measured]"])
     return [*audio_inputs(narrations, music), "-filter_complex", graph, "-map", "[measured]",
             "-c:a", "pcm_f32le", "-f", "wav", str(out)]
 
@@ -133,8 +163,10 @@ def gain_for(integrated_lufs: float, current_gain_db: float = 0.0) -> float:
 
 
 def mix_and_measure(narrations: list[Path], samples: list[int], music: Path | None, out: Path, *,
-                    timeout_s: float | None = None, should_cancel: Callable[[], bool] | None = None) -> float:
-    """Run the audio pass (the mix written to ``out``) and return the gain the render applies to it.
+                    spoken_s: list[float | None] | None = None, timeout_s: float | None = None,
+                    should_cancel: Callable[[], bool] | None = None) -> float:
+    """Run the audio pass (the mix written to ``out``, the music ducked under ``spoken_s``) and return the gain the
+    render applies to it.
 
     Check passes run only when the gain lifts the peaks into the limiter.
     """
@@ -143,7 +175,7 @@ def mix_and_measure(narrations: list[Path], samples: list[int], music: Path | No
     def left() -> float | None:
         return max(0.001, timeout_s - (time.monotonic() - started)) if timeout_s else None
 
-    log = run_ffmpeg(mix_args(narrations, samples, music, out), timeout_s=left(), should_cancel=should_cancel)
+    log = run_ffmpeg(mix_args(narrations, samples, music, out, spoken_s), timeout_s=left(), should_cancel=should_cancel)
     gain = gain_for(parse_integrated(log))
     if gain + parse_peak(log) <= PEAK_DBFS:
         return gain

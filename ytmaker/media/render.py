@@ -1,8 +1,7 @@
 """The render as data: a spec, a pure function that builds its FFmpeg arguments, and a thin runner.
 
-One FFmpeg process renders the video, after two cheap ones (the stills stored
-raw, the soundtrack mixed and measured); no frames pass through Python, and memory is flat
-in the video's length (measured: bench/render/README.md):
+One FFmpeg process renders the video, after two cheap ones (the stills stored raw, the soundtrack mixed and
+measured); no frames pass through Python, and memory is flat in the video's length (bench/render/README.md):
 
 * the stills come in as one stream through a ``concat`` list read by a source
   filter (``concat_source``), so FFmpeg reads one picture at a time instead
@@ -86,6 +85,7 @@ class RenderSegment:
     audio: Path
     duration_s: float  # how long the segment is shown (narration + pause)
     text: str = ""  # the narration, for subtitles
+    narration_s: float | None = None  # how long the narration speaks, which the music ducks under (None: all the segment)
     avatar: Path | None = None  # a talking-head clip for this segment, shown picture-in-picture
     clip: Path | None = None  # a video clip shown instead of the still (H.264; ``image`` is its poster), muted
     clip_s: float | None = None  # the clip's length: looped when shorter than the segment, cut when longer
@@ -339,7 +339,7 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
         write_list(spec)
         run_ffmpeg(convert_args(spec), timeout_s=remaining(), should_cancel=should_cancel)
         gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
-                               timeout_s=remaining(), should_cancel=should_cancel)
+                               spoken_s=[s.narration_s for s in spec.segments], timeout_s=remaining(), should_cancel=should_cancel)
         log = run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel,
                          on_fields=written.update)
     finally:

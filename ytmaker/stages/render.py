@@ -73,7 +73,7 @@ def _render(ctx: StageContext) -> StageStatus:
         log.warning("avatars_incomplete", project_id=project.id, have=len(clips), segments=count,
                     hint="the avatar is shown only when every segment has its clip")
     spec = media.RenderSpec(
-        segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i],
+        segments=[media.RenderSegment(stills[i], rt.path(audio[i].path), durations[i], texts[i], narration_s=narration_s[i],
                                       avatar=rt.path(clips[i].path) if len(clips) == count else None,
                                       clip=footage[i].clip, clip_s=footage[i].duration_s, more_clips=footage[i].more_clips)
                   for i in range(count)],
