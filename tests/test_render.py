@@ -179,7 +179,7 @@ def _gains(expression: str, seconds: float) -> dict[float, float]:
 
 
 def test_music_ducks_by_the_narrations_times_with_ramps(tmp_path):
-    # Two 3 s segments whose narrations speak 2.0 s and 2.5 s: ducked to a tenth while they speak, full in the pause.
+    # Two 3 s segments whose narrations speak 2.0 s and 2.5 s: ducked to DUCK while they speak, full in the pause.
     gain = _gains(audio.duck_gain([0.0, 3.0], [2.0, 5.5]), 7.0)
     assert gain[0.5] == gain[1.9] == gain[3.2] == gain[5.4] == pytest.approx(audio.DUCK)
     assert gain[2.15] == pytest.approx((1 + audio.DUCK) / 2)  # half way up (DUCK_UP_S 0.3)

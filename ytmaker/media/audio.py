@@ -43,9 +43,10 @@ MAX_CHECKS = 3
 MUSIC_GAIN = 0.3
 MUSIC_FADE_IN_S = 1.5
 MUSIC_FADE_OUT_S = 2.5
-#: the music under a segment's narration: this share of its level (-20 dB), lowered over DUCK_DOWN_S before the
-#: narration starts and raised over DUCK_UP_S after it ends, in steps of DUCK_STEP_SAMPLES (10 ms)
-DUCK = 0.1
+#: the music under a segment's narration: this share of its level (-12 dB, Audacity's Auto Duck default and about
+#: what the compressor used before took under espeak's narration), lowered over DUCK_DOWN_S before the narration
+#: starts and raised over DUCK_UP_S after it ends, in steps of DUCK_STEP_SAMPLES (10 ms)
+DUCK = 0.25
 DUCK_DOWN_S = 0.15
 DUCK_UP_S = 0.3
 DUCK_STEP_SAMPLES = 480
