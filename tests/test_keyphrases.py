@@ -140,3 +140,27 @@ def test_a_clause_after_a_noun_starts_with_its_verb_and_an_irregular_past_is_a_v
     found = [p.text for p in phrases("Planners use species that survive drought. When Dutch elm disease struck, "
                                      "cities lost elms. Is that tree old?")]
     assert found == ["planners", "species", "drought", "Dutch elm disease", "cities", "elms", "tree"]
+
+
+def test_modals_particles_plural_objects_comparatives_and_lone_superlatives_make_no_phrase():
+    found = [p.text for p in phrases("A barge could carry more grain. Rivers come back. Engineers give rivers room again. "
+                                     "The sales tax fell. Now the water is cleaner. London began at the lowest point.")]
+    # "carry" after "could" and "back" are no nouns; "rivers room" is two objects, "sales tax" one compound;
+    # "cleaner" after "is" compares; "lowest" without its "point" names nothing.
+    assert found == ["barge", "grain", "rivers", "engineers", "rivers", "room", "sales tax", "water", "london"]
+
+
+def test_a_headline_prefers_a_sentences_subject_to_an_item_of_a_list_or_a_time_after_a_preposition():
+    segments = ["Almost every old city sits beside a river. Water meant drinking, washing and, above all, trade.",
+                "For a century many cities turned their backs on dirty rivers. The water is cleaner now."]
+    found = Keyphrases(segments)
+    assert [p.lead for p in found.segments[1]][:2] == [True, False]  # "cities", not "century" (now generic)
+    assert found.headline(0, avoid=["How rivers shape cities"]) == "Water"  # not "Drinking"; city and river are the title's
+
+
+def test_a_chinese_adverb_in_di_and_a_word_before_le_inside_a_sentence_are_verbs():
+    # 记录 ("record") is tagged a noun; after 系统地 ("systematically") or before 了 it is the verb. A noun before a
+    # sentence's last 了 stays a noun (茶农了。"tea farmers now").
+    found = keyphrases("陆羽第一次系统地记录了种茶和制茶的方法。他的朋友都成了茶农了。")
+    assert sorted(found) == sorted(["陆羽", "制茶", "方法", "朋友", "茶农"])
+    assert sorted(keyphrases("第一次系统地记录种茶的方法。")) == ["方法", "种茶"]  # not 系统地记录

@@ -27,24 +27,30 @@ almost quite rather really perhaps maybe else however therefore thus instead tod
 there here whose whatever whichever whoever something anything nothing everything someone anyone everyone nobody
 like unlike via per among amongst across around within without along toward towards behind beyond despite though
 although unless whether since together near nearer nearest beside besides inside outside beneath underneath
-throughout amid amidst versus another either neither several various
+throughout amid amidst versus another either neither several various back away apart
 spread spreads starts cut cuts shut split hurt expect expects believe believes predict predicts argue argues suggest
 suggests warn warns earlier struck wrote spoke chose drove rode broke froze stole wore tore shook forgot drew flew threw
 blew sang rang drank swam sank stuck hung fought sought sent lent fled laid heard
 zero once twice twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million
 millions billion billions first second third fourth fifth half dozen
 """)
+#: a lower-case -er word right after one of these is a comparative ("the water is cleaner")
+COPULA = _words("is are was were be been being become becomes became seem seems seemed get gets got grow grows grew")
 #: auxiliaries: an -ing word after one of these is a verb ("prices are falling")
 AUX = _words("is are was were be been being am has have had keep keeps kept start started stop stopped")
-#: subjects and adverbs a verb follows: the next word is the verb ("they drink", "people say", "it still starts")
+#: subjects, adverbs and modals a verb follows: the next word is the verb ("they drink", "it still starts", "could carry")
 BEFORE_VERB = _words("""
 i we they he she people also still often never always already usually sometimes rarely seldom
+can cannot could will would shall should may might must
 """)
 #: nouns too general to name a topic on their own
 GENERIC = _words("""
 answer thing things way ways time times year years day days part parts kind kinds lot lots fact facts case cases
 people person story stories place places point points end question questions example examples number numbers
+century centuries decade decades month months week weeks hour hours minute minutes
 """)
+#: a phrase after one of these (and a determiner) is not its sentence's subject ("for a century, many cities…")
+PREPOSITIONS = _words("for in on at by with from of during after before over under about since until through into to")
 #: adjectives trimmed off a phrase's ends ("panels faster", "cheap storage")
 ADJ = _words("""
 big bigger biggest small smaller smallest large larger largest new newer old older good better best bad worse worst
@@ -53,3 +59,8 @@ thinner long longer short shorter reliable comfortable possible important differ
 """)
 #: what a phrase is trimmed of at its ends, and may not be alone
 TRIM = ADJ | GENERIC
+#: plurals that modify the noun after them ("sales tax", "sports car"); other plurals end a noun phrase, where
+#: a verb the lists do not know took two objects ("give rivers room")
+PLURAL_MODIFIERS = _words("""
+sales arms sports savings goods news customs clothes jeans physics economics politics mathematics series species
+""")

@@ -19,6 +19,7 @@ A segment's headline also weighs how specific a word is to that segment among th
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ytmaker import english_words as en
-from ytmaker.text import DETERMINERS, STOPWORDS, is_cjk, sentence_ends, truncate
+from ytmaker.text import DETERMINERS, STOPWORDS, has_cjk, is_cjk, sentence_ends, truncate
 
 #: a headline's limits: words (Latin) and characters (CJK)
 MAX_WORDS = 4
@@ -40,7 +41,8 @@ _CJK_NOUN = frozenset({"n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j"})
 #: a word that starts with a count ("一个", "十几") is a quantity, not a noun, whatever its tag
 _CJK_COUNT = re.compile(r"^[一二三四五六七八九十几两百千万]+[个只位种些条次年天克斤]?")
 _CJK_MODIFIER = frozenset({"b", "vn", "an"}) | _CJK_NOUN
-_CJK_GENERIC = frozenset({"时候", "地方", "人们", "东西", "方面", "问题", "情况", "时间", "事情", "大家"})
+_CJK_ASPECT = frozenset({"了", "着", "过"})
+_CJK_GENERIC = frozenset({"关系", "时候", "地方", "人们", "东西", "方面", "问题", "情况", "时间", "事情", "大家"})
 #: verbs with a direction that jieba tags as nouns ("运往" vn, "传向" n): a word ending in 往, and these
 _CJK_VERBS = frozenset({"传向", "驶向", "奔向", "涌向", "迈向", "飞向", "冲向", "通向", "伸向", "传入", "运到", "送到"})
 
@@ -49,6 +51,12 @@ _CJK_VERBS = frozenset({"传向", "驶向", "奔向", "涌向", "迈向", "飞�
 class Phrase:
     text: str  # as the text writes it
     key: tuple[str, ...]  # its words, normalised (lower case, singular)
+    lead: bool = False  # the first phrase of its sentence (English): most often its subject
+
+
+def _plural(word: str) -> bool:
+    """A lower-case plural that does not modify the noun after it (en.PLURAL_MODIFIERS do: "sales tax")."""
+    return word.islower() and _singular(word) != word.lower() and word.lower() not in en.PLURAL_MODIFIERS
 
 
 def _singular(word: str) -> str:
@@ -61,7 +69,7 @@ def _singular(word: str) -> str:
 Run = list[tuple[str, int, int]]  # a noun phrase's words as found, before trimming: (word, start, end) in the text
 
 
-def _latin_runs(text: str) -> list[Run]:
+def _latin_runs(text: str, ends: set[int] | None = None) -> list[Run]:
     """The runs of words that may make a noun phrase, in order, with where each word is in ``text``."""
     runs: list[Run] = []
     run: Run = []
@@ -72,7 +80,7 @@ def _latin_runs(text: str) -> list[Run]:
         run.clear()
 
     previous, opening, noun_before = ".", True, False
-    ends = sentence_ends(text)  # "J.P. Morgan": no sentence starts at "Morgan"
+    ends = sentence_ends(text) if ends is None else ends  # "J.P. Morgan": no sentence starts at "Morgan"
     masked = _CJK_RUN.sub(lambda m: "|" * len(m.group()), text)  # same offsets; "|" ends a phrase
     last = 0
     for match in _TOKEN.finditer(masked):
@@ -96,12 +104,16 @@ def _latin_runs(text: str) -> list[Run]:
         infinitive = previous == "to" and token.islower() and not base.endswith("s")
         # after a noun, "that", "which" and "who" open a clause: its first word is the verb ("species that survive")
         relative = previous in ("that", "which", "who") and noun_before and token.islower()
+        comparative = previous in en.COPULA and token.islower() and len(base) > 4 and base.endswith("er")
         # a word its full stop does not end a sentence after is an abbreviation: "Dept.", "Feb.", "lb."
         abbreviation = masked[match.end():match.end() + 1] == "." and not {match.end() + 1, match.end() + 2} & ends
         if (not token[0].isalpha() or base in STOPWORDS or base in en.NOT_NOUN or verb_ing or previous in en.BEFORE_VERB
-                or infinitive or relative or abbreviation or token == "us" or (len(base) > 4 and base.endswith(("ly", "ed")))):
+                or infinitive or relative or comparative or abbreviation or token == "us"
+                or (len(base) > 4 and base.endswith(("ly", "ed")))):
             close()
         else:
+            if run and _plural(run[-1][0]) and token.islower():  # "give rivers | room": two objects, not a compound
+                close()
             run.append((token, match.start(), match.end()))
             if lower.endswith("'s"):  # a possessor only qualifies the phrase after it: "world's | total production"
                 run.clear()
@@ -111,18 +123,33 @@ def _latin_runs(text: str) -> list[Run]:
     return runs
 
 
+def _after_preposition(text: str, start: int) -> bool:
+    """Whether a preposition, perhaps with a determiner, comes right before ``start``: "for a | century"."""
+    before = text[max(0, start - 40):start].lower().split()[-2:]
+    if before and before[-1] in DETERMINERS | {"many", "most", "all", "few"}:
+        before.pop()
+    return bool(before) and before[-1] in en.PREPOSITIONS
+
+
 def _latin_phrases(text: str) -> list[Phrase]:
     out: list[Phrase] = []
-    for run in _latin_runs(text):
+    ends = sentence_ends(text)
+    starts, led = sorted(ends), -1  # sentence boundaries, and the sentence whose subject was found
+    for run in _latin_runs(text, ends):
         words = [w for w, _, _ in run]
         while words[-1].lower() in en.TRIM and len(words) > 1:
             words.pop()
+        if len(words) < len(run) and len(words) == 1 and words[0].lower().endswith("est"):
+            continue  # "the lowest point": a superlative left alone names nothing
         # "cheap panels" -> "panels"; a capital mid-sentence is part of a name ("Good Roads Movement", "Great Wall")
         while len(words) > 1 and not words[0][0].isupper() and (words[0].lower() in en.ADJ or words[0].lower().endswith("est")):
             words.pop(0)
         words = words[-MAX_WORDS:]
         if not (len(words) == 1 and (words[0].lower() in en.TRIM or len(words[0]) < 3)):
-            out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words)))
+            sentence = bisect.bisect_right(starts, run[0][1])
+            lead = sentence != led and not _after_preposition(text, run[0][1])
+            out.append(Phrase(" ".join(w.strip("'’-") for w in words), tuple(_singular(w) for w in words), lead))
+            led = sentence if lead else led
     return out
 
 
@@ -160,13 +187,20 @@ def _cjk_tagged(text: str) -> list[tuple[str, str]]:
     """rjieba's words and tags, with the tags it gets wrong for our purpose mended."""
     import rjieba  # a compiled jieba; imported here so English-only work never loads the dictionary
 
-    tagged = []
+    tagged: list[tuple[str, str]] = []
     for word, tag in rjieba.tag(text):
         if tag == "l" and "之" in word[1:-1]:  # a set phrase X之Y names a thing: 丝绸之路, 鱼米之乡
             tag = "n"
         if word in _CJK_VERBS or (len(word) == 2 and word.endswith("往")):
             tag = "v"
+        if len(word) > 2 and word.endswith("地"):  # X地 says how: 系统地记录 ("recorded systematically")
+            tag = "d"
+        if tagged and tagged[-1][1] == "d" and tag in ("n", "vn"):  # what an adverb qualifies is a verb
+            tag = "v"
         tagged.append((word, tag))
+    for i in range(1, len(tagged) - 1):  # and what 了, 着 or 过 follows inside a sentence: 记录了 (not 春天了。)
+        if tagged[i][0] in _CJK_ASPECT and tagged[i + 1][1] != "x":
+            tagged[i - 1] = (tagged[i - 1][0], "v")
     return tagged
 
 
@@ -244,6 +278,7 @@ class Keyphrases:
             return None
         avoided = [a.lower() for a in avoid]
         local = Counter(p.key for p in found)
+        leads = {p.key for p in found if p.lead}
         first: dict[tuple[str, ...], float] = {}
         for position, p in enumerate(found):
             first.setdefault(p.key, position / len(found))
@@ -255,6 +290,7 @@ class Keyphrases:
             specific = sum(self.weight(w) * _long(v) * (0.5 + math.log((1 + count) / self.spread[w])) for w, v in zip(key, written))
             specific /= len(key)
             shape = (1 + 0.3 * (min(len(key), 3) - 1)) * (1 + 0.3 * (1 - first[key])) * (1 + 0.5 * (local[key] - 1))
+            shape *= 1.3 if key in leads else 1.0  # a sentence's subject names its topic more often than its objects
             return specific * shape + sum(len(w) for w in key) / 1000
 
         ranked = sorted(local, key=score, reverse=True)
@@ -278,7 +314,7 @@ class Keyphrases:
 
 def _long(word: str) -> float:
     """Longer English words tend to be the more specific ones ("batteries" over "price"); not so in Chinese (idioms)."""
-    return 1.0 if is_cjk(word) else 0.5 + min(len(word), 12) / 12
+    return 1.0 if has_cjk(word) else 0.5 + min(len(word), 12) / 12
 
 
 def _surfaces(found: Iterable[Phrase]) -> dict[tuple[str, ...], str]:
