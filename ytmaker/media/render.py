@@ -46,7 +46,7 @@ from ytmaker.media.captions import Captions
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.filters import concat_source, crossfade_chains, crossfade_commands, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
-from ytmaker.media.pacing import PAUSE_S
+from ytmaker.media.pacing import PAUSE_S, TAIL_S
 
 __all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
            "build_args", "build_filtergraph", "render", "segment_durations", "timeline"]
@@ -74,7 +74,6 @@ AAC_EXTRA: list[str] = ["-aac_coder", "fast"]
 #: one filter thread: its slices (a caption band, a word) are too small to share; a pool cost 0.25 CPU-s a minute waking
 GRAPH_THREADS: list[str] = ["-filter_complex_threads", "1"]
 FPS = 30
-TAIL_S = 0.8
 #: half of the crossfade between segments, which takes the pause (``crossfade_frames``)
 FADE_S = 0.2
 

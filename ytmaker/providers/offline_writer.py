@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ytmaker import text as t
 from ytmaker.errors import InvalidInput
 from ytmaker.keyphrases import MAX_CJK_CHARS, Keyphrases, cjk_topic
-from ytmaker.media.pacing import PAUSE_S
+from ytmaker.media.pacing import SPEECH_MARGIN, video_seconds
 from ytmaker.providers.base import Report, ScriptRequest
 from ytmaker.script import ScriptDraft, Segment
 
@@ -60,11 +60,9 @@ class OfflineScriptWriter:
         phrases = Keyphrases(narrations)
         spoken_title = title  # the author's title is said; one made from the text is only shown
         title = t.truncate(title or _short_title(groups[0].sentences[0], phrases, cjk), 100)
-        title_s = t.speech_seconds(spoken_title) + PAUSE_S if spoken_title else 0.0
-
-        seconds = [t.speech_seconds(n) + PAUSE_S for n in narrations]
-        kept = _select(seconds, phrases,
-                       None if request.max_duration_s is None else request.max_duration_s - title_s)
+        said = [t.speech_seconds(spoken_title) * SPEECH_MARGIN] if spoken_title else []  # the title, said first
+        seconds = [t.speech_seconds(n) * SPEECH_MARGIN for n in narrations]
+        kept = _select(seconds, phrases, request.max_duration_s, said)
         shortened = len(kept) < len(groups)
         room = request.max_segments - (1 if spoken_title else 0)
         capped = len(kept) > room
@@ -90,7 +88,7 @@ class OfflineScriptWriter:
         summary = t.truncate(_joined((prose or groups[0].sentences)[:2]), 400)
         notes = []
         if shortened:
-            total = title_s + sum(seconds[i] for i in kept)
+            total = video_seconds(said + [seconds[i] for i in kept])
             notes.append(f"（内容已缩短为约 {total:.0f} 秒：原文 {len(groups)} 部分中的 {len(kept)} 部分。）" if cjk else
                          f"(Shortened to about {total:.0f} s: {len(kept)} of the text's {len(groups)} parts.)")
         if capped:
@@ -136,15 +134,15 @@ def _group(part: t.Section) -> list[_Group]:
     return groups
 
 
-def _select(seconds: list[float], phrases: Keyphrases, budget: float | None) -> list[int]:
-    """The segments to keep within ``budget`` seconds: the opening one, then the most central that fit, in text order."""
-    if budget is None or sum(seconds) <= budget:
+def _select(seconds: list[float], phrases: Keyphrases, limit: float | None, before: list[float]) -> list[int]:
+    """The segments (``seconds`` of speech each) to keep in a video of at most ``limit`` seconds, pauses and tail
+    included, after the narrations ``before`` them: the opening one, then the most central that fit, in text order."""
+    if limit is None or video_seconds(before + seconds) <= limit:
         return list(range(len(seconds)))
-    kept, total = [0], seconds[0]
+    kept = [0]
     for i in sorted(range(1, len(seconds)), key=lambda i: (-phrases.centrality(i), i)):
-        if total + seconds[i] <= budget:
+        if video_seconds(before + [seconds[k] for k in kept] + [seconds[i]]) <= limit:
             kept.append(i)
-            total += seconds[i]
     return sorted(kept)
 
 
