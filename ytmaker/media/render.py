@@ -30,7 +30,6 @@ measured); no frames pass through Python, and memory is flat in the video's leng
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import time
 from collections.abc import Callable
@@ -47,9 +46,10 @@ from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.filters import concat_source, crossfade_chains, crossfade_commands, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
 from ytmaker.media.pacing import PAUSE_S, TAIL_S
+from ytmaker.media.timeline import FPS, Timeline, crossfade_frames, segment_durations, timeline
 
-__all__ = ["FPS", "LOUDNESS_LUFS", "SAMPLE_RATE", "Captions", "RenderSegment", "RenderSpec", "Timeline",
-           "build_args", "build_filtergraph", "render", "segment_durations", "timeline"]
+__all__ = ["FPS", "LOUDNESS_LUFS", "PAUSE_S", "SAMPLE_RATE", "TAIL_S", "Captions", "RenderSegment", "RenderSpec", "Timeline",
+           "build_args", "build_filtergraph", "crossfade_frames", "render", "segment_durations", "timeline"]
 
 #: (width, height) per format and quality
 SIZES = {
@@ -73,9 +73,6 @@ X264_EXTRA: list[str] = ["-x264-params", "8x8dct=1"]
 AAC_EXTRA: list[str] = ["-aac_coder", "fast"]
 #: one filter thread: its slices (a caption band, a word) are too small to share; a pool cost 0.25 CPU-s a minute waking
 GRAPH_THREADS: list[str] = ["-filter_complex_threads", "1"]
-FPS = 30
-#: half of the crossfade between segments, which takes the pause (``crossfade_frames``)
-FADE_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -131,44 +128,6 @@ class RenderSpec:
         return self.timeline.duration_s
 
 
-@dataclass(frozen=True)
-class Timeline:
-    """Segment boundaries in frames and samples, rounded once on the whole video."""
-
-    starts_s: list[float]
-    frames: list[int]
-    samples: list[int]
-    fade_frames: int
-
-    @property
-    def duration_s(self) -> float:
-        return round(sum(self.frames) / FPS, 3)
-
-    @property
-    def frame_starts(self) -> list[int]:
-        return [sum(self.frames[:i]) for i in range(len(self.frames))]
-
-
-def segment_durations(narration_s: list[float]) -> list[float]:
-    """Each segment lasts its narration plus a pause; the last one a longer tail."""
-    return [round(d + (TAIL_S if i == len(narration_s) - 1 else PAUSE_S), 3) for i, d in enumerate(narration_s)]
-
-
-def timeline(durations_s: list[float]) -> Timeline:
-    """Frame and sample counts per segment; the sound ends with the last frame."""
-    bounds = [0.0]
-    for duration in durations_s:
-        bounds.append(bounds[-1] + duration)
-    frame_bounds = [round(b * FPS) for b in bounds]
-    frame_bounds[-1] = max(frame_bounds[-1], len(durations_s))
-    frames = [max(1, b - a) for a, b in itertools.pairwise(frame_bounds)]
-    sample_bounds = [round(f * SAMPLE_RATE / FPS) for f in [sum(frames[:i]) for i in range(len(frames) + 1)]]
-    samples = [b - a for a, b in itertools.pairwise(sample_bounds)]
-    fade = min([round(FADE_S * FPS)] + [f // 3 for f in frames]) if len(frames) > 1 else 0
-    starts = [round(sum(frames[:i]) / FPS, 3) for i in range(len(frames))]
-    return Timeline(starts_s=starts, frames=frames, samples=samples, fade_frames=fade)
-
-
 def helper_dir(spec: RenderSpec) -> Path:
     """The render's helper files (lists, raw stills, soundtrack, subtitle pictures) live in a hidden folder beside the output."""
     return spec.output.with_name(f".{spec.output.name}.render")
@@ -193,11 +152,6 @@ def raw_stills(spec: RenderSpec) -> list[Path]:
 def still_size(spec: RenderSpec) -> tuple[int, int]:
     """The stills' size: slightly larger than the frame for the pan, the frame's without motion."""
     return scaled_size(*spec.size) if spec.motion else spec.size
-
-
-def crossfade_frames(plan: Timeline) -> int:
-    """Frames of each crossfade: the pause before the next segment (twice the fade, 0.4 s at most)."""
-    return 2 * plan.fade_frames
 
 
 def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | None = None,
