@@ -64,19 +64,20 @@ def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     assert args[args.index("-t") + 1] == "6.500"
     graph = args[args.index("-filter_complex") + 1]
     chains = graph.split(";\n")
-    # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment.
-    # Each segment but the first begins its move 12 frames early (its crossfade over the pause).
+    # The stills arrive scaled (the pre-pass), held by fps; a crop pans across each, per segment, by even pixels
+    # across the 96 x 54 the still is larger than the frame. Each segment but the first begins its move 12 frames
+    # early (its crossfade over the pause).
     assert chains[0] == (
         f"movie=filename={tmp_path}/.out.mp4.render/stills.ffconcat:format_name=concat,fps=30,crop=960:540"
-        ":x='(iw-ow)*if(lt(n,60),(0.1+0.8*clip((n-0)/59,0,1)),if(lt(n,150),0.5,(0.9-0.8*clip((n-138)/56,0,1))))'"
-        ":y='(ih-oh)*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1))))'"
+        ":x='2*floor(96*if(lt(n,60),(0.1+0.8*clip((n-0)/59,0,1)),if(lt(n,150),0.5,(0.9-0.8*clip((n-138)/56,0,1))))/2)'"
+        ":y='2*floor(54*if(lt(n,60),0.5,if(lt(n,150),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1))))/2)'"
         "[outgoing]")
     # The incoming stream: each next still from 12 frames before its segment, on the same move, only those frames
     # kept; a blend enabled only there mixes them in, its weight set frame by frame by the commands sendcmd reads.
     assert chains[1:5] == [
         f"movie=filename={tmp_path}/.out.mp4.render/incoming.ffconcat:format_name=concat,fps=30,crop=960:540"
-        ":x='(iw-ow)*if(lt(n,138),0.5,(0.9-0.8*clip((n-138)/56,0,1)))'"
-        ":y='(ih-oh)*if(lt(n,138),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1)))'"
+        ":x='2*floor(96*if(lt(n,138),0.5,(0.9-0.8*clip((n-138)/56,0,1)))/2)'"
+        ":y='2*floor(54*if(lt(n,138),(0.9-0.8*clip((n-48)/101,0,1)),(0.3+0.4*clip((n-138)/56,0,1)))/2)'"
         ",select='if(lt(n,138),between(n,48,59),between(n,138,149))'[incoming]",
         f"[outgoing]sendcmd=f={tmp_path}/.out.mp4.render/crossfade.cmd[outgoing_timed]",
         "[outgoing_timed][incoming]blend@crossfade=all_mode=normal:all_opacity=1"
@@ -206,10 +207,12 @@ def test_subtitles_are_one_picture_stream_overlaid_on_their_band(tmp_path):
     assert band.y + band.height <= 540 - style.margin_bottom and band.y + band.height > 540 - style.margin_bottom - 2
     assert band.width % 2 == band.height % 2 == band.x % 2 == band.y % 2 == 0
     chains = args[args.index("-filter_complex") + 1].split(";\n")
-    assert chains[4] == "[faded]null[pictures]"  # after the crossfades
-    assert chains[5:7] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
+    # After the crossfades, on the frames that change only (tests/test_render_changes.py), then each frame again.
+    assert chains[4].startswith("[faded]null,select='gt(") and chains[4].endswith(",0)'[pictures]")
+    assert chains[5:8] == [f"movie=filename={tmp_path}/.out.mp4.render/captions.ffconcat:format_name=concat,"
                            "format=yuva420p[captions]",
-                           f"[pictures][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[vout]"]
+                           f"[pictures][captions]overlay=x={band.x}:y={band.y}:format=yuv420:eof_action=pass[captioned]",
+                           "[captioned]fps=30[vout]"]
 
 
 def test_subtitle_pictures_cover_their_cues(tmp_path):
@@ -253,7 +256,7 @@ def test_list_paths_are_escaped_for_the_filtergraph(tmp_path):
 
 def test_pan_expressions_stay_shallow_for_long_videos():
     starts, frames = [180 * i for i in range(300)], [180] * 300
-    x = pan_exprs(starts, *pan_moves(starts, frames, 12))["x"]
+    x = pan_exprs(starts, *pan_moves(starts, frames, 12), (192, 108))["x"]
     depth = max_depth = 0
     for char in x:
         depth += {"(": 1, ")": -1}.get(char, 0)

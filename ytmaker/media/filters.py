@@ -58,9 +58,21 @@ def choose(var: str, thresholds: list[str], leaves: list[str]) -> str:
     return tree(0, len(leaves) - 1)
 
 
+def within(var: str, ranges: list[tuple[int, int]]) -> str:
+    """An expression true while ``var`` is in one of ``ranges`` (first, last; sorted, apart)."""
+    if not ranges:
+        return "0"
+    return choose(var, [str(first) for first, _ in ranges], [f"between({var},{first},{last})" for first, last in ranges])
+
+
+def member(var: str, values: list[int]) -> str:
+    """An expression true when ``var`` is one of ``values`` (sorted, distinct)."""
+    return within(var, [(v, v) for v in values])
+
+
 def window(boundaries: list[int], overlap: int) -> str:
     """An expression true on the ``overlap`` frames before each boundary."""
-    return choose("n", [str(b - overlap) for b in boundaries], [f"between(n,{b - overlap},{b - 1})" for b in boundaries])
+    return within("n", [(b - overlap, b - 1) for b in boundaries])
 
 
 #: the crossfade's ``blend`` instance, which ``sendcmd`` addresses

@@ -61,20 +61,24 @@ def pan_moves(frame_starts: list[int], frames: list[int], lead: int) -> tuple[li
     return origins, spans
 
 
-def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], *, first: int = 0,
-              held: frozenset[int] = frozenset()) -> dict[str, str]:
-    """``x`` and ``y`` for ``crop``: from frame ``boundaries[i]`` on, the picture runs ``move_for(first + i)``,
-    begun at frame ``origins[i]`` and lasting ``spans[i]`` frames (``pan_moves``); segments in ``held``
-    stay centred (a clip's poster: the clip, which moves by itself, is cut from the same middle).
-    The segment is found by a balanced tree of ``if(lt(n,start),…)`` (``filters.choose``).
+def pan_exprs(boundaries: list[int], origins: list[int], spans: list[int], slack: tuple[int, int], *, first: int = 0,
+              held: frozenset[int] = frozenset(), var: str = "n") -> dict[str, str]:
+    """``x`` and ``y`` for ``crop``, of the frame number ``var``: from frame ``boundaries[i]`` on, the picture runs
+    ``move_for(first + i)`` across the ``slack`` (the still's size less the frame's), begun at frame ``origins[i]`` and
+    lasting ``spans[i]`` frames (``pan_moves``); segments in ``held`` stay centred (a clip's poster: the clip, which
+    moves by itself, is cut from the same middle). The segment is found by a balanced tree of ``if(lt(n,start),…)``
+    (``filters.choose``).
+
+    Offsets are even pixels, rounded here rather than by ``crop`` (which rounds, then evens, a yuv420p offset itself):
+    the same expression of ``n - 1`` then tells which frames the pan moved (ytmaker.media.changes).
     """
     def position(i: int, attr: str) -> str:
         if first + i in held:
             return "0.5"
         a, b = getattr(move_for(first + i), attr)
-        return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*clip((n-{origins[i]})/{spans[i]},0,1))"
+        return f"{a:g}" if a == b else f"({a:g}{b - a:+g}*clip(({var}-{origins[i]})/{spans[i]},0,1))"
 
     def tree(attr: str) -> str:
-        return choose("n", [str(b) for b in boundaries], [position(i, attr) for i in range(len(boundaries))])
+        return choose(var, [str(b) for b in boundaries], [position(i, attr) for i in range(len(boundaries))])
 
-    return {"x": f"(iw-ow)*{tree('x')}", "y": f"(ih-oh)*{tree('y')}"}
+    return {axis: f"2*floor({room}*{tree(axis)}/2)" for axis, room in zip("xy", slack)}

@@ -42,6 +42,7 @@ from ytmaker.media import clips, highlight, stills
 from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_and_measure
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
+from ytmaker.media.changes import caption_changes, select_changes
 from ytmaker.media.ffmpeg import run_ffmpeg
 from ytmaker.media.filters import concat_source, crossfade_chains, crossfade_commands, incoming_frames, incoming_starts
 from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
@@ -163,18 +164,20 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     starts = plan.frame_starts
     move = move_b = ""
     held = frozenset(i for i, s in enumerate(spec.segments) if s.clip)  # a clip's poster matches the clip's first frame
+    pans: tuple[dict[str, str], dict[str, str]] | None = None
     if spec.motion:
         origins, spans = pan_moves(starts, plan.frames, overlap)
-        pan = pan_exprs(starts, origins, spans, held=held)
-        move = f",crop={width}:{height}:x='{pan['x']}':y='{pan['y']}'"
+        slack = (still_size(spec)[0] - width, still_size(spec)[1] - height)
+        pans = (pan_exprs(starts, origins, spans, slack, held=held), pan_exprs(starts, origins, spans, slack, held=held, var="(n-1)"))
+        move = f",crop={width}:{height}:x='{pans[0]['x']}':y='{pans[0]['y']}'"
         if overlap:
-            pan_b = pan_exprs(incoming_starts(starts, overlap), origins[1:], spans[1:], first=1, held=held)
+            pan_b = pan_exprs(incoming_starts(starts, overlap), origins[1:], spans[1:], slack, first=1, held=held)
             move_b = f",crop={width}:{height}:x='{pan_b['x']}':y='{pan_b['y']}'"
     video = f"{concat_source(list_path(spec))},fps={FPS}{move}"
     chains = []
+    clip_segments = [s.clip is not None for s in spec.segments]
     if spec.with_clips:  # before the crossfade: a clip fades out like a still (ytmaker.media.clips)
-        chains += clips.picture_chains(video, list_path(spec, "clips"), plan.frames, [s.clip is not None for s in spec.segments],
-                                       spec.size, still_size(spec), FPS)
+        chains += clips.picture_chains(video, list_path(spec, "clips"), plan.frames, clip_segments, spec.size, still_size(spec), FPS)
         video = "[clipped]null"
     if overlap:
         chains += [video + "[outgoing]", *crossfade_chains(list_path(spec, "incoming"), list_path(spec, "crossfade"), starts, overlap,
@@ -188,11 +191,17 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
         style = spec.captions.style(spec.size)
         source = concat_source(burn.list_name(helper_dir(spec)))
         lit = spec.captions.words
-        chains += [video + "[pictures]", *burn.overlay_chains("pictures", "banded" if lit else "vout", source,
+        selecting = avatar_input is None  # a talking head changes every frame
+        if selecting:  # the captions go over the frames that change only (ytmaker.media.changes)
+            video += "," + select_changes(plan, overlap, pans, clip_segments, caption_changes(spec.captions, spec.size, FPS))
+        out = "captioned" if selecting else "vout"
+        chains += [video + "[pictures]", *burn.overlay_chains("pictures", "banded" if lit else out, source,
                                                              burn.band_for(spec.captions, style))]
         if lit:
-            chains += highlight.overlay_chains("banded", "vout", concat_source(highlight.list_name(helper_dir(spec))),
+            chains += highlight.overlay_chains("banded", out, concat_source(highlight.list_name(helper_dir(spec))),
                                                spec.captions, style, FPS)
+        if selecting:
+            chains.append(f"[captioned]fps={FPS}[vout]")
     else:
         chains.append(video + "[vout]")
     chains.append(master_chain(mix_input, gain_db))
