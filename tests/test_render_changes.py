@@ -60,24 +60,27 @@ def _render_both(spec: media.RenderSpec, tmp_path: Path, monkeypatch) -> tuple[l
     """The frames of the render as built and without its selection, and the selection's verdict on each frame."""
     media.write_list(spec)
     run_ffmpeg(media.convert_args(spec))
-    gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, None, media.mix_path(spec),
+    level = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, None, media.mix_path(spec),
                            spoken_s=[s.narration_s for s in spec.segments])
-    args = media.build_args(spec, gain)
+    args = media.build_args(spec, level)
     at = args.index("-filter_complex") + 1
     graph = args[at]
     assert graph.count(",select='gt(") == 1 and graph.endswith("[captioned]fps=30[vout]" + graph[graph.index(";\n[0:a]"):])
-    whole = re.sub(r",select='gt\([^']*'", "", graph).replace("[captioned]fps=30[vout]", "[captioned]null[vout]")
-    monkeypatch.setenv("FFREPORT", f"file={tmp_path}/report.log:level=48")
-    run_ffmpeg(args)
+    selection = re.search(r",select='gt\([^']*'", graph)
+    assert selection
+    whole = graph.replace(selection[0], "").replace("[captioned]fps=30[vout]", "[captioned]null[vout]")
+    # showinfo, which passes frames on untouched, reports each frame the selection kept (one log call a frame: a
+    # select's own report of a frame takes two calls, which other threads' messages can come between)
+    shown = graph.replace(selection[0], selection[0] + ",showinfo")
+    monkeypatch.setenv("FFREPORT", f"file={tmp_path}/report.log:level=32")
+    run_ffmpeg([*args[:at], shown, *args[at + 1:]])
     report = (tmp_path / "report.log").read_text(errors="replace")
     monkeypatch.delenv("FFREPORT")
     every = tmp_path / "every.mp4"
     run_ffmpeg([*args[:at], whole, *args[at + 1:-1], str(every)])
-    verdicts: dict[str, list[bool]] = {}
-    for name, verdict in re.findall(r"\[(Parsed_select_\d+) @ \S+\] n:.* -> select:(\S+)", report):
-        verdicts.setdefault(name, []).append(float(verdict) != 0)
-    # Filters are numbered in the graph's order: the incoming stream's select comes before the one that keeps changes.
-    kept = verdicts[max(verdicts, key=lambda name: int(name.rsplit("_", 1)[1]))]
+    total = sum(spec.timeline.frames)
+    shown_frames = {int(pts) for pts in re.findall(r"\[Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*(\d+)", report)}
+    kept = [n in shown_frames for n in range(total)]
     return _decoded(spec.output), _decoded(every), kept
 
 
