@@ -56,7 +56,7 @@ def test_segment_durations_add_pause_and_tail():
 
 def test_args_read_stills_once_and_cut_by_frame_counts(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0, 1.5])
-    args = media.build_args(spec, gain_db=3.5)
+    args = media.build_args(spec, audio.Level(3.5))
     # One input: the soundtrack the audio pass mixed (not one per narration); the stills are read by a source filter.
     assert args[:2] == ["-i", str(tmp_path / ".out.mp4.render" / "mix.wav")]
     assert args[args.index("-filter_complex_threads") + 1] == "1"  # no pool to wake for a band's slices
@@ -159,7 +159,7 @@ def test_music_is_looped_faded_ducked_then_normalised(tmp_path):
     spec = _spec(tmp_path, [2.0, 3.0], music=tmp_path / "music.mp3")
     args = audio.mix_args([s.audio for s in spec.segments], spec.timeline.samples, spec.music, tmp_path / "mix.wav")
     assert args[args.index("-stream_loop"):args.index("-stream_loop") + 4] == ["-stream_loop", "-1", "-i", str(tmp_path / "music.mp3")]
-    render_args = media.build_args(spec, gain_db=-2.0)
+    render_args = media.build_args(spec, audio.Level(-2.0))
     graph = args[args.index("-filter_complex") + 1] + ";\n" + render_args[render_args.index("-filter_complex") + 1]
     assert "[2:a]aresample=48000" in graph and "atrim=end_sample=240000" in graph
     assert "afade=t=in:d=1.500" in graph and "afade=t=out:st=2.500:d=2.500" in graph
@@ -731,6 +731,23 @@ def test_loudness_holds_when_the_gain_drives_peaks_into_the_limiter(tmp_path):
     log = _analyse(spec.output, "-i", str(spec.output), "-vn", "-af", "ebur128=framelog=quiet:peak=sample")
     assert float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1]) == pytest.approx(media.LOUDNESS_LUFS, abs=0.5)
     assert float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1]) < 0.0  # limited: a fixed gain alone would clip
+
+
+def test_the_limiter_runs_only_where_the_gain_lifts_the_peaks_over_the_ceiling(tmp_path):
+    gentle = _tone(tmp_path / "gentle.wav", 2.0, 300)  # a sine: its peak sits 3 dB over its level
+    peaky = tmp_path / "peaky.wav"  # quiet, with loud clicks: at -14 LUFS they would go far over the ceiling
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "aevalsrc='0.05*sin(2*PI*300*t)+0.95*lt(mod(t\\,0.5)\\,0.005)*sin(2*PI*300*t)':s=22050:d=2", str(peaky)],
+                   check=True)
+    for voice, limited in ((gentle, False), (peaky, True)):
+        mix = tmp_path / f"{voice.stem}-mix.wav"
+        level = audio.mix_and_measure([voice], [2 * media.SAMPLE_RATE], None, mix)
+        assert level.limit is limited
+        spec = _spec(tmp_path, [2.0])
+        assert ("alimiter" in media.build_filtergraph(spec, level=level)) is limited
+        log = _analyse(mix, "-i", str(mix), "-af", f"{audio.master_filters(level.gain_db, level.limit)},ebur128=framelog=quiet:peak=sample")
+        assert float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1]) == pytest.approx(media.LOUDNESS_LUFS, abs=0.5)
+        assert float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1]) <= audio.PEAK_DBFS + 0.05
 
 
 def test_subtitles_are_burned_in_while_their_cue_lasts_only(tmp_path):

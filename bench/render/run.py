@@ -160,8 +160,8 @@ def case_frames(inputs: dict, out: Path) -> None:
     video written raw and its sound to nothing, for a floor on exactly the frames x264 got (``exact``)."""
     build = media.build_args
 
-    def raw(spec: media.RenderSpec, gain_db: float = 0.0) -> list[str]:
-        args = build(spec, gain_db)
+    def raw(spec: media.RenderSpec, level: media.Level = media.UNMEASURED) -> list[str]:
+        args = build(spec, level)
         return [*args[:args.index("-map")], "-map", "[vout]", "-t", f"{spec.duration_s:.3f}", "-c:v", "rawvideo",
                 "-f", "yuv4mpegpipe", str(out.with_suffix(".y4m")), "-map", "[aout]", "-f", "null", "-"]
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from ytmaker.errors import MediaError
 from ytmaker.media import captions as burn
 from ytmaker.media import clips, highlight, stills
-from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, master_chain, mix_and_measure
+from ytmaker.media.audio import LOUDNESS_LUFS, SAMPLE_RATE, UNMEASURED, Level, master_chain, mix_and_measure
 from ytmaker.media.avatar import AvatarLayout, avatar_list, box, overlay_chains, write_mask
 from ytmaker.media.captions import Captions
 from ytmaker.media.changes import caption_changes, select_changes
@@ -49,8 +49,8 @@ from ytmaker.media.motion import pan_exprs, pan_moves, scaled_size
 from ytmaker.media.pacing import PAUSE_S, TAIL_S
 from ytmaker.media.timeline import FPS, Timeline, crossfade_frames, segment_durations, timeline
 
-__all__ = ["FPS", "LOUDNESS_LUFS", "PAUSE_S", "SAMPLE_RATE", "TAIL_S", "Captions", "RenderSegment", "RenderSpec", "Timeline",
-           "build_args", "build_filtergraph", "crossfade_frames", "render", "segment_durations", "timeline"]
+__all__ = ["FPS", "LOUDNESS_LUFS", "PAUSE_S", "SAMPLE_RATE", "TAIL_S", "UNMEASURED", "Captions", "Level", "RenderSegment",
+           "RenderSpec", "Timeline", "build_args", "build_filtergraph", "crossfade_frames", "render", "segment_durations", "timeline"]
 
 #: (width, height) per format and quality
 SIZES = {
@@ -156,7 +156,7 @@ def still_size(spec: RenderSpec) -> tuple[int, int]:
 
 
 def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | None = None,
-                      mask_input: int | None = None, gain_db: float = 0.0) -> str:
+                      mask_input: int | None = None, level: Level = UNMEASURED) -> str:
     """The ``-filter_complex`` text: the stills and subtitle pictures read by sources, the audio pass's mix from ``[mix_input:a]``."""
     width, height = spec.size
     plan = spec.timeline
@@ -204,12 +204,12 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
             chains.append(f"[captioned]fps={FPS}[vout]")
     else:
         chains.append(video + "[vout]")
-    chains.append(master_chain(mix_input, gain_db))
+    chains.append(master_chain(mix_input, level))
     return ";\n".join(chains)
 
 
-def build_args(spec: RenderSpec, gain_db: float = 0.0) -> list[str]:
-    """FFmpeg's argument list for ``spec`` (without the executable), the soundtrack raised by ``gain_db``.
+def build_args(spec: RenderSpec, level: Level = UNMEASURED) -> list[str]:
+    """FFmpeg's argument list for ``spec`` (without the executable), the soundtrack set to ``level``.
 
     The helper files it names (``write_list``) and the raw stills (``convert_args``) must exist when it runs.
     """
@@ -223,7 +223,7 @@ def build_args(spec: RenderSpec, gain_db: float = 0.0) -> list[str]:
             mask_input, next_input = next_input, next_input + 1
             args += ["-loop", "1", "-framerate", str(FPS), "-i", str(list_path(spec, "mask"))]
     preset, crf = PRESETS[spec.quality]
-    graph = build_filtergraph(spec, 0, avatar_input, mask_input, gain_db)
+    graph = build_filtergraph(spec, 0, avatar_input, mask_input, level)
     return args + [
         *GRAPH_THREADS, "-filter_complex", graph,
         "-map", "[vout]", "-map", "[aout]",
@@ -300,9 +300,9 @@ def render(spec: RenderSpec, *, timeout_s: float | None = None, on_progress: Cal
     try:
         write_list(spec)
         run_ffmpeg(convert_args(spec), timeout_s=remaining(), should_cancel=should_cancel)
-        gain = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
+        level = mix_and_measure([s.audio for s in spec.segments], spec.timeline.samples, spec.music, mix_path(spec),
                                spoken_s=[s.narration_s for s in spec.segments], timeout_s=remaining(), should_cancel=should_cancel)
-        log = run_ffmpeg(build_args(spec, gain), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel,
+        log = run_ffmpeg(build_args(spec, level), timeout_s=remaining(), on_progress=report, should_cancel=should_cancel,
                          on_fields=written.update)
     finally:
         shutil.rmtree(helper_dir(spec), ignore_errors=True)
