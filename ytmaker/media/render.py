@@ -14,7 +14,8 @@ measured); no frames pass through Python, and memory is flat in the video's leng
   translation cheaply;
 * subtitles are pictures drawn once per cue, overlaid on the rows they cover
   (ytmaker.media.captions), and for word-by-word captions each word's lit
-  picture over it (ytmaker.media.highlight); the soundtrack's loudness is measured by an
+  picture over it (ytmaker.media.highlight), onto the frames that change only, the others repeated
+  by reference (ytmaker.media.changes); the soundtrack's loudness is measured by an
   audio-only pass and set by a fixed gain (ytmaker.media.audio);
 * segments crossfade over the pause that ends each one: a second source reads
   each next still a little early and is blended in, by rising steps, only
