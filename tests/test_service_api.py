@@ -200,6 +200,7 @@ def test_the_openapi_schema_documents_the_shapes_the_page_reads(idle):
 
 
 @pytest.mark.redis
+@pytest.mark.xdist_group("redis_scripts")  # Redis keeps scripts server-wide: see tests/test_wakeup.py
 def test_the_server_warms_its_pools_and_the_enqueue_script_before_taking_requests(redis_rt, redis_client):
     # A burst reaching a cold server waited for PostgreSQL backends to start and for NOSCRIPT (bench/live).
     redis_client.script_flush()

@@ -118,6 +118,10 @@ def test_the_wake_list_is_capped_and_expires(wake_broker, redis_client):
     assert wake_broker.do_qsize("wake_cap") == WAKE_TOKENS_MAX + 50  # the messages themselves are all there
 
 
+#: Redis keeps its scripts server-wide, not per database: a flush here, run beside the service test that checks its
+#: script is loaded at start-up, failed that test once (its script gone between the load and the check). Tests that
+#: flush scripts share this group, so one test process runs them one after another.
+@pytest.mark.xdist_group("redis_scripts")
 def test_a_redis_that_lost_its_scripts_still_takes_messages(wake_broker, redis_client):
     # Enqueues call the dispatch script by its sha; a Redis restarted without its scripts answers NOSCRIPT once.
     actor = _actor(wake_broker, "wake_noscript", lambda: None)
