@@ -87,20 +87,22 @@ def test_keyphrases_of_a_200_kb_text_take_under_a_second_with_the_dictionary_loa
     code = """
 import json, sys, time
 text = sys.stdin.read()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 from ytmaker.keyphrases import Keyphrases
 found = Keyphrases([text[i : i + 400] for i in range(0, len(text), 400)])
 tags = found.top(10)
 headlines = [found.headline(i) for i in range(len(found.segments))]
-print(json.dumps([time.perf_counter() - start, tags]))
+print(json.dumps([time.process_time() - cpu, time.perf_counter() - start, tags]))
 """
     for name in ("pandas-zh.txt", "solar-power.txt"):
         source = (EXAMPLES / name).read_text(encoding="utf-8")
         text = source * (200_000 // len(source.encode()) + 1)
         assert len(text.encode()) >= 200_000
         out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True).stdout
-        seconds, tags = json.loads(out)
-        assert seconds < 1.0, f"{name}: {seconds:.2f} s"
+        # CPU time, the work itself (0.17-0.25 s here): the wall time also counts the waits for a core that the other
+        # test process's FFmpeg runs hold, which made this budget depend on the machine's load
+        seconds, wall, tags = json.loads(out)
+        assert seconds < 1.0, f"{name}: {seconds:.2f} CPU-s ({wall:.2f} s wall)"
         assert len(tags) == 10
 
 
