@@ -1,7 +1,7 @@
 """The render composites only the frames that change (ytmaker.media.changes): the same video, frame for frame.
 
 Each case renders the graph ``build_args`` gives and the same graph with the selection taken out, with real
-FFmpeg, and compares every decoded frame; FFmpeg's debug report says which frames the selection kept.
+FFmpeg, and compares every decoded frame; a ``showinfo`` after the selection reports which frames it kept.
 """
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ the filter graph's time (0.6 CPU-s a minute, beside x264). Yet about half the fr
 pan moves by two pixels every two or three frames, and the captions change a few times a second. So a
 ``select`` keeps the frames where something changes (the pan's offset, a segment, a crossfade, a clip, a cue,
 a lit word), the captions are composited onto those only, and ``fps`` fills each gap with the last composite:
-a reference to it, no pixels copied. The video is the same, frame for frame (tests/test_render.py decodes it).
+a reference to it, no pixels copied. The video is the same, frame for frame (tests/test_render_changes.py decodes it).
 """
 
 from __future__ import annotations
 
 from ytmaker.media.captions import Captions, cue_frames
-from ytmaker.media.filters import member, within
+from ytmaker.media.filters import member, window, within
 from ytmaker.media.highlight import lit_words
 from ytmaker.media.timeline import Timeline
 
@@ -33,7 +33,7 @@ def select_changes(plan: Timeline, overlap: int, pan: tuple[dict[str, str], dict
     same of ``n-1``) differs from the frame before's."""
     starts, total = plan.frame_starts, sum(plan.frames)
     kept = sorted({0, total - 1, *starts, *(f for f in caption_frames if f < total)})
-    terms = [member("n", kept), within("n", [(b - overlap, b - 1) for b in starts[1:]] if overlap else []),
+    terms = [member("n", kept), window(starts[1:], overlap) if overlap else "0",
              within("n", [(s, s + n - 1) for s, n, clip in zip(starts, plan.frames, clip_segments) if clip])]
     if pan:
         now, before = pan

@@ -168,7 +168,8 @@ def build_filtergraph(spec: RenderSpec, mix_input: int = 0, avatar_input: int | 
     pans: tuple[dict[str, str], dict[str, str]] | None = None
     if spec.motion:
         origins, spans = pan_moves(starts, plan.frames, overlap)
-        slack = (still_size(spec)[0] - width, still_size(spec)[1] - height)
+        still_w, still_h = still_size(spec)
+        slack = (still_w - width, still_h - height)
         pans = (pan_exprs(starts, origins, spans, slack, held=held), pan_exprs(starts, origins, spans, slack, held=held, var="(n-1)"))
         move = f",crop={width}:{height}:x='{pans[0]['x']}':y='{pans[0]['y']}'"
         if overlap:
